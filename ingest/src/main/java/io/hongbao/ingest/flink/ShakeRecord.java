@@ -1,0 +1,70 @@
+package io.hongbao.ingest.flink;
+
+import io.hongbao.ingest.event.DecodeResult;
+import io.hongbao.ingest.event.RejectReason;
+import io.hongbao.ingest.event.ShakeEvent;
+
+/**
+ * A Kafka record after decoding, with its lineage (topic, partition, offset) so every payout can name the
+ * record that won it. Either {@link #event} is set, or {@link #rejectReason} with {@link #raw} bytes for the
+ * dead-letter topic. A Flink POJO.
+ */
+public class ShakeRecord {
+    public ShakeEvent event;
+    public RejectReason rejectReason;
+    public String rejectDetail;
+    /** The undecodable value, kept only for rejected records (dead letters carry it). */
+    public byte[] raw;
+
+    public String topic;
+    public int partition;
+    public long offset;
+    /** The Kafka record timestamp (the broker's or producer's clock), for diagnostics. */
+    public long kafkaTimestampMs;
+
+    public ShakeRecord() {}
+
+    public static ShakeRecord of(DecodeResult decoded, byte[] value, String topic, int partition, long offset,
+            long kafkaTimestampMs) {
+        ShakeRecord r = new ShakeRecord();
+        if (decoded.isAccepted()) {
+            r.event = decoded.event();
+        } else {
+            r.rejectReason = decoded.reason();
+            r.rejectDetail = decoded.detail();
+            r.raw = value == null ? new byte[0] : value;
+        }
+        r.topic = topic;
+        r.partition = partition;
+        r.offset = offset;
+        r.kafkaTimestampMs = kafkaTimestampMs;
+        return r;
+    }
+
+    public boolean isRejected() {
+        return rejectReason != null;
+    }
+
+    /** Turns an accepted record into a rejected one, for checks made after decoding (round, window). */
+    public ShakeRecord reject(RejectReason reason, String detail, byte[] encoded) {
+        ShakeRecord r = new ShakeRecord();
+        r.rejectReason = reason;
+        r.rejectDetail = detail;
+        r.raw = encoded;
+        r.topic = topic;
+        r.partition = partition;
+        r.offset = offset;
+        r.kafkaTimestampMs = kafkaTimestampMs;
+        return r;
+    }
+
+    /** Where the record came from, as {@code topic/partition/offset}. */
+    public String lineage() {
+        return topic + "/" + partition + "/" + offset;
+    }
+
+    @Override
+    public String toString() {
+        return lineage() + " " + (isRejected() ? rejectReason + " (" + rejectDetail + ")" : String.valueOf(event));
+    }
+}

@@ -1,0 +1,28 @@
+package io.hongbao.ingest.flink;
+
+import io.hongbao.ingest.event.ShakeEventCodec;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * Reads shake events for a {@code KafkaSource}. Every Kafka record yields exactly one {@link ShakeRecord}:
+ * bytes that do not decode become a rejected record with a reason, never an exception, because one bad
+ * record must not restart a job that pays money.
+ */
+public class ShakeRecordDeserializationSchema implements KafkaRecordDeserializationSchema<ShakeRecord> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<ShakeRecord> out) {
+        byte[] value = record.value();
+        out.collect(ShakeRecord.of(ShakeEventCodec.decode(value), value, record.topic(), record.partition(),
+                record.offset(), record.timestamp()));
+    }
+
+    @Override
+    public TypeInformation<ShakeRecord> getProducedType() {
+        return TypeInformation.of(ShakeRecord.class);
+    }
+}

@@ -1,0 +1,114 @@
+package io.hongbao.ingest.profile;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A gala: its rounds (the payout job's round config) and the traffic the generator makes for it. Loaded from
+ * a YAML file in {@code datasets/}; see {@code datasets/README.md} for every field.
+ */
+public record GalaProfile(
+        @JsonProperty(value = "name", required = true) String name,
+        @JsonProperty("description") String description,
+        @JsonProperty(value = "gala_start", required = true) OffsetDateTime galaStart,
+        @JsonProperty(value = "rounds", required = true) List<RoundProfile> rounds,
+        @JsonProperty(value = "traffic", required = true) TrafficProfile traffic) {
+
+    private static final ObjectMapper YAML = JsonMapper.builder(new YAMLFactory())
+            .addModule(new JavaTimeModule())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
+            .build();
+
+    public GalaProfile {
+        rounds = List.copyOf(rounds);
+    }
+
+    public static GalaProfile load(Path file) {
+        try {
+            return parse(Files.readString(file), file.toString());
+        } catch (IOException e) {
+            throw new ProfileException("cannot read profile " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static GalaProfile parse(String yaml, String source) {
+        GalaProfile profile;
+        try {
+            profile = YAML.readValue(yaml, GalaProfile.class);
+        } catch (IOException e) {
+            // Jackson wraps our own validation in its exceptions; surface the plain message.
+            Throwable cause = e.getCause() instanceof ProfileException pe ? pe : e;
+            throw new ProfileException(source + ": " + firstLine(cause.getMessage()), e);
+        }
+        if (profile == null) {
+            throw new ProfileException(source + ": empty profile");
+        }
+        profile.validate();
+        return profile;
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "unreadable";
+        }
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
+    }
+
+    public void validate() {
+        ProfileException.require(name != null && !name.isBlank(), "name must not be blank");
+        ProfileException.require(!rounds.isEmpty(), "at least one round is needed");
+        Set<Integer> ids = new HashSet<>();
+        for (RoundProfile round : rounds) {
+            round.validate();
+            ProfileException.require(ids.add(round.id()), "round id " + round.id() + " repeated");
+        }
+        List<RoundProfile> byStart = new ArrayList<>(rounds);
+        byStart.sort(Comparator.comparing(RoundProfile::startOffset));
+        for (int i = 1; i < byStart.size(); i++) {
+            RoundProfile before = byStart.get(i - 1);
+            RoundProfile after = byStart.get(i);
+            ProfileException.require(before.startOffset().plus(before.duration()).compareTo(after.startOffset()) <= 0,
+                    "rounds " + before.id() + " and " + after.id() + " overlap");
+        }
+        traffic.validate();
+    }
+
+    /** The round windows in epoch milliseconds, by round id. */
+    public RoundWindows windows() {
+        return RoundWindows.of(this);
+    }
+
+    public long roundStartMs(RoundProfile round) {
+        return galaStart.toInstant().plus(round.startOffset()).toEpochMilli();
+    }
+
+    public long roundEndMs(RoundProfile round) {
+        return roundStartMs(round) + round.duration().toMillis();
+    }
+
+    /** Sum of all round budgets in fen. */
+    public long totalBudgetFen() {
+        return rounds.stream().mapToLong(RoundProfile::budgetFen).sum();
+    }
+
+    public RoundProfile round(int id) {
+        return rounds.stream().filter(r -> r.id() == id).findFirst()
+                .orElseThrow(() -> new ProfileException("no round " + id));
+    }
+}

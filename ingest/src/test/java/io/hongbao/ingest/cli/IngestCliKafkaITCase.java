@@ -1,0 +1,127 @@
+package io.hongbao.ingest.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hongbao.ingest.count.IntakeCounts;
+import io.hongbao.ingest.count.ShakeTopicCounter;
+import io.hongbao.ingest.generator.GeneratedRecord;
+import io.hongbao.ingest.generator.Manifest;
+import io.hongbao.ingest.generator.ShakeTrafficGenerator;
+import io.hongbao.ingest.profile.GalaProfile;
+import io.hongbao.ingest.testing.Datasets;
+import io.hongbao.ingest.testing.EmbeddedKafka;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The generator and the counter against a real Kafka broker, through the command line operators use. */
+class IngestCliKafkaITCase {
+    @RegisterExtension
+    static final EmbeddedKafka KAFKA = new EmbeddedKafka();
+
+    private static final Path TINY = Datasets.file("tiny.yaml");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldReadBackExactlyWhatTheManifestSays() throws Exception {
+        String topic = EmbeddedKafka.freshTopic("shakes");
+        Path manifestFile = dir.resolve("manifest.json");
+        Path reportFile = dir.resolve("report.json");
+
+        int generated = IngestCli.run("generate", "--bootstrap-servers", KAFKA.bootstrapServers(), "--profile",
+                TINY.toString(), "--topic", topic, "--seed", "11", "--manifest", manifestFile.toString());
+        int counted = IngestCli.run("count", "--bootstrap-servers", KAFKA.bootstrapServers(), "--profile",
+                TINY.toString(), "--topic", topic, "--manifest", manifestFile.toString(), "--report",
+                reportFile.toString());
+
+        assertThat(generated).isZero();
+        assertThat(counted).isZero();
+        Manifest manifest = Manifest.read(manifestFile);
+        assertThat(manifest.topic).isEqualTo(topic);
+        assertThat(manifest.partitions).isEqualTo(4);
+        assertThat(manifest.expected.distinctValidEvents()).isPositive();
+        assertThat(Files.readString(reportFile)).contains("\"matches_manifest\" : true");
+
+        // Independently of the counter: the broker holds exactly the generated records, each once.
+        IntakeCounts counts = new ShakeTopicCounter(KAFKA.clientProperties(), GalaProfile.load(TINY).windows())
+                .count(topic, Duration.ofMinutes(1));
+        assertThat(counts).isEqualTo(manifest.expected);
+        assertThat(readAll(topic)).isEqualTo(regenerate(11));
+    }
+
+    @Test
+    void shouldFailTheCheckAgainstAnotherRunsManifest() throws Exception {
+        String topic = EmbeddedKafka.freshTopic("shakes");
+        Path produced = dir.resolve("produced.json");
+        Path other = dir.resolve("other.json");
+        IngestCli.run("generate", "--bootstrap-servers", KAFKA.bootstrapServers(), "--profile", TINY.toString(),
+                "--topic", topic, "--seed", "1", "--manifest", produced.toString());
+        IngestCli.run("generate", "--dry-run", "--profile", TINY.toString(), "--seed", "2", "--manifest",
+                other.toString());
+
+        int counted = IngestCli.run("count", "--bootstrap-servers", KAFKA.bootstrapServers(), "--profile",
+                TINY.toString(), "--topic", topic, "--manifest", other.toString());
+
+        assertThat(counted).isEqualTo(1);
+    }
+
+    @Test
+    void shouldFailClearlyOnAMissingProfile() {
+        int exit = IngestCli.run("generate", "--dry-run", "--profile", dir.resolve("nope.yaml").toString(),
+                "--manifest", dir.resolve("m.json").toString());
+
+        assertThat(exit).isEqualTo(1);
+    }
+
+    private static Map<String, Integer> regenerate(long seed) {
+        List<GeneratedRecord> records = new ArrayList<>();
+        new ShakeTrafficGenerator(GalaProfile.load(TINY), seed, 0).generate(records::add);
+        Map<String, Integer> out = new HashMap<>();
+        records.forEach(r -> out.merge(key(r.key(), r.value()), 1, Integer::sum));
+        return out;
+    }
+
+
+    private static Map<String, Integer> readAll(String topic) {
+        Properties props = KAFKA.clientProperties();
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        Map<String, Integer> out = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long total = end.values().stream().mapToLong(Long::longValue).sum();
+            long read = 0;
+            while (read < total) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    out.merge(key(r.key(), r.value()), 1, Integer::sum);
+                    read++;
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String key(byte[] key, byte[] value) {
+        return ByteBuffer.wrap(key).getLong() + ":" + java.util.HexFormat.of().formatHex(value);
+    }
+}

@@ -1,0 +1,80 @@
+package io.hongbao.ingest.flink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hongbao.ingest.event.Channel;
+import io.hongbao.ingest.event.RejectReason;
+import io.hongbao.ingest.event.ShakeEvent;
+import io.hongbao.ingest.event.ShakeEventCodec;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.typeutils.PojoTypeInfo;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+class ShakeRecordDeserializationSchemaTest {
+    private final ShakeRecordDeserializationSchema schema = new ShakeRecordDeserializationSchema();
+
+    @Test
+    void shouldCarryTheEventAndItsKafkaLineage() throws Exception {
+        ShakeEvent shake = new ShakeEvent(1, 2, 100_000_001L, 9, 1, Channel.IOS, "CN-SH", 1000, 1200, 3);
+
+        List<ShakeRecord> out = deserialize(new ConsumerRecord<>("shakes", 3, 1234L, new byte[8],
+                ShakeEventCodec.encode(shake)));
+
+        assertThat(out).singleElement().satisfies(r -> {
+            assertThat(r.isRejected()).isFalse();
+            assertThat(r.event).isEqualTo(shake);
+            assertThat(r.lineage()).isEqualTo("shakes/3/1234");
+            assertThat(r.raw).isNull();
+        });
+    }
+
+    @Test
+    void shouldTurnBadBytesIntoOneRejectedRecordWithTheRawValue() throws Exception {
+        byte[] garbage = {ShakeEventCodec.FORMAT_V1, 0, 42};
+
+        List<ShakeRecord> out = deserialize(new ConsumerRecord<>("shakes", 0, 7L, null, garbage));
+
+        assertThat(out).singleElement().satisfies(r -> {
+            assertThat(r.rejectReason).isEqualTo(RejectReason.UNDECODABLE);
+            assertThat(r.rejectDetail).isNotBlank();
+            assertThat(r.raw).isEqualTo(garbage);
+            assertThat(r.offset).isEqualTo(7L);
+        });
+    }
+
+    @Test
+    void shouldRejectATombstone() throws Exception {
+        List<ShakeRecord> out = deserialize(new ConsumerRecord<>("shakes", 0, 8L, new byte[8], null));
+
+        assertThat(out).singleElement().satisfies(r -> {
+            assertThat(r.rejectReason).isEqualTo(RejectReason.UNDECODABLE);
+            assertThat(r.raw).isEmpty();
+        });
+    }
+
+    @Test
+    void shouldProduceFlinkPojosNotKryo() {
+        TypeInformation<ShakeRecord> type = schema.getProducedType();
+
+        assertThat(type).isInstanceOf(PojoTypeInfo.class);
+        assertThat(TypeInformation.of(ShakeEvent.class)).isInstanceOf(PojoTypeInfo.class);
+    }
+
+    private List<ShakeRecord> deserialize(ConsumerRecord<byte[], byte[]> record) throws Exception {
+        List<ShakeRecord> out = new ArrayList<>();
+        schema.deserialize(record, new Collector<>() {
+            @Override
+            public void collect(ShakeRecord r) {
+                out.add(r);
+            }
+
+            @Override
+            public void close() {}
+        });
+        return out;
+    }
+}
