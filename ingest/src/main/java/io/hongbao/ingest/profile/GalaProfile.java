@@ -41,6 +41,8 @@ public record GalaProfile(
     public static GalaProfile load(Path file) {
         try {
             return parse(Files.readString(file), file.toString());
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ProfileException("profile " + file + " does not exist", e);
         } catch (IOException e) {
             throw new ProfileException("cannot read profile " + file + ": " + e.getMessage(), e);
         }

@@ -1,0 +1,41 @@
+package io.hongbao.jobs.functions;
+
+import io.hongbao.ingest.event.RejectReason;
+import io.hongbao.ingest.event.ShakeEventCodec;
+import io.hongbao.ingest.flink.ShakeRecord;
+import io.hongbao.ingest.profile.RoundWindows;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Lets through the shake records that are shakes of a configured round inside its window; sends every other
+ * record, with its reason, to {@link #REJECTED}. Nothing is dropped silently and nothing throws.
+ */
+public class ShakeValidation extends ProcessFunction<ShakeRecord, ShakeRecord> {
+    private static final long serialVersionUID = 1L;
+
+    /** Records that never pay and are not interactions: dead letters with a reason. */
+    public static final OutputTag<ShakeRecord> REJECTED = new OutputTag<>("rejected-shakes") {};
+
+    private final RoundWindows windows;
+
+    public ShakeValidation(RoundWindows windows) {
+        this.windows = windows;
+    }
+
+    @Override
+    public void processElement(ShakeRecord record, Context ctx, Collector<ShakeRecord> out) {
+        if (record.isRejected()) {
+            ctx.output(REJECTED, record);
+            return;
+        }
+        RejectReason reason = windows.check(record.event);
+        if (reason == null) {
+            out.collect(record);
+        } else {
+            ctx.output(REJECTED, record.reject(reason, windows.explain(record.event),
+                    ShakeEventCodec.encode(record.event)));
+        }
+    }
+}
