@@ -1,0 +1,88 @@
+package io.hongbao.jobs.payout;
+
+import com.google.common.hash.HashFunction;
+import com.google.common.hash.Hashing;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * The lottery: whether a shake wins, which tier and how many fen, decided only by (round, event id, the tiers
+ * still open), so a replay decides the same wherever the state is the same.
+ *
+ * <p>Keyed SipHash-2-4 over the round and event id, with a campaign secret: clients choose their own event
+ * ids, so an unkeyed hash would let a client grind ids that win. Probabilities are parts per million and
+ * amounts integer fen; no floating point touches the decision.
+ */
+public final class PayoutDraw implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final long TIER_SALT = 0x7469657273616c74L;
+    private static final long AMOUNT_SALT = 0x616d6f756e747321L;
+
+    private final long key0;
+    private final long key1;
+    private transient HashFunction sipHash;
+
+    /** @param key0 first half of the 128-bit campaign secret; @param key1 second half */
+    public PayoutDraw(long key0, long key1) {
+        this.key0 = key0;
+        this.key1 = key1;
+    }
+
+    /** The shake's draw value: uniform over 64 bits, fixed for (round, event id) under one secret. */
+    public long draw(int roundId, long eventIdHi, long eventIdLo) {
+        if (sipHash == null) {
+            sipHash = Hashing.sipHash24(key0, key1);
+        }
+        return sipHash.newHasher(20).putInt(roundId).putLong(eventIdHi).putLong(eventIdLo).hash().asLong();
+    }
+
+    /** Whether a draw wins at {@code winPerMillion} parts per million. */
+    public static boolean wins(long draw, int winPerMillion) {
+        return Long.remainderUnsigned(draw, 1_000_000L) < winPerMillion;
+    }
+
+    /**
+     * Picks a tier among {@code open} by weight and an amount within its range capped at {@code limitFen}.
+     *
+     * @param open the tiers that still have packets, in a fixed order (by tier id)
+     * @param limitFen the most this payout may be: the smaller of the budget left and the user's headroom
+     * @return the prize, or null when no open tier has an amount within the limit
+     */
+    public static Prize pick(long draw, List<TierOption> open, long limitFen) {
+        long totalWeight = 0;
+        for (TierOption t : open) {
+            if (t.minFen() <= limitFen) {
+                totalWeight += t.weight();
+            }
+        }
+        if (totalWeight == 0) {
+            return null;
+        }
+        long point = Long.remainderUnsigned(mix(draw ^ TIER_SALT), totalWeight);
+        for (TierOption t : open) {
+            if (t.minFen() > limitFen) {
+                continue;
+            }
+            if (point < t.weight()) {
+                long max = Math.min(t.maxFen(), limitFen);
+                long amount = t.minFen() + Long.remainderUnsigned(mix(draw ^ AMOUNT_SALT), max - t.minFen() + 1);
+                return new Prize(t.tierId(), amount);
+            }
+            point -= t.weight();
+        }
+        throw new IllegalStateException("weights changed during the pick");
+    }
+
+    /** SplitMix64's finalizer: derives independent values for tier and amount from one draw. */
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+
+    /** A tier as the draw sees it. */
+    public record TierOption(int tierId, long minFen, long maxFen, int weight) implements Serializable {}
+
+    /** What a winning shake gets. */
+    public record Prize(int tierId, long amountFen) implements Serializable {}
+}
