@@ -1,0 +1,136 @@
+package io.hongbao.jobs.functions;
+
+import io.hongbao.jobs.payout.LedgerLine;
+import io.hongbao.jobs.payout.OverflowCandidate;
+import io.hongbao.jobs.payout.PayoutDecision;
+import io.hongbao.jobs.payout.PayoutSettings;
+import io.hongbao.jobs.payout.RoundChange;
+import io.hongbao.jobs.payout.RoundRulebook;
+import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.jobs.payout.ShardReport;
+import io.hongbao.jobs.payout.SweepInput;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Pays the tail of a round's budget (keyed by round). Collects the shards' overflow candidates and, when the
+ * watermark passes the round's end, their reports; then funds = budget minus what the shards spent, and the
+ * candidates are paid in event-time order (ties by event id) while money and tier packets last. Deterministic
+ * for a given set of candidates and reports, whatever order they arrived in.
+ */
+public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepInput, RoundChange, PayoutDecision> {
+    private static final long serialVersionUID = 1L;
+
+    private final PayoutSettings settings;
+    private final Map<Integer, RoundRules> configured;
+    private transient ListState<OverflowCandidate> candidates;
+    private transient ValueState<long[]> spentByShards;
+    private transient ValueState<Boolean> swept;
+
+    public RoundSweeper(List<RoundRules> configured, PayoutSettings settings) {
+        this.settings = settings;
+        this.configured = new HashMap<>();
+        configured.forEach(r -> this.configured.put(r.roundId, r));
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        candidates = getRuntimeContext().getListState(
+                new ListStateDescriptor<>("overflow-candidates", TypeInformation.of(OverflowCandidate.class)));
+        spentByShards = getRuntimeContext().getState(
+                new ValueStateDescriptor<>("spent-by-shards",
+                        org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+        swept = getRuntimeContext().getState(new ValueStateDescriptor<>("swept", Types.BOOLEAN));
+    }
+
+    @Override
+    public void processElement(SweepInput in, ReadOnlyContext ctx, Collector<PayoutDecision> out) throws Exception {
+        RoundRules rules = rules(ctx.getBroadcastState(ShardPayoutDecider.RULES), in.roundId());
+        if (rules == null || Boolean.TRUE.equals(swept.value())) {
+            return; // after the sweep nothing more is paid for this round
+        }
+        if (in.candidate != null) {
+            candidates.add(in.candidate);
+        } else {
+            ShardReport report = in.report;
+            long[] spent = spentByShards.value();
+            if (spent == null) {
+                spent = new long[1 + rules.tiers.length];
+            }
+            spent[0] += report.spentFen;
+            for (int i = 0; i < report.paidPerTier.length; i++) {
+                spent[1 + i] += report.paidPerTier[i];
+            }
+            spentByShards.update(spent);
+        }
+        ctx.timerService().registerEventTimeTimer(rules.endMs - 1);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<PayoutDecision> out) throws Exception {
+        RoundRules rules = rules(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getCurrentKey());
+        long[] spent = spentByShards.value();
+        if (spent == null) {
+            spent = new long[1 + rules.tiers.length];
+        }
+        long funds = rules.budgetFen - spent[0];
+        long[] packetsLeft = new long[rules.tiers.length];
+        for (int i = 0; i < packetsLeft.length; i++) {
+            packetsLeft[i] = rules.tiers[i].countCap - spent[1 + i];
+        }
+        List<OverflowCandidate> queue = new ArrayList<>();
+        candidates.get().forEach(queue::add);
+        queue.sort(Comparator.comparingLong((OverflowCandidate c) -> c.shake.event.gatewayTsMs)
+                .thenComparingLong(c -> c.shake.event.eventIdHi)
+                .thenComparingLong(c -> c.shake.event.eventIdLo));
+        long paid = 0;
+        long paidFen = 0;
+        for (OverflowCandidate c : queue) {
+            int tier = ShardPayoutDecider.tierIndex(rules, c.tierId);
+            if (c.amountFen <= funds && packetsLeft[tier] > 0) {
+                funds -= c.amountFen;
+                packetsLeft[tier]--;
+                paid++;
+                paidFen += c.amountFen;
+                out.collect(PayoutDecision.of(c.shake, c.tierId, c.amountFen, "sweeper"));
+            }
+        }
+        ctx.output(ShardPayoutDecider.LEDGER, LedgerLine.of("swept-r" + rules.roundId, rules.roundId, "SWEPT", 0,
+                rules.budgetFen, "shards spent " + spent[0] + " fen; sweeper paid " + paid + " of " + queue.size()
+                        + " overflow winners, " + paidFen + " fen; unspent " + funds + " fen",
+                rules.endMs, "sweeper"));
+        candidates.clear();
+        spentByShards.clear();
+        swept.update(true);
+    }
+
+    @Override
+    public void processBroadcastElement(RoundChange change, Context ctx, Collector<PayoutDecision> out)
+            throws Exception {
+        BroadcastState<Integer, RoundRules> broadcast = ctx.getBroadcastState(ShardPayoutDecider.RULES);
+        RoundRulebook.Outcome outcome = RoundRulebook.apply(rules(broadcast, change.roundId), change,
+                settings.reservePerMillion());
+        if (outcome.rules() != null) {
+            broadcast.put(change.roundId, outcome.rules());
+        }
+    }
+
+    private RoundRules rules(org.apache.flink.api.common.state.ReadOnlyBroadcastState<Integer, RoundRules> broadcast,
+            int roundId) throws Exception {
+        RoundRules changed = broadcast.get(roundId);
+        return changed != null ? changed : configured.get(roundId);
+    }
+}

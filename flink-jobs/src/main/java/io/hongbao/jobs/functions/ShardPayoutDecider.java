@@ -1,0 +1,219 @@
+package io.hongbao.jobs.functions;
+
+import io.hongbao.ingest.flink.ShakeRecord;
+import io.hongbao.jobs.payout.BudgetSplit;
+import io.hongbao.jobs.payout.LedgerLine;
+import io.hongbao.jobs.payout.OverflowCandidate;
+import io.hongbao.jobs.payout.PayoutDecision;
+import io.hongbao.jobs.payout.PayoutDraw;
+import io.hongbao.jobs.payout.PayoutDraw.Prize;
+import io.hongbao.jobs.payout.PayoutDraw.TierOption;
+import io.hongbao.jobs.payout.PayoutSettings;
+import io.hongbao.jobs.payout.RoundChange;
+import io.hongbao.jobs.payout.RoundRulebook;
+import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.jobs.payout.ShardReport;
+import io.hongbao.jobs.payout.ShardRound;
+import io.hongbao.jobs.payout.UserWins;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * The payout decision for one budget shard (keyed by shard; a shard holds many users). Per shake: drop it if
+ * its event id was seen (retry), skip it if the round is paused or closed or the user is capped, draw; a
+ * winner is paid from the shard's share of the round budget and tier caps, or handed to the round's sweeper
+ * when the share is spent. When the watermark passes the round's end, the shard reports what it spent.
+ *
+ * <p>Everything a decision reads is keyed state of this shard or broadcast rules, so decisions need no
+ * cross-shard coordination and the budget has no hot key. Live round changes arrive as broadcast elements;
+ * subtask 0 writes each one's ledger line.
+ */
+public class ShardPayoutDecider
+        extends KeyedBroadcastProcessFunction<Integer, ShakeRecord, RoundChange, PayoutDecision> {
+    private static final long serialVersionUID = 1L;
+
+    public static final MapStateDescriptor<Integer, RoundRules> RULES =
+            new MapStateDescriptor<>("round-rules", Types.INT, TypeInformation.of(RoundRules.class));
+    /** Deduplicated, valid shakes: the interactions to count. */
+    public static final OutputTag<ShakeRecord> DISTINCT_SHAKES = new OutputTag<>("distinct-shakes") {};
+    public static final OutputTag<OverflowCandidate> OVERFLOW = new OutputTag<>("overflow") {};
+    public static final OutputTag<ShardReport> SHARD_REPORTS = new OutputTag<>("shard-reports") {};
+    public static final OutputTag<LedgerLine> LEDGER = new OutputTag<>("ledger") {};
+
+    private final PayoutSettings settings;
+    private final Map<Integer, RoundRules> configured;
+    private transient PayoutDraw draw;
+    private transient MapState<Tuple2<Long, Long>, Boolean> seenEvents;
+    private transient MapState<Long, UserWins> users;
+    private transient MapState<Integer, ShardRound> rounds;
+    private transient Counter duplicates;
+    private transient Counter wins;
+
+    public ShardPayoutDecider(List<RoundRules> configured, PayoutSettings settings) {
+        this.settings = settings;
+        this.configured = new HashMap<>();
+        configured.forEach(r -> this.configured.put(r.roundId, r));
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        draw = settings.draw();
+        MapStateDescriptor<Tuple2<Long, Long>, Boolean> seen = new MapStateDescriptor<>("seen-event-ids",
+                Types.TUPLE(Types.LONG, Types.LONG), Types.BOOLEAN);
+        seen.enableTimeToLive(StateTtlConfig.newBuilder(settings.dedupeTtl())
+                .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                .cleanupInRocksdbCompactFilter(1000)
+                .build());
+        seenEvents = getRuntimeContext().getMapState(seen);
+        users = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("user-wins", Types.LONG, TypeInformation.of(UserWins.class)));
+        rounds = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("shard-rounds", Types.INT, TypeInformation.of(ShardRound.class)));
+        duplicates = getRuntimeContext().getMetricGroup().counter("dedupeHits");
+        wins = getRuntimeContext().getMetricGroup().counter("wins");
+    }
+
+    @Override
+    public void processElement(ShakeRecord shake, ReadOnlyContext ctx, Collector<PayoutDecision> out)
+            throws Exception {
+        Tuple2<Long, Long> eventId = Tuple2.of(shake.event.eventIdHi, shake.event.eventIdLo);
+        if (seenEvents.contains(eventId)) {
+            duplicates.inc();
+            return;
+        }
+        seenEvents.put(eventId, Boolean.TRUE);
+        ctx.output(DISTINCT_SHAKES, shake);
+
+        int roundId = shake.event.roundId;
+        RoundRules rules = rules(ctx.getBroadcastState(RULES), roundId);
+        if (rules == null || rules.paused) {
+            return;
+        }
+        ShardRound spent = rounds.get(roundId);
+        if (spent == null) {
+            if (ctx.timerService().currentWatermark() >= rules.endMs - 1) {
+                return; // the round closed here before this shard saw it: nothing to pay, nothing to report
+            }
+            spent = ShardRound.open(rules.tiers.length);
+            ctx.timerService().registerEventTimeTimer(rules.endMs - 1);
+        }
+        if (spent.closed) {
+            return;
+        }
+        long userId = shake.event.userId;
+        UserWins user = users.get(userId);
+        if (user == null) {
+            user = new UserWins();
+        }
+        if (user.winsIn(roundId) >= rules.winsPerRound) {
+            return;
+        }
+        long drawn = draw.draw(roundId, shake.event.eventIdHi, shake.event.eventIdLo);
+        if (!PayoutDraw.wins(drawn, rules.winPerMillion)) {
+            return;
+        }
+        long headroom = rules.fenPerGala - user.fenWon;
+        int shard = ctx.getCurrentKey();
+        long shareLeft = BudgetSplit.share(rules.shardBaseFen, settings.reservePerMillion(), settings.shards(), shard)
+                - spent.spentFen;
+        Prize prize = PayoutDraw.pick(drawn, openTiers(rules, spent, shard), Math.min(shareLeft, headroom));
+        if (prize != null) {
+            spent.spentFen += prize.amountFen();
+            spent.paidPerTier[tierIndex(rules, prize.tierId())]++;
+            user.record(roundId, prize.amountFen());
+            wins.inc();
+            out.collect(PayoutDecision.of(shake, prize.tierId(), prize.amountFen(), "shard-" + shard));
+        } else {
+            Prize wanted = PayoutDraw.pick(drawn, rules.options(), headroom);
+            if (wanted != null && spent.forwarded < settings.overflowPerShard(rules)) {
+                spent.forwarded++;
+                user.record(roundId, wanted.amountFen()); // reserved: caps hold whatever the sweeper decides
+                ctx.output(OVERFLOW, OverflowCandidate.of(shake, wanted.tierId(), wanted.amountFen()));
+            }
+        }
+        rounds.put(roundId, spent);
+        users.put(userId, user);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<PayoutDecision> out) throws Exception {
+        ReadOnlyBroadcastState<Integer, RoundRules> broadcast = ctx.getBroadcastState(RULES);
+        for (RoundRules rules : allRules(broadcast)) {
+            if (rules.endMs - 1 != timestamp) {
+                continue;
+            }
+            ShardRound spent = rounds.get(rules.roundId);
+            if (spent != null && !spent.closed) {
+                spent.closed = true;
+                rounds.put(rules.roundId, spent);
+                ctx.output(SHARD_REPORTS,
+                        ShardReport.of(rules.roundId, ctx.getCurrentKey(), spent.spentFen, spent.paidPerTier));
+            }
+        }
+    }
+
+    @Override
+    public void processBroadcastElement(RoundChange change, Context ctx, Collector<PayoutDecision> out)
+            throws Exception {
+        BroadcastState<Integer, RoundRules> broadcast = ctx.getBroadcastState(RULES);
+        RoundRulebook.Outcome outcome = RoundRulebook.apply(rules(broadcast, change.roundId), change,
+                settings.reservePerMillion());
+        if (outcome.rules() != null) {
+            broadcast.put(change.roundId, outcome.rules());
+        }
+        if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
+            ctx.output(LEDGER, outcome.ledger());
+        }
+    }
+
+    /** The rules in force: a live change if one was applied, else the profile's. */
+    private RoundRules rules(ReadOnlyBroadcastState<Integer, RoundRules> broadcast, int roundId) throws Exception {
+        RoundRules changed = broadcast.get(roundId);
+        return changed != null ? changed : configured.get(roundId);
+    }
+
+    private List<RoundRules> allRules(ReadOnlyBroadcastState<Integer, RoundRules> broadcast) throws Exception {
+        List<RoundRules> all = new ArrayList<>();
+        for (int roundId : configured.keySet()) {
+            all.add(rules(broadcast, roundId));
+        }
+        return all;
+    }
+
+    private List<TierOption> openTiers(RoundRules rules, ShardRound spent, int shard) {
+        List<TierOption> open = new ArrayList<>(rules.tiers.length);
+        for (int i = 0; i < rules.tiers.length; i++) {
+            long share = BudgetSplit.share(rules.tiers[i].countCap, settings.reservePerMillion(), settings.shards(),
+                    shard);
+            if (spent.paidPerTier[i] < share) {
+                open.add(rules.tiers[i].option());
+            }
+        }
+        return open;
+    }
+
+    static int tierIndex(RoundRules rules, int tierId) {
+        for (int i = 0; i < rules.tiers.length; i++) {
+            if (rules.tiers[i].tierId == tierId) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("round " + rules.roundId + " has no tier " + tierId);
+    }
+}

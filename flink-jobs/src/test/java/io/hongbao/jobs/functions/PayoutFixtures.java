@@ -1,0 +1,62 @@
+package io.hongbao.jobs.functions;
+
+import io.hongbao.ingest.event.Channel;
+import io.hongbao.ingest.event.ShakeEvent;
+import io.hongbao.ingest.flink.ShakeRecord;
+import io.hongbao.jobs.payout.PayoutSettings;
+import io.hongbao.jobs.payout.RoundChange;
+import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.jobs.payout.TierRule;
+import java.time.Duration;
+
+/** Rounds, shakes and settings for the payout operator tests. */
+final class PayoutFixtures {
+    static final long ROUND_START = 1_800_000_000_000L;
+    static final long ROUND_END = ROUND_START + 60_000;
+    static final long SMALL_MIN = 100;
+    static final long SMALL_MAX = 888;
+    static final long BIG = 8_888;
+
+    private static long nextOffset;
+
+    private PayoutFixtures() {}
+
+    /** Round 1: one minute, every shake wins unless said otherwise, a small range tier and a big fixed one. */
+    static RoundRules round(long budgetFen, int winPerMillion, long smallCap, long bigCap, int winsPerRound,
+            long fenPerGala) {
+        RoundRules r = new RoundRules();
+        r.roundId = 1;
+        r.name = "test";
+        r.startMs = ROUND_START;
+        r.endMs = ROUND_END;
+        r.budgetFen = budgetFen;
+        r.shardBaseFen = budgetFen;
+        r.winPerMillion = winPerMillion;
+        r.tiers = new TierRule[] {
+            new TierRule(1, "small", SMALL_MIN, SMALL_MAX, smallCap, 9),
+            new TierRule(2, "big", BIG, BIG, bigCap, 1)
+        };
+        r.winsPerRound = winsPerRound;
+        r.fenPerGala = fenPerGala;
+        return r;
+    }
+
+    static PayoutSettings settings(int shards, int reservePerMillion) {
+        return new PayoutSettings(shards, reservePerMillion, Duration.ofHours(1), 0xC0FFEEL, 0xBEEFL);
+    }
+
+    static ShakeRecord shake(long userId, long eventLo, long gatewayTs) {
+        ShakeEvent e = new ShakeEvent(0xABCDL, eventLo, userId, userId * 7 + 1, 1, Channel.IOS, "CN-BJ",
+                gatewayTs - 50, gatewayTs, ShakeEvent.NO_SEQUENCE);
+        ShakeRecord r = new ShakeRecord();
+        r.event = e;
+        r.topic = "shakes";
+        r.partition = 0;
+        r.offset = nextOffset++;
+        return r;
+    }
+
+    static RoundChange change(String id, RoundChange.Action action, long budgetFen, long issuedAtMs) {
+        return RoundChange.of(id, 1, action, budgetFen, issuedAtMs, "control/0/" + id);
+    }
+}

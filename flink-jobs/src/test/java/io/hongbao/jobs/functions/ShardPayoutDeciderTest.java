@@ -1,0 +1,173 @@
+package io.hongbao.jobs.functions;
+
+import static io.hongbao.jobs.functions.PayoutFixtures.ROUND_END;
+import static io.hongbao.jobs.functions.PayoutFixtures.ROUND_START;
+import static io.hongbao.jobs.functions.PayoutFixtures.change;
+import static io.hongbao.jobs.functions.PayoutFixtures.round;
+import static io.hongbao.jobs.functions.PayoutFixtures.settings;
+import static io.hongbao.jobs.functions.PayoutFixtures.shake;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hongbao.ingest.flink.ShakeRecord;
+import io.hongbao.jobs.payout.LedgerLine;
+import io.hongbao.jobs.payout.OverflowCandidate;
+import io.hongbao.jobs.payout.PayoutDecision;
+import io.hongbao.jobs.payout.PayoutSettings;
+import io.hongbao.jobs.payout.RoundChange;
+import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.jobs.payout.ShardReport;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.Test;
+
+class ShardPayoutDeciderTest {
+    private static final long MANY = 1_000_000_000L;
+
+    @Test
+    void shouldDropARetryOfAnEventAlreadySeen() throws Exception {
+        var harness = harness(round(MANY, 0, 1000, 10, 1, MANY), settings(4, 0));
+
+        harness.processElement(shake(100, 1, ROUND_START + 1), ROUND_START + 1);
+        harness.processElement(shake(100, 1, ROUND_START + 1), ROUND_START + 900);
+        harness.processElement(shake(100, 2, ROUND_START + 2), ROUND_START + 2);
+
+        assertThat(values(harness.getSideOutput(ShardPayoutDecider.DISTINCT_SHAKES)))
+                .extracting(r -> r.event.eventIdLo).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void shouldDecideTheSameOnReplay() throws Exception {
+        List<String> first = decide(round(MANY, 300_000, 1000, 10, 3, MANY));
+        List<String> second = decide(round(MANY, 300_000, 1000, 10, 3, MANY));
+
+        assertThat(first).isNotEmpty().isEqualTo(second);
+        assertThat(first.size()).isBetween(10, 110); // ~30% of 200 shakes, caps permitting
+    }
+
+    @Test
+    void shouldPayAUserAtMostWinsPerRound() throws Exception {
+        var harness = harness(round(MANY, 1_000_000, 1000, 10, 2, MANY), settings(4, 0));
+
+        for (int i = 0; i < 20; i++) {
+            harness.processElement(shake(7, i, ROUND_START + i), ROUND_START + i);
+        }
+
+        assertThat(payouts(harness)).hasSize(2);
+    }
+
+    @Test
+    void shouldPayAUserAtMostFenPerGala() throws Exception {
+        var harness = harness(round(MANY, 1_000_000, 1000, 0, 100, 1_000), settings(4, 0));
+
+        for (int i = 0; i < 50; i++) {
+            harness.processElement(shake(7, i, ROUND_START + i), ROUND_START + i);
+        }
+
+        long paid = payouts(harness).stream().mapToLong(p -> p.amountFen).sum();
+        assertThat(paid).isLessThanOrEqualTo(1_000).isGreaterThan(1_000 - PayoutFixtures.SMALL_MIN);
+    }
+
+    @Test
+    void shouldNeverPayMoreThanTheShardShareOrTierCap() throws Exception {
+        long budget = 50_000;
+        var harness = harness(round(budget, 1_000_000, 1000, 2, 1, MANY), settings(1, 0));
+
+        for (int user = 0; user < 2_000; user++) {
+            harness.processElement(shake(1_000 + user, user, ROUND_START + user), ROUND_START + user);
+        }
+
+        List<PayoutDecision> paid = payouts(harness);
+        assertThat(paid.stream().mapToLong(p -> p.amountFen).sum()).isLessThanOrEqualTo(budget)
+                .isGreaterThan(budget - PayoutFixtures.SMALL_MAX);
+        assertThat(paid.stream().filter(p -> p.tierId == 2)).hasSizeLessThanOrEqualTo(2);
+        // Winners past the share go to the sweeper, but only a bounded number of them.
+        assertThat(values(harness.getSideOutput(ShardPayoutDecider.OVERFLOW)))
+                .hasSize((int) settings(1, 0).overflowPerShard(round(budget, 1_000_000, 1000, 2, 1, MANY)));
+    }
+
+    @Test
+    void shouldReportWhatTheShardSpentWhenTheRoundCloses() throws Exception {
+        PayoutSettings settings = settings(8, 10_000);
+        var harness = harness(round(MANY, 1_000_000, 1000, 10, 1, MANY), settings);
+        for (int user = 0; user < 50; user++) {
+            harness.processElement(shake(user + 1, user, ROUND_START + user), ROUND_START + user);
+        }
+
+        harness.processWatermark(ROUND_END - 1);
+        harness.processElement(shake(999, 999, ROUND_END - 2), ROUND_END - 2); // late: round closed here
+
+        List<ShardReport> reports = values(harness.getSideOutput(ShardPayoutDecider.SHARD_REPORTS));
+        assertThat(reports).extracting(r -> r.shard).doesNotHaveDuplicates();
+        assertThat(reports.stream().mapToLong(r -> r.spentFen).sum())
+                .isEqualTo(payouts(harness).stream().mapToLong(p -> p.amountFen).sum());
+        assertThat(payouts(harness)).hasSize(50);
+    }
+
+    @Test
+    void shouldStopPayingWhilePausedAndLogTheChange() throws Exception {
+        var harness = harness(round(MANY, 1_000_000, 1000, 10, 5, MANY), settings(4, 0));
+
+        harness.processBroadcastElement(change("p1", RoundChange.Action.PAUSE, 0, ROUND_START), ROUND_START);
+        harness.processElement(shake(1, 1, ROUND_START + 1), ROUND_START + 1);
+        harness.processBroadcastElement(change("r1", RoundChange.Action.RESUME, 0, ROUND_START + 2), ROUND_START + 2);
+        harness.processElement(shake(1, 2, ROUND_START + 3), ROUND_START + 3);
+
+        assertThat(payouts(harness)).extracting(p -> p.eventIdLo).containsExactly(2L);
+        assertThat(values(harness.getSideOutput(ShardPayoutDecider.LEDGER)))
+                .extracting(l -> l.kind).containsExactly("PAUSED", "RESUMED");
+    }
+
+    @Test
+    void shouldRefuseToLowerARunningRoundBelowItsShardsShares() throws Exception {
+        var harness = harness(round(1_000_000, 1_000_000, 1000, 10, 5, MANY), settings(4, 10_000));
+
+        harness.processBroadcastElement(change("low", RoundChange.Action.SET_BUDGET, 500_000, ROUND_START + 5),
+                ROUND_START + 5);
+        harness.processBroadcastElement(change("ok", RoundChange.Action.SET_BUDGET, 995_000, ROUND_START + 6),
+                ROUND_START + 6);
+        harness.processBroadcastElement(change("up", RoundChange.Action.SET_BUDGET, 2_000_000, ROUND_START + 7),
+                ROUND_START + 7);
+
+        List<LedgerLine> ledger = values(harness.getSideOutput(ShardPayoutDecider.LEDGER));
+        assertThat(ledger).extracting(l -> l.kind).containsExactly("CHANGE_REFUSED", "BUDGET_LOWERED", "BUDGET_RAISED");
+        assertThat(ledger).extracting(l -> l.budgetAfterFen).containsExactly(1_000_000L, 995_000L, 2_000_000L);
+        assertThat(harness.getBroadcastState(ShardPayoutDecider.RULES).get(1).shardBaseFen).isEqualTo(2_000_000L);
+    }
+
+    private static List<String> decide(RoundRules rules) throws Exception {
+        var harness = harness(rules, settings(4, 0));
+        for (int i = 0; i < 200; i++) {
+            harness.processElement(shake(i % 40, i, ROUND_START + i), ROUND_START + i);
+        }
+        return payouts(harness).stream().map(p -> p.payoutId() + " " + p.tierId + " " + p.amountFen).toList();
+    }
+
+    static KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, PayoutDecision> harness(
+            RoundRules rules, PayoutSettings settings) throws Exception {
+        var harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                new ShardPayoutDecider(List.of(rules), settings),
+                r -> settings.shardOf(r.event.userId), Types.INT, ShardPayoutDecider.RULES);
+        // As in the pipeline: the control input never holds event time back.
+        harness.processBroadcastWatermark(Long.MAX_VALUE);
+        return harness;
+    }
+
+    static List<PayoutDecision> payouts(KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, PayoutDecision> h) {
+        return h.extractOutputValues();
+    }
+
+    @SuppressWarnings("unchecked")
+    static <T> List<T> values(java.util.Collection<StreamRecord<T>> records) {
+        List<T> out = new ArrayList<>();
+        Stream.ofNullable(records).flatMap(java.util.Collection::stream).filter(Objects::nonNull)
+                .forEach(r -> out.add(r.getValue()));
+        return out;
+    }
+
+}
