@@ -1,0 +1,97 @@
+package io.hongbao.jobs.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hongbao.ingest.event.Channel;
+import io.hongbao.ingest.event.ShakeEvent;
+import io.hongbao.ingest.flink.ShakeRecord;
+import io.hongbao.ingest.profile.GalaProfile;
+import io.hongbao.ingest.testing.Datasets;
+import io.hongbao.jobs.functions.ControlWatermarks;
+import io.hongbao.jobs.functions.ShakeWatermarks;
+import io.hongbao.jobs.payout.PayoutDecision;
+import io.hongbao.jobs.payout.PayoutSettings;
+import io.hongbao.jobs.payout.RoundChange;
+import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.jobs.payout.TierRule;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.CloseableIterator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Demand far above supply at parallelism 2: the budget drains to within 0.01% and never past it. */
+class PayoutPipelineDrainITCase {
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
+
+    private static final GalaProfile TINY = GalaProfile.load(Datasets.file("tiny.yaml"));
+    private static final long BUDGET = 5_000_000;
+    private static final int WINNERS = 100_000;
+
+    @Test
+    void shouldDrainTheBudgetToWithinOneTenThousandthAndNeverPastIt() throws Exception {
+        RoundRules round = RoundRules.of(TINY, TINY.round(1));
+        round.budgetFen = BUDGET;
+        round.shardBaseFen = BUDGET;
+        round.winPerMillion = 1_000_000;
+        round.winsPerRound = 1;
+        round.tiers = new TierRule[] {new TierRule(1, "small", 100, 888, 1_000_000, 95),
+            new TierRule(2, "big", 8_888, 8_888, 40, 5)};
+        PayoutSettings settings = new PayoutSettings(64, 10_000, Duration.ofHours(1), 1L, 2L);
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        DataStream<ShakeRecord> shakes = env.fromData(shakes(round)).assignTimestampsAndWatermarks(
+                ShakeWatermarks.strategy(TINY.windows(), Duration.ofMillis(500), Duration.ZERO));
+        DataStream<RoundChange> noChanges = env.fromSequence(0, 0).filter(x -> false)
+                .map(x -> new RoundChange()).returns(RoundChange.class)
+                .assignTimestampsAndWatermarks(ControlWatermarks.neverHoldBack());
+        PayoutPipeline.Outputs outputs = PayoutPipeline.build(shakes, noChanges, List.of(round), TINY.windows(),
+                settings);
+
+        List<PayoutDecision> payouts = new ArrayList<>();
+        try (CloseableIterator<PayoutDecision> it = outputs.payouts().executeAndCollect("drain")) {
+            it.forEachRemaining(payouts::add);
+        }
+
+        long paid = payouts.stream().mapToLong(p -> p.amountFen).sum();
+        System.out.printf("drain: %,d winners, %,d paid (%,d by the sweeper), %,d of %,d fen paid, %,d unspent%n",
+                WINNERS, payouts.size(), payouts.stream().filter(p -> "sweeper".equals(p.paidFrom)).count(), paid,
+                BUDGET, BUDGET - paid);
+        assertThat(paid).isLessThanOrEqualTo(BUDGET);
+        assertThat(BUDGET - paid).as("unspent fen").isLessThan(BUDGET / 10_000);
+        assertThat(payouts.stream().map(PayoutDecision::payoutId).distinct()).hasSize(payouts.size());
+        assertThat(payouts.stream().filter(p -> p.tierId == 2)).hasSizeLessThanOrEqualTo(40);
+        assertThat(payouts.stream().filter(p -> "sweeper".equals(p.paidFrom))).isNotEmpty();
+        assertThat(new HashSet<>(payouts.stream().map(p -> p.userId).toList())).hasSize(payouts.size());
+    }
+
+    private static List<ShakeRecord> shakes(RoundRules round) {
+        SplittableRandom random = new SplittableRandom(5);
+        List<ShakeRecord> out = new ArrayList<>(WINNERS);
+        long span = round.endMs - round.startMs;
+        for (int i = 0; i < WINNERS; i++) {
+            long ts = round.startMs + (span * i) / WINNERS;
+            long user = 100_000_000L + i;
+            ShakeRecord r = new ShakeRecord();
+            r.event = new ShakeEvent(random.nextLong() | 1, random.nextLong() | 1, user, user * 3, round.roundId,
+                    Channel.ANDROID, "CN-GD", ts - 10, ts, i + 1);
+            r.topic = "shakes";
+            r.partition = i % 4;
+            r.offset = i / 4;
+            out.add(r);
+        }
+        return out;
+    }
+}
