@@ -17,6 +17,10 @@ public final class RoundRulebook {
 
     public static Outcome apply(RoundRules current, RoundChange change, int reservePerMillion) {
         String entryId = "change-" + change.changeId;
+        if (change.action == null) {
+            return refused(entryId, change, current == null ? 0 : current.budgetFen,
+                    "unreadable control record" + (change.reason == null ? "" : ": " + change.reason));
+        }
         if (current == null) {
             return refused(entryId, change, 0, "round " + change.roundId + " is not configured");
         }
@@ -69,6 +73,7 @@ public final class RoundRulebook {
     private static LedgerLine line(String entryId, RoundChange change, String kind, long amount, long budgetAfter,
             String detail) {
         return LedgerLine.of(entryId, change.roundId, kind, amount, budgetAfter,
-                detail + (change.reason == null ? "" : " (" + change.reason + ")"), change.issuedAtMs, change.source);
+                detail + (change.reason == null || kind.equals("CHANGE_REFUSED") ? "" : " (" + change.reason + ")"),
+                change.issuedAtMs, change.source);
     }
 }

@@ -1,0 +1,31 @@
+package io.hongbao.jobs.counting;
+
+import io.hongbao.ingest.flink.ShakeRecord;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Counts rejected records per reason (keyed by reason) and emits the new total after each one. Totals, not
+ * increments: written with the checkpoint, a replay rewrites the same absolute value instead of adding twice.
+ */
+public class RejectTally extends KeyedProcessFunction<String, ShakeRecord, RejectTotal> {
+    private static final long serialVersionUID = 1L;
+    private transient ValueState<Long> total;
+
+    @Override
+    public void open(OpenContext openContext) {
+        total = getRuntimeContext().getState(new ValueStateDescriptor<>("rejected-total", Types.LONG));
+    }
+
+    @Override
+    public void processElement(ShakeRecord rejected, Context ctx, Collector<RejectTotal> out) throws Exception {
+        Long before = total.value();
+        long now = (before == null ? 0 : before) + 1;
+        total.update(now);
+        out.collect(RejectTotal.of(ctx.getCurrentKey(), now));
+    }
+}
