@@ -2,7 +2,6 @@ package io.hongbao.ingest.event;
 
 import com.google.protobuf.CodedInputStream;
 import io.hongbao.ingest.wire.v1.ShakeEventV1;
-import java.util.regex.Pattern;
 
 /**
  * The shake event's wire format: one format byte ({@link #FORMAT_V1}) then a protobuf {@code ShakeEventV1}.
@@ -16,8 +15,6 @@ public final class ShakeEventCodec {
     /** A real event is ~60 bytes; anything past this is not a shake and is not parsed at all. */
     public static final int MAX_RECORD_BYTES = 512;
     public static final int MAX_REGION_CHARS = 16;
-
-    private static final Pattern REGION = Pattern.compile("[A-Z0-9-]{1," + MAX_REGION_CHARS + "}");
 
     private ShakeEventCodec() {}
 
@@ -77,6 +74,21 @@ public final class ShakeEventCodec {
                 m.getClientTsMs(), m.getGatewayTsMs(), m.hasDeviceSeq() ? m.getDeviceSeq() : ShakeEvent.NO_SEQUENCE));
     }
 
+    /** 1 to {@value #MAX_REGION_CHARS} characters of {@code [A-Z0-9-]}; a loop, not a regex: it runs per event. */
+    static boolean isRegionCode(String region) {
+        int n = region.length();
+        if (n == 0 || n > MAX_REGION_CHARS) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = region.charAt(i);
+            if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The first field that makes the message unusable, or null. */
     private static String invalidField(ShakeEventV1 m) {
         if (m.getEventIdHi() == 0 && m.getEventIdLo() == 0) {
@@ -95,7 +107,7 @@ public final class ShakeEventCodec {
         if (channel < 1 || channel > Channel.values().length) {
             return "channel " + channel + " unknown";
         }
-        if (!REGION.matcher(m.getRegion()).matches()) {
+        if (!isRegionCode(m.getRegion())) {
             return "region must be 1-" + MAX_REGION_CHARS + " chars of [A-Z0-9-]";
         }
         if (m.getGatewayTsMs() <= 0) {
