@@ -54,6 +54,8 @@ public class ShardPayoutDecider
     public static final OutputTag<OverflowCandidate> OVERFLOW = new OutputTag<>("overflow") {};
     public static final OutputTag<ShardReport> SHARD_REPORTS = new OutputTag<>("shard-reports") {};
     public static final OutputTag<LedgerLine> LEDGER = new OutputTag<>("ledger") {};
+    /** A round's rules after each applied change, for the settlement tables. */
+    public static final OutputTag<RoundRules> APPLIED_RULES = new OutputTag<>("applied-rules") {};
 
     private final PayoutSettings settings;
     private final Map<Integer, RoundRules> configured;
@@ -179,6 +181,9 @@ public class ShardPayoutDecider
         }
         if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
             ctx.output(LEDGER, outcome.ledger());
+            if (outcome.rules() != null) {
+                ctx.output(APPLIED_RULES, outcome.rules());
+            }
         }
     }
 

@@ -35,7 +35,8 @@ public final class PayoutPipeline {
 
     /** What the topology produces. */
     public record Outputs(DataStream<PayoutDecision> payouts, DataStream<LedgerLine> ledger,
-            DataStream<ShakeRecord> rejected, DataStream<ShakeRecord> distinctShakes) {}
+            DataStream<RoundRules> appliedRules, DataStream<ShakeRecord> rejected,
+            DataStream<ShakeRecord> distinctShakes) {}
 
     public static Outputs build(DataStream<ShakeRecord> records, DataStream<RoundChange> changes,
             List<RoundRules> rules, RoundWindows windows, PayoutSettings settings) {
@@ -63,6 +64,7 @@ public final class PayoutPipeline {
                 shardPayouts.union(sweptPayouts),
                 shardPayouts.getSideOutput(ShardPayoutDecider.LEDGER)
                         .union(sweptPayouts.getSideOutput(ShardPayoutDecider.LEDGER)),
+                shardPayouts.getSideOutput(ShardPayoutDecider.APPLIED_RULES),
                 valid.getSideOutput(ShakeValidation.REJECTED),
                 shardPayouts.getSideOutput(ShardPayoutDecider.DISTINCT_SHAKES));
     }

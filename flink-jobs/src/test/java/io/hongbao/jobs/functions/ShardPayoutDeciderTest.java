@@ -121,6 +121,8 @@ class ShardPayoutDeciderTest {
         assertThat(payouts(harness)).extracting(p -> p.eventIdLo).containsExactly(2L);
         assertThat(values(harness.getSideOutput(ShardPayoutDecider.LEDGER)))
                 .extracting(l -> l.kind).containsExactly("PAUSED", "RESUMED");
+        assertThat(values(harness.getSideOutput(ShardPayoutDecider.APPLIED_RULES)))
+                .extracting(r -> r.paused + "@v" + r.version).containsExactly("true@v1", "false@v2");
     }
 
     @Test
