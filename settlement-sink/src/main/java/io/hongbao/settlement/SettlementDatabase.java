@@ -1,0 +1,96 @@
+package io.hongbao.settlement;
+
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.regex.Pattern;
+
+/**
+ * Where the settlement tables live: a PostgreSQL JDBC URL, a user and a password. Serializable, because the
+ * sink carries it to the task managers. The password never appears in {@link #toString()} or in an exception
+ * message from {@link #connect()}; password parameters in the URL are masked too.
+ */
+public final class SettlementDatabase implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private static final Pattern URL_SECRETS = Pattern.compile("(?i)((?:ssl)?password=)[^&]*");
+
+    private final String jdbcUrl;
+    private final String user;
+    private final String password;
+
+    private SettlementDatabase(String jdbcUrl, String user, String password) {
+        this.jdbcUrl = Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+        this.user = Objects.requireNonNull(user, "user");
+        this.password = password;
+        if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("not a PostgreSQL JDBC URL: " + redactedUrl());
+        }
+    }
+
+    /** {@code password} may be null (trust or peer authentication). */
+    public static SettlementDatabase of(String jdbcUrl, String user, String password) {
+        return new SettlementDatabase(jdbcUrl, user, password);
+    }
+
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    /** The password, for handing to a connection pool or Flyway; never log it. */
+    public String password() {
+        return password;
+    }
+
+    /** The URL with any password parameter masked, for messages. */
+    public String redactedUrl() {
+        return URL_SECRETS.matcher(jdbcUrl).replaceAll("$1***");
+    }
+
+    /**
+     * A new connection with batched inserts rewritten into multi-row statements ({@code reWriteBatchedInserts})
+     * and the application name set, in auto-commit mode.
+     */
+    public Connection connect(String applicationName) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", user);
+        if (password != null) {
+            props.setProperty("password", password);
+        }
+        props.setProperty("reWriteBatchedInserts", "true");
+        props.setProperty("ApplicationName", applicationName);
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("tcpKeepAlive", "true");
+        try {
+            return DriverManager.getConnection(jdbcUrl, props);
+        } catch (SQLException e) {
+            // pgjdbc does not echo the password, but the URL may carry one: describe the target ourselves.
+            throw new SQLException("cannot connect to " + redactedUrl() + " as " + user + ": " + e.getMessage(),
+                    e.getSQLState(), e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SettlementDatabase{" + redactedUrl() + ", user=" + user + ", password=" + (password == null ? "none" : "***")
+                + "}";
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SettlementDatabase d && jdbcUrl.equals(d.jdbcUrl) && user.equals(d.user)
+                && Objects.equals(password, d.password);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(jdbcUrl, user);
+    }
+}

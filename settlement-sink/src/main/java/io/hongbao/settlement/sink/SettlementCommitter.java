@@ -1,0 +1,242 @@
+package io.hongbao.settlement.sink;
+
+import io.hongbao.settlement.SettlementDatabase;
+import io.hongbao.settlement.SettlementRecord.RejectCount;
+import io.hongbao.settlement.SettlementRecord.RoundConfig;
+import io.hongbao.settlement.SettlementRecord.Tier;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Collection;
+import org.apache.flink.api.connector.sink2.Committer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes a checkpoint's settlement rows visible: {@code COMMIT PREPARED '<gid>'}, then the committable's round
+ * configs and reject counts as guarded upserts. Idempotent, because on recovery Flink hands every committable
+ * of the restored checkpoint over again:
+ *
+ * <ul>
+ *   <li>gid in {@code pg_prepared_xacts}: commit it;</li>
+ *   <li>gid gone, its marker row in {@code settlement_commit}: it committed before; signal already committed;</li>
+ *   <li>gid gone, no marker: the transaction is lost. Logged as an error, recorded in
+ *       {@code settlement_lost_transaction} (reconciliation fails on it) and signalled as failed with a
+ *       known reason ({@link LostTransactionException}).</li>
+ * </ul>
+ *
+ * The upserts run after the commit in every case, and only ever move a row forward (a higher config version, a
+ * larger count), so applying them again or out of order between subtasks changes nothing.
+ *
+ * <p>A connection-class error asks Flink to retry the request ({@code retryLater}); when Flink's retries
+ * ({@code sink.committer.retries}) run out the job fails over and the commit is retried on recovery.
+ */
+public final class SettlementCommitter implements Committer<SettlementCommittable> {
+    private static final Logger LOG = LoggerFactory.getLogger(SettlementCommitter.class);
+
+    private static final String UPSERT_ROUND = "INSERT INTO round AS r (round_id, name, starts_at, ends_at, budget_fen, "
+            + "win_per_million, wins_per_round, fen_per_gala, paused, config_version, updated_at) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) ON CONFLICT (round_id) DO UPDATE SET name = EXCLUDED.name, "
+            + "starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, budget_fen = EXCLUDED.budget_fen, "
+            + "win_per_million = EXCLUDED.win_per_million, wins_per_round = EXCLUDED.wins_per_round, "
+            + "fen_per_gala = EXCLUDED.fen_per_gala, paused = EXCLUDED.paused, config_version = EXCLUDED.config_version, "
+            + "updated_at = now() WHERE r.config_version <= EXCLUDED.config_version";
+    private static final String UPSERT_TIER = "INSERT INTO prize_tier (round_id, tier_id, name, min_fen, max_fen, "
+            + "count_cap, weight) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (round_id, tier_id) DO UPDATE SET "
+            + "name = EXCLUDED.name, min_fen = EXCLUDED.min_fen, max_fen = EXCLUDED.max_fen, "
+            + "count_cap = EXCLUDED.count_cap, weight = EXCLUDED.weight";
+    private static final String UPSERT_REJECTS = "INSERT INTO rejected_count AS c (reason, records, updated_at) "
+            + "VALUES (?, ?, now()) ON CONFLICT (reason) DO UPDATE SET records = EXCLUDED.records, updated_at = now() "
+            + "WHERE c.records < EXCLUDED.records";
+
+    private final SettlementDatabase database;
+    private final String sinkName;
+    private Connection connection;
+
+    public SettlementCommitter(SettlementDatabase database, String sinkName) {
+        this.database = database;
+        this.sinkName = TransactionId.requireSinkName(sinkName);
+    }
+
+    @Override
+    public void commit(Collection<CommitRequest<SettlementCommittable>> requests) throws IOException, InterruptedException {
+        for (CommitRequest<SettlementCommittable> request : requests) {
+            SettlementCommittable c = request.getCommittable();
+            try {
+                if (request.getNumberOfRetries() > 0) {
+                    Thread.sleep(Math.min(2_000L, 100L << Math.min(request.getNumberOfRetries(), 5)));
+                }
+                commit(request, c);
+            } catch (SQLException e) {
+                closeConnection();
+                if (isTransient(e)) {
+                    LOG.warn("Committing {} failed ({}), retrying: {}", c, e.getSQLState(), e.getMessage());
+                    request.retryLater();
+                } else {
+                    request.signalFailedWithUnknownReason(
+                            new IOException("committing " + c + " failed (" + e.getSQLState() + "): " + e.getMessage(), e));
+                }
+            }
+        }
+    }
+
+    private void commit(CommitRequest<SettlementCommittable> request, SettlementCommittable c) throws SQLException {
+        Connection conn = connection();
+        boolean alreadyCommitted = false;
+        LostTransactionException lost = null;
+        if (c.gid() != null) {
+            if (isPrepared(conn, c.gid())) {
+                try (Statement st = conn.createStatement()) {
+                    st.execute("COMMIT PREPARED " + TransactionId.literal(c.gid()));
+                    LOG.debug("Committed {}", c);
+                } catch (SQLException e) {
+                    // Someone else committed it between our look and our commit (undefined_object).
+                    if (!"42704".equals(e.getSQLState()) || !markerCommitted(conn, c.gid())) {
+                        throw e;
+                    }
+                    alreadyCommitted = true;
+                }
+            } else if (markerCommitted(conn, c.gid())) {
+                alreadyCommitted = true;
+            } else {
+                lost = new LostTransactionException(c);
+            }
+        }
+        if (lost != null) {
+            recordLost(conn, c);
+        }
+        applyUpserts(conn, c);
+        if (lost != null) {
+            LOG.error("LOST SETTLEMENT TRANSACTION: {}. Recorded in settlement_lost_transaction; reconciliation will "
+                    + "fail until finance resolves it.", lost.getMessage());
+            request.signalFailedWithKnownReason(lost);
+        } else if (alreadyCommitted) {
+            LOG.info("{} was already committed", c.gid());
+            request.signalAlreadyCommitted();
+        }
+    }
+
+    static boolean isPrepared(Connection conn, String gid) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(
+                "SELECT 1 FROM pg_prepared_xacts WHERE gid = ? AND database = current_database()")) {
+            ps.setString(1, gid);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    static boolean markerCommitted(Connection conn, String gid) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM settlement_commit WHERE gid = ?")) {
+            ps.setString(1, gid);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private void recordLost(Connection conn, SettlementCommittable c) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("INSERT INTO settlement_lost_transaction (gid, sink_name, "
+                + "payouts, payout_fen) VALUES (?, ?, ?, ?) ON CONFLICT (gid) DO NOTHING")) {
+            ps.setString(1, c.gid());
+            ps.setString(2, c.sinkName());
+            ps.setInt(3, c.payouts());
+            ps.setLong(4, c.payoutFen());
+            ps.executeUpdate();
+        }
+    }
+
+    /** Round configs (highest version wins) and reject counts (largest wins), in one short transaction. */
+    private void applyUpserts(Connection conn, SettlementCommittable c) throws SQLException {
+        if (c.roundConfigs().isEmpty() && c.rejectCounts().isEmpty()) {
+            return;
+        }
+        conn.setAutoCommit(false);
+        try {
+            // Keys in ascending order (the writer sorts them), so two committers never deadlock on each other.
+            try (PreparedStatement round = conn.prepareStatement(UPSERT_ROUND);
+                    PreparedStatement tier = conn.prepareStatement(UPSERT_TIER)) {
+                for (RoundConfig r : c.roundConfigs()) {
+                    round.setInt(1, r.roundId);
+                    round.setString(2, r.name);
+                    round.setObject(3, SettlementWriter.timestamp(r.startsAtMs));
+                    round.setObject(4, SettlementWriter.timestamp(r.endsAtMs));
+                    round.setLong(5, r.budgetFen);
+                    round.setInt(6, r.winPerMillion);
+                    round.setInt(7, r.winsPerRound);
+                    round.setLong(8, r.fenPerGala);
+                    round.setBoolean(9, r.paused);
+                    round.setInt(10, r.version);
+                    if (round.executeUpdate() == 0) {
+                        continue; // a newer version is already there
+                    }
+                    for (Tier t : r.tiers) {
+                        tier.setInt(1, r.roundId);
+                        tier.setInt(2, t.tierId);
+                        tier.setString(3, t.name);
+                        tier.setLong(4, t.minFen);
+                        tier.setLong(5, t.maxFen);
+                        tier.setLong(6, t.countCap);
+                        tier.setInt(7, t.weight);
+                        tier.addBatch();
+                    }
+                    tier.executeBatch();
+                }
+            }
+            try (PreparedStatement rejects = conn.prepareStatement(UPSERT_REJECTS)) {
+                for (RejectCount r : c.rejectCounts()) {
+                    rejects.setString(1, r.reason);
+                    rejects.setLong(2, r.records);
+                    rejects.addBatch();
+                }
+                rejects.executeBatch();
+            }
+            conn.commit();
+        } catch (SQLException e) {
+            try {
+                conn.rollback();
+            } catch (SQLException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        } finally {
+            if (!conn.isClosed()) {
+                conn.setAutoCommit(true);
+            }
+        }
+    }
+
+    private Connection connection() throws SQLException {
+        if (connection == null || connection.isClosed()) {
+            connection = database.connect("hongbao-settlement-committer-" + sinkName);
+            connection.setAutoCommit(true);
+        }
+        return connection;
+    }
+
+    /** Connection problems, shutdowns, serialization failures and deadlocks are worth another try. */
+    static boolean isTransient(SQLException e) {
+        String state = e.getSQLState();
+        return state == null || state.startsWith("08") || state.startsWith("57P") || state.equals("40001")
+                || state.equals("40P01") || state.equals("53300");
+    }
+
+    private void closeConnection() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                LOG.debug("closing settlement committer connection", e);
+            }
+            connection = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        closeConnection();
+    }
+}

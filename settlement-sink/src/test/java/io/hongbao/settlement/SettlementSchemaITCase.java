@@ -1,0 +1,51 @@
+package io.hongbao.settlement;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.hongbao.settlement.testing.EmbeddedSettlementDb;
+import io.hongbao.settlement.testing.Sql;
+import org.junit.jupiter.api.Test;
+
+class SettlementSchemaITCase {
+
+    @Test
+    void shouldCreateTheSchemaInAnEmptyDatabase() {
+        SettlementDatabase db = EmbeddedSettlementDb.emptyDatabase("schema_empty");
+
+        int applied = SettlementSchema.migrate(db);
+
+        assertThat(applied).isPositive();
+        assertThat(Sql.strings(db, """
+                SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'
+                AND table_name <> 'flyway_schema_history' ORDER BY table_name"""))
+                .containsExactly("payout", "prize_tier", "rejected_count", "round", "round_ledger", "round_paid",
+                        "settlement_commit", "settlement_lost_transaction", "tier_paid");
+    }
+
+    @Test
+    void shouldBeIdempotent() {
+        SettlementDatabase db = EmbeddedSettlementDb.emptyDatabase("schema_twice");
+
+        SettlementSchema.migrate(db);
+        int second = SettlementSchema.migrate(db.jdbcUrl(), db.user(), db.password());
+
+        assertThat(second).isZero();
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM flyway_schema_history WHERE success")).isPositive();
+    }
+
+    @Test
+    void shouldEnforceTheMoneyRulesInTheSchema() {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("schema_rules");
+        String insert = "INSERT INTO payout (payout_id, round_id, tier_id, user_id, amount_fen, event_id, kafka_topic, "
+                + "kafka_partition, kafka_offset, decided_at) VALUES ";
+        String event = "0123456789abcdef0123456789abcdef";
+
+        assertThatThrownBy(() -> Sql.execute(db, insert + "('r1-" + event + "', 1, 1, 7, 0, '" + event
+                + "', 't', 0, 0, now())")).rootCause().hasMessageContaining("payout_amount_fen_check");
+        assertThatThrownBy(() -> Sql.execute(db, insert + "('r2-" + event + "', 1, 1, 7, 10, '" + event
+                + "', 't', 0, 0, now())")).rootCause().hasMessageContaining("payout_id_derived");
+        Sql.execute(db, insert + "('r1-" + event + "', 1, 1, 7, 10, '" + event + "', 't', 0, 0, now())");
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isOne();
+    }
+}

@@ -1,0 +1,330 @@
+package io.hongbao.settlement.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.hongbao.settlement.SettlementDatabase;
+import io.hongbao.settlement.SettlementRecord;
+import io.hongbao.settlement.testing.EmbeddedSettlementDb;
+import io.hongbao.settlement.testing.RecordingCommitRequest;
+import io.hongbao.settlement.testing.RecordingCommitRequest.Outcome;
+import io.hongbao.settlement.testing.Records;
+import io.hongbao.settlement.testing.Sql;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import org.apache.flink.api.connector.sink2.Committer.CommitRequest;
+import org.junit.jupiter.api.Test;
+
+/** The writer and committer on their own (no Flink), against a real PostgreSQL with prepared transactions. */
+class SettlementWriterCommitterITCase {
+    private static final String SINK = "payouts";
+
+    private static SettlementSink.Options options(SettlementDatabase db) {
+        return new SettlementSink.Options(db, SINK, 2, Duration.ofSeconds(30));
+    }
+
+    private static SettlementWriter writer(SettlementDatabase db, int subtask, int parallelism, long restored)
+            throws IOException {
+        return new SettlementWriter(options(db), subtask, parallelism, restored);
+    }
+
+    private static SettlementCommittable prepareOne(SettlementWriter w) throws IOException {
+        Collection<SettlementCommittable> out = w.prepareCommit();
+        assertThat(out).hasSize(1);
+        return out.iterator().next();
+    }
+
+    private static RecordingCommitRequest<SettlementCommittable> commit(SettlementCommitter committer,
+            SettlementCommittable c) throws Exception {
+        RecordingCommitRequest<SettlementCommittable> request = new RecordingCommitRequest<>(c);
+        List<CommitRequest<SettlementCommittable>> requests = new ArrayList<>();
+        requests.add(request);
+        committer.commit(requests);
+        return request;
+    }
+
+    @Test
+    void shouldKeepRowsInvisibleUntilTheCommitterCommits() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("invisible");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+            for (int n = 0; n < 5; n++) { // batch size 2: two batches go to the server before the checkpoint
+                w.write(Records.payout(1, n), null);
+            }
+            w.write(SettlementRecord.ledgerEntry("r1-configured", 1, "CONFIGURED", 100_000, 100_000, "from profile",
+                    Records.ROUND_START_MS, "profile"), null);
+            w.flush(false);
+            assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isZero();
+
+            SettlementCommittable c = prepareOne(w);
+
+            assertThat(c.gid()).startsWith("hb:payouts:0:0:");
+            assertThat(c.payouts()).isEqualTo(5);
+            assertThat(c.payoutFen()).isEqualTo(1 + 2 + 3 + 4 + 5);
+            assertThat(Sql.preparedGids(db)).containsExactly(c.gid());
+            assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isZero();
+            assertThat(Sql.count(db, "SELECT COUNT(*) FROM round_ledger")).isZero();
+            assertThat(Sql.count(db, "SELECT COUNT(*) FROM settlement_commit")).isZero();
+
+            RecordingCommitRequest<SettlementCommittable> request = commit(committer, c);
+
+            assertThat(request.outcome()).isEqualTo(Outcome.COMMITTED);
+            assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isEqualTo(5);
+            assertThat(Sql.count(db, "SELECT SUM(amount_fen) FROM payout")).isEqualTo(15);
+            assertThat(Sql.count(db, "SELECT COUNT(*) FROM round_ledger")).isOne();
+            assertThat(Sql.strings(db, "SELECT gid FROM settlement_commit")).containsExactly(c.gid());
+            assertThat(Sql.preparedGids(db)).isEmpty();
+        }
+    }
+
+    @Test
+    void shouldPrepareOneTransactionPerCheckpointOnOneConnection() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("per_checkpoint");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+            w.write(Records.payout(1, 1), null);
+            SettlementCommittable first = prepareOne(w);
+            w.snapshotState(1);
+            w.write(Records.payout(1, 2), null);
+            SettlementCommittable second = prepareOne(w);
+            w.snapshotState(2);
+            assertThat(w.prepareCommit()).as("nothing written, nothing to commit").isEmpty();
+
+            assertThat(TransactionId.parse(first.gid()).orElseThrow().afterCheckpointId()).isZero();
+            assertThat(TransactionId.parse(second.gid()).orElseThrow().afterCheckpointId()).isEqualTo(1);
+            assertThat(Sql.preparedGids(db)).containsExactlyInAnyOrder(first.gid(), second.gid());
+
+            commit(committer, first);
+            commit(committer, second);
+            assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void shouldTreatASecondCommitAsAlreadyCommitted() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("commit_twice");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+            w.write(Records.payout(1, 7), null);
+            w.write(SettlementRecord.rejectCount("OUT_OF_WINDOW", 3), null);
+            SettlementCommittable c = prepareOne(w);
+
+            assertThat(commit(committer, c).outcome()).isEqualTo(Outcome.COMMITTED);
+            assertThat(commit(committer, c).outcome()).isEqualTo(Outcome.ALREADY_COMMITTED);
+            // A fresh committer (as after a restore) agrees.
+            try (SettlementCommitter recovered = new SettlementCommitter(db, SINK)) {
+                assertThat(commit(recovered, c).outcome()).isEqualTo(Outcome.ALREADY_COMMITTED);
+            }
+
+            assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isOne();
+            assertThat(Sql.count(db, "SELECT records FROM rejected_count WHERE reason = 'OUT_OF_WINDOW'")).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void shouldFailWithAKnownReasonWhenAPreparedTransactionIsLost() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("lost");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+            w.write(Records.payout(1, 1, 42, 888, 9), null);
+            SettlementCommittable c = prepareOne(w);
+            Sql.execute(db, "ROLLBACK PREPARED '" + c.gid() + "'"); // what must never happen
+
+            RecordingCommitRequest<SettlementCommittable> request = commit(committer, c);
+
+            assertThat(request.outcome()).isEqualTo(Outcome.FAILED_KNOWN);
+            assertThat(request.failure()).isInstanceOf(LostTransactionException.class)
+                    .hasMessageContaining(c.gid()).hasMessageContaining("1 payouts, 888 fen");
+            assertThat(Sql.strings(db, "SELECT gid || ' ' || payout_fen FROM settlement_lost_transaction"))
+                    .containsExactly(c.gid() + " 888");
+            assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isZero();
+        }
+    }
+
+    @Test
+    void shouldRollBackOnlyOrphansOnRestore() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("orphans");
+        // Attempt 1, parallelism 2. Checkpoint 5 completes; its committables are not committed yet when the job
+        // fails, and both subtasks have prepared for checkpoint 6, which never completes.
+        SettlementWriter s0 = writer(db, 0, 2, 0);
+        SettlementWriter s1 = writer(db, 1, 2, 0);
+        s0.snapshotState(4);
+        s1.snapshotState(4);
+        s0.write(Records.payout(1, 1), null);
+        s1.write(Records.payout(1, 2), null);
+        SettlementCommittable s0cp5 = prepareOne(s0);
+        SettlementCommittable s1cp5 = prepareOne(s1);
+        s0.snapshotState(5);
+        s1.snapshotState(5);
+        s0.write(Records.payout(1, 3), null);
+        s1.write(Records.payout(1, 4), null);
+        SettlementCommittable s0cp6 = prepareOne(s0);
+        SettlementCommittable s1cp6 = prepareOne(s1);
+        s0.close();
+        s1.close();
+        // Another job's sink in the same database, and a transaction of some other application.
+        SettlementWriter other = new SettlementWriter(
+                new SettlementSink.Options(db, "other-job", 10, Duration.ofSeconds(30)), 0, 1, 0);
+        other.snapshotState(99);
+        other.write(Records.payout(2, 1), null);
+        SettlementCommittable otherCp = prepareOne(other);
+        other.close();
+        Sql.execute(db, "BEGIN; INSERT INTO rejected_count VALUES ('X', 1); PREPARE TRANSACTION 'someone-else'");
+
+        // Attempt 2 restores checkpoint 5 at parallelism 2: subtask 0 starts first and cleans only its own orphan.
+        try (SettlementWriter r0 = writer(db, 0, 2, 5)) {
+            assertThat(Sql.preparedGids(db)).containsExactlyInAnyOrder(s0cp5.gid(), s1cp5.gid(), s1cp6.gid(),
+                    otherCp.gid(), "someone-else");
+            try (SettlementWriter r1 = writer(db, 1, 2, 5)) {
+                assertThat(Sql.preparedGids(db)).containsExactlyInAnyOrder(s0cp5.gid(), s1cp5.gid(), otherCp.gid(),
+                        "someone-else");
+            }
+        }
+        assertThat(s0cp6.gid()).isNotNull();
+
+        // The restored checkpoint's committables still commit.
+        try (SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+            assertThat(commit(committer, s0cp5).outcome()).isEqualTo(Outcome.COMMITTED);
+            assertThat(commit(committer, s1cp5).outcome()).isEqualTo(Outcome.COMMITTED);
+        }
+        assertThat(Sql.strings(db, "SELECT payout_id FROM payout ORDER BY payout_id"))
+                .containsExactly(Records.payout(1, 1).payout.payoutId, Records.payout(1, 2).payout.payoutId);
+        Sql.execute(db, "ROLLBACK PREPARED 'someone-else'", "ROLLBACK PREPARED '" + otherCp.gid() + "'");
+    }
+
+    @Test
+    void shouldCleanTheOrphansOfSubtasksThatNoLongerExistAfterScalingDown() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("rescale");
+        List<SettlementCommittable> covered = new ArrayList<>();
+        List<String> orphans = new ArrayList<>();
+        for (int subtask = 0; subtask < 3; subtask++) {
+            try (SettlementWriter w = writer(db, subtask, 3, 0)) {
+                w.snapshotState(9);
+                w.write(Records.payout(1, 10 + subtask), null);
+                covered.add(prepareOne(w));
+                w.snapshotState(10);
+                w.write(Records.payout(1, 20 + subtask), null);
+                orphans.add(prepareOne(w).gid());
+            }
+        }
+
+        // Restore checkpoint 10 at parallelism 2: subtask 0 owns old subtasks 0 and 2, subtask 1 owns old 1.
+        try (SettlementWriter r0 = writer(db, 0, 2, 10)) {
+            assertThat(Sql.preparedGids(db)).doesNotContain(orphans.get(0), orphans.get(2)).contains(orphans.get(1));
+        }
+        try (SettlementWriter r1 = writer(db, 1, 2, 10)) {
+            assertThat(Sql.preparedGids(db)).containsExactlyInAnyOrderElementsOf(
+                    covered.stream().map(SettlementCommittable::gid).toList());
+        }
+    }
+
+    @Test
+    void shouldRollBackEverythingOfItsSubtaskOnAFreshStart() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("fresh");
+        try (SettlementWriter w = writer(db, 0, 1, 0)) {
+            w.snapshotState(3);
+            w.write(Records.payout(1, 1), null);
+            prepareOne(w);
+        }
+        try (SettlementWriter fresh = writer(db, 0, 1, 0)) {
+            assertThat(Sql.preparedGids(db)).isEmpty();
+        }
+    }
+
+    @Test
+    void shouldFailNamingAPayoutWrittenTwiceInOneTransaction() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("dup_in_txn");
+        try (SettlementWriter w = writer(db, 0, 1, 0)) {
+            w.write(Records.payout(1, 77), null);
+            assertThatThrownBy(() -> w.write(Records.payout(1, 77), null)) // the batch of two goes out here
+                    .isInstanceOf(DuplicateSettlementRowException.class)
+                    .hasMessageContaining("payout r1-0000000000000000000000000000004d was written twice")
+                    .extracting(e -> ((DuplicateSettlementRowException) e).rowId())
+                    .isEqualTo("r1-0000000000000000000000000000004d");
+        }
+        assertThat(Sql.preparedGids(db)).isEmpty();
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isZero();
+    }
+
+    @Test
+    void shouldFailNamingAPayoutAlreadyCommitted() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("dup_committed");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+            w.write(Records.payout(1, 5), null);
+            commit(committer, prepareOne(w));
+            // Same round and event under another tier and amount: still the same payout id.
+            w.write(Records.payout(1, 2, 9, 500, 5), null);
+
+            assertThatThrownBy(() -> w.flush(false)).isInstanceOf(DuplicateSettlementRowException.class)
+                    .hasMessageContaining("r1-00000000000000000000000000000005");
+        }
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isOne();
+    }
+
+    @Test
+    void shouldFailInsteadOfWaitingForeverOnAPayoutInAPreparedTransaction() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("dup_prepared");
+        SettlementSink.Options quick = new SettlementSink.Options(db, SINK, 1, Duration.ofMillis(300));
+        try (SettlementWriter w = new SettlementWriter(quick, 0, 1, 0)) {
+            w.write(Records.payout(1, 5), null);
+            SettlementCommittable pending = prepareOne(w);
+
+            assertThatThrownBy(() -> w.write(Records.payout(1, 5), null)).isInstanceOf(IOException.class)
+                    .hasMessageContaining("written twice").hasMessageContaining("r1-00000000000000000000000000000005");
+            Sql.execute(db, "ROLLBACK PREPARED '" + pending.gid() + "'");
+        }
+    }
+
+    @Test
+    void shouldLeaveNothingWhenTheConnectionIsLostWhileWriting() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("conn_lost");
+        SettlementWriter w = writer(db, 0, 1, 0);
+        w.write(Records.payout(1, 1), null);
+        w.write(Records.payout(1, 2), null); // batch sent: the rows are in the open transaction
+        Sql.execute(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                + "WHERE application_name = 'hongbao-settlement-writer-payouts-0'");
+
+        // The checkpoint comes: marker insert and PREPARE fail, the job would restart from the last checkpoint.
+        assertThatThrownBy(w::prepareCommit).isInstanceOf(IOException.class)
+                .hasMessageContaining("settlement writer payouts subtask 0: preparing hb:payouts:0:0:");
+        w.close();
+
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isZero();
+        assertThat(Sql.preparedGids(db)).isEmpty();
+    }
+
+    @Test
+    void shouldUpsertOnlyNewerRoundConfigsAndLargerRejectCounts() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("upserts");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+            w.write(SettlementRecord.roundConfig(Records.round(1, 100_000, 0, Records.tier(1, 100, 888, 10))), null);
+            w.write(SettlementRecord.roundConfig(Records.round(1, 150_000, 1, Records.tier(1, 100, 888, 20))), null);
+            w.write(SettlementRecord.rejectCount("UNDECODABLE", 5), null);
+            w.write(SettlementRecord.rejectCount("UNDECODABLE", 6), null);
+            SettlementCommittable newer = prepareOne(w);
+            assertThat(newer.gid()).as("upserts only: no transaction").isNull();
+            assertThat(newer.roundConfigs()).singleElement().extracting(r -> r.version).isEqualTo(1);
+            commit(committer, newer);
+
+            // An older committable applied late (another subtask, a replay) changes nothing.
+            w.write(SettlementRecord.roundConfig(Records.round(1, 100_000, 0, Records.tier(1, 100, 888, 10))), null);
+            w.write(SettlementRecord.rejectCount("UNDECODABLE", 4), null);
+            commit(committer, prepareOne(w));
+
+            assertThat(Sql.count(db, "SELECT budget_fen FROM round WHERE round_id = 1")).isEqualTo(150_000);
+            assertThat(Sql.count(db, "SELECT count_cap FROM prize_tier WHERE round_id = 1 AND tier_id = 1")).isEqualTo(20);
+            assertThat(Sql.count(db, "SELECT records FROM rejected_count WHERE reason = 'UNDECODABLE'")).isEqualTo(6);
+        }
+    }
+
+    @Test
+    void shouldRefuseToStartWithoutPreparedTransactions() throws Exception {
+        try (EmbeddedPostgres plain = EmbeddedPostgres.builder().start()) { // max_prepared_transactions = 0
+            SettlementDatabase db = SettlementDatabase.of(
+                    "jdbc:postgresql://localhost:" + plain.getPort() + "/postgres", "postgres", null);
+
+            assertThatThrownBy(() -> writer(db, 0, 1, 0)).isInstanceOf(TwoPhaseCommitUnavailableException.class)
+                    .hasMessageContaining("max_prepared_transactions = 0");
+        }
+    }
+}
