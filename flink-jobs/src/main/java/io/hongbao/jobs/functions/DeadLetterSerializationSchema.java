@@ -15,6 +15,7 @@ public class DeadLetterSerializationSchema implements KafkaRecordSerializationSc
     public static final String REASON = "hongbao.reason";
     public static final String DETAIL = "hongbao.detail";
     public static final String SOURCE = "hongbao.source";
+    public static final String SOURCE_TIMESTAMP = "hongbao.source-timestamp";
 
     private final String topic;
 
@@ -28,7 +29,10 @@ public class DeadLetterSerializationSchema implements KafkaRecordSerializationSc
         headers.add(REASON, rejected.rejectReason.name().getBytes(StandardCharsets.UTF_8));
         headers.add(DETAIL, String.valueOf(rejected.rejectDetail).getBytes(StandardCharsets.UTF_8));
         headers.add(SOURCE, rejected.lineage().getBytes(StandardCharsets.UTF_8));
-        return new ProducerRecord<>(topic, null, timestamp, rejected.lineage().getBytes(StandardCharsets.UTF_8),
+        headers.add(SOURCE_TIMESTAMP, Long.toString(rejected.kafkaTimestampMs).getBytes(StandardCharsets.UTF_8));
+        // No record timestamp: the stream's is event time (a shake's claimed time, possibly years off), which
+        // brokers refuse outside message.timestamp.*.max.ms; the producer's clock stamps the dead letter.
+        return new ProducerRecord<>(topic, null, null, rejected.lineage().getBytes(StandardCharsets.UTF_8),
                 rejected.raw, headers);
     }
 }

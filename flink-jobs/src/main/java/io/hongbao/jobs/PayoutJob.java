@@ -1,0 +1,175 @@
+package io.hongbao.jobs;
+
+import io.hongbao.ingest.flink.ShakeRecord;
+import io.hongbao.ingest.profile.GalaProfile;
+import io.hongbao.jobs.functions.ControlWatermarks;
+import io.hongbao.jobs.functions.DeadLetterSerializationSchema;
+import io.hongbao.jobs.functions.RoundChangeDeserializationSchema;
+import io.hongbao.jobs.functions.ShakeWatermarks;
+import io.hongbao.jobs.payout.PayoutSettings;
+import io.hongbao.jobs.payout.RoundChange;
+import io.hongbao.jobs.pipeline.PayoutJobGraph;
+import io.hongbao.settlement.SettlementDatabase;
+import io.hongbao.settlement.SettlementSchema;
+import io.hongbao.settlement.sink.SettlementSink;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.Callable;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The payout job: shakes from Kafka, round changes from the control topic; payouts, ledger, round config and
+ * reject totals exactly once into the PostgreSQL settlement tables; rejected records to the dead-letter topic.
+ * Secrets (database password, draw key) come from the environment or files, never the command line.
+ */
+@Command(name = "payout-job", mixinStandardHelpOptions = true,
+        description = "Decide red-packet payouts from shake events under budget caps and settle them exactly once.")
+public final class PayoutJob implements Callable<Integer> {
+    @Option(names = "--bootstrap-servers", defaultValue = "${env:HONGBAO_KAFKA_BOOTSTRAP:-127.0.0.1:19092}",
+            description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
+    String bootstrapServers;
+
+    @Option(names = "--topic", defaultValue = "hongbao.shakes", description = "Shake topic (default: ${DEFAULT-VALUE}).")
+    String topic;
+
+    @Option(names = "--control-topic", defaultValue = "hongbao.round-control",
+            description = "Round changes, JSON (default: ${DEFAULT-VALUE}).")
+    String controlTopic;
+
+    @Option(names = "--dead-letter-topic", defaultValue = "hongbao.shakes.dead-letter",
+            description = "Rejected records with their reason (default: ${DEFAULT-VALUE}).")
+    String deadLetterTopic;
+
+    @Option(names = "--profile", required = true, description = "Gala profile: the round config at start.")
+    Path profile;
+
+    @Option(names = "--jdbc-url", defaultValue = "${env:HONGBAO_JDBC_URL:-jdbc:postgresql://127.0.0.1:5432/hongbao}",
+            description = "Settlement database (env HONGBAO_JDBC_URL; default: ${DEFAULT-VALUE}).")
+    String jdbcUrl;
+
+    @Option(names = "--jdbc-user", defaultValue = "${env:HONGBAO_JDBC_USER:-postgres}",
+            description = "Database user (env HONGBAO_JDBC_USER; default: ${DEFAULT-VALUE}).")
+    String jdbcUser;
+
+    @Option(names = "--jdbc-password-file", description = "File holding the database password; otherwise env "
+            + "HONGBAO_PG_PASSWORD, otherwise none.")
+    Path jdbcPasswordFile;
+
+    @Option(names = "--draw-secret-file", description = "File holding the campaign's 128-bit draw key as 32 hex "
+            + "digits; otherwise env HONGBAO_DRAW_SECRET. Keep it for the whole campaign: replays decide the same "
+            + "only under the same key.")
+    Path drawSecretFile;
+
+    @Option(names = "--checkpoint-dir", description = "Checkpoint storage URI, e.g. file:///var/hongbao/checkpoints "
+            + "or s3://bucket/checkpoints (default: the cluster's).")
+    String checkpointDir;
+
+    @Option(names = "--checkpoint-interval", defaultValue = "PT10S",
+            description = "Checkpoint interval; payouts become visible when a checkpoint completes (default: ${DEFAULT-VALUE}).")
+    Duration checkpointInterval;
+
+    @Option(names = "--shards", defaultValue = "256", description = "Budget shards (default: ${DEFAULT-VALUE}).")
+    int shards;
+
+    @Option(names = "--reserve-per-million", defaultValue = "10000",
+            description = "Budget share held for each round's sweeper (default: ${DEFAULT-VALUE} = 1%%).")
+    int reservePerMillion;
+
+    @Option(names = "--dedupe-ttl", defaultValue = "PT30M",
+            description = "How long event ids are remembered to drop retries (default: ${DEFAULT-VALUE}).")
+    Duration dedupeTtl;
+
+    @Option(names = "--bounded", description = "Stop at the topics' end offsets as of start (local runs and tests).")
+    boolean bounded;
+
+    @Option(names = "--migrate", negatable = true, defaultValue = "true",
+            description = "Apply the settlement schema migrations before starting (default: ${DEFAULT-VALUE}).")
+    boolean migrate;
+
+    public static void main(String[] args) {
+        int exit = new CommandLine(new PayoutJob()).execute(args);
+        if (exit != 0) {
+            System.exit(exit);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        GalaProfile gala = GalaProfile.load(profile);
+        SettlementDatabase db = SettlementDatabase.of(jdbcUrl, jdbcUser, secret(jdbcPasswordFile, "HONGBAO_PG_PASSWORD", ""));
+        if (migrate) {
+            SettlementSchema.migrate(db);
+        }
+        long[] key = drawKey(secret(drawSecretFile, "HONGBAO_DRAW_SECRET", null));
+        PayoutSettings settings = new PayoutSettings(shards, reservePerMillion, dedupeTtl, key[0], key[1]);
+
+        StreamExecutionEnvironment env = JobEnvironment.create(checkpointDir, checkpointInterval);
+        DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(bootstrapServers, topic, bounded),
+                ShakeWatermarks.strategy(gala.windows(), Duration.ofSeconds(2), Duration.ofSeconds(30)), "shakes")
+                .uid("shake-source");
+        DataStream<RoundChange> changes = env.fromSource(controlSource(), ControlWatermarks.neverHoldBack(),
+                "round changes").uid("control-source");
+        PayoutJobGraph.build(env, shakes, changes, gala, settings,
+                SettlementSink.builder().database(db).sinkName("payouts").build(), deadLetterSink());
+        env.execute("hongbao payouts (" + gala.name() + ")");
+        return 0;
+    }
+
+    private KafkaSource<RoundChange> controlSource() {
+        var builder = KafkaSource.<RoundChange>builder()
+                .setBootstrapServers(bootstrapServers)
+                .setTopics(controlTopic)
+                .setGroupId("hongbao-payout-control")
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setDeserializer(new RoundChangeDeserializationSchema())
+                .setProperty("isolation.level", "read_committed");
+        if (bounded) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    private KafkaSink<ShakeRecord> deadLetterSink() {
+        return KafkaSink.<ShakeRecord>builder()
+                .setBootstrapServers(bootstrapServers)
+                .setRecordSerializer(new DeadLetterSerializationSchema(deadLetterTopic))
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix("hongbao-dead-letters")
+                .setProperty("transaction.timeout.ms", "900000")
+                .build();
+    }
+
+    private static String secret(Path file, String env, String fallback) throws IOException {
+        if (file != null) {
+            return Files.readString(file).strip();
+        }
+        String value = System.getenv(env);
+        if (value != null && !value.isBlank()) {
+            return value.strip();
+        }
+        if (fallback == null) {
+            throw new CommandLine.ParameterException(new CommandLine(new PayoutJob()),
+                    "no " + env + " in the environment and no file given for it");
+        }
+        return fallback;
+    }
+
+    /** The draw key: 32 hex digits, 128 bits. */
+    static long[] drawKey(String hex) {
+        if (hex.length() != 32 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+            throw new IllegalArgumentException("the draw secret must be 32 hex digits (128 bits)");
+        }
+        return new long[] {HexFormat.fromHexDigitsToLong(hex, 0, 16), HexFormat.fromHexDigitsToLong(hex, 16, 32)};
+    }
+}
