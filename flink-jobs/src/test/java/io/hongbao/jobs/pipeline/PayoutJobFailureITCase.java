@@ -30,9 +30,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -42,11 +40,7 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -158,7 +152,7 @@ class PayoutJobFailureITCase {
 
     private static Map<String, ShakeEvent> readShakes(String topic) {
         Map<String, ShakeEvent> out = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : readAll(topic)) {
+        for (ConsumerRecord<byte[], byte[]> r : KAFKA.readAll(topic)) {
             var decoded = ShakeEventCodec.decode(r.value());
             if (decoded.isAccepted()) {
                 out.put(r.topic() + "/" + r.partition() + "/" + r.offset(), decoded.event());
@@ -168,26 +162,6 @@ class PayoutJobFailureITCase {
     }
 
     private static long countRecords(String topic) {
-        return readAll(topic).size();
-    }
-
-    private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
-        Properties props = KAFKA.clientProperties();
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<ConsumerRecord<byte[], byte[]>> out = new java.util.ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            long deadline = System.currentTimeMillis() + 60_000;
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))
-                    && System.currentTimeMillis() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
-            }
-        }
-        return out;
+        return KAFKA.readAll(topic).size();
     }
 }

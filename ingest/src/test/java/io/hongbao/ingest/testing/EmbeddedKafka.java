@@ -56,6 +56,29 @@ public final class EmbeddedKafka implements BeforeAllCallback, AfterAllCallback 
         return props;
     }
 
+    /** Every committed record of a topic, from the beginning to its end as of the call. */
+    public java.util.List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+        Properties props = clientProperties();
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        java.util.List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> out = new java.util.ArrayList<>();
+        var bytes = new org.apache.kafka.common.serialization.ByteArrayDeserializer();
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(props, bytes, bytes)) {
+            var partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            var end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + java.time.Duration.ofMinutes(1).toNanos();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("could not read " + topic + " to its end within a minute");
+                }
+                consumer.poll(java.time.Duration.ofMillis(200)).forEach(out::add);
+            }
+        }
+        return out;
+    }
+
     /** A topic name no other test in this JVM uses. */
     public static String freshTopic(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
