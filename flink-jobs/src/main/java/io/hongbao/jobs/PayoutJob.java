@@ -1,5 +1,6 @@
 package io.hongbao.jobs;
 
+import io.hongbao.ingest.cli.KafkaOptions;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.jobs.functions.ControlWatermarks;
@@ -26,6 +27,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -36,9 +38,8 @@ import picocli.CommandLine.Option;
 @Command(name = "payout-job", mixinStandardHelpOptions = true,
         description = "Decide red-packet payouts from shake events under budget caps and settle them exactly once.")
 public final class PayoutJob implements Callable<Integer> {
-    @Option(names = "--bootstrap-servers", defaultValue = "${env:HONGBAO_KAFKA_BOOTSTRAP:-127.0.0.1:19092}",
-            description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
-    String bootstrapServers;
+    @Mixin
+    KafkaOptions kafka;
 
     @Option(names = "--topic", defaultValue = "hongbao.shakes", description = "Shake topic (default: ${DEFAULT-VALUE}).")
     String topic;
@@ -115,7 +116,7 @@ public final class PayoutJob implements Callable<Integer> {
         PayoutSettings settings = new PayoutSettings(shards, reservePerMillion, dedupeTtl, key[0], key[1]);
 
         StreamExecutionEnvironment env = JobEnvironment.create(checkpointDir, checkpointInterval);
-        DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(bootstrapServers, topic, bounded),
+        DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(kafka.clientProperties(), topic, bounded),
                 ShakeWatermarks.strategy(gala.windows(), Duration.ofSeconds(2), Duration.ofSeconds(30)), "shakes")
                 .uid("shake-source");
         DataStream<RoundChange> changes = env.fromSource(controlSource(), ControlWatermarks.neverHoldBack(),
@@ -128,7 +129,7 @@ public final class PayoutJob implements Callable<Integer> {
 
     private KafkaSource<RoundChange> controlSource() {
         var builder = KafkaSource.<RoundChange>builder()
-                .setBootstrapServers(bootstrapServers)
+                .setProperties(kafka.clientProperties())
                 .setTopics(controlTopic)
                 .setGroupId("hongbao-payout-control")
                 .setStartingOffsets(OffsetsInitializer.earliest())
@@ -142,7 +143,7 @@ public final class PayoutJob implements Callable<Integer> {
 
     private KafkaSink<ShakeRecord> deadLetterSink() {
         return KafkaSink.<ShakeRecord>builder()
-                .setBootstrapServers(bootstrapServers)
+                .setKafkaProducerConfig(kafka.clientProperties())
                 .setRecordSerializer(new DeadLetterSerializationSchema(deadLetterTopic))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix("hongbao-dead-letters")

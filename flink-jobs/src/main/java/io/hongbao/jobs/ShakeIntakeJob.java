@@ -5,7 +5,9 @@ import io.hongbao.ingest.flink.ShakeRecordDeserializationSchema;
 import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.jobs.functions.ShakeWatermarks;
 import io.hongbao.jobs.pipeline.IntakePipeline;
+import io.hongbao.ingest.cli.KafkaOptions;
 import java.nio.file.Path;
+import java.util.Properties;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -14,6 +16,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -23,9 +26,8 @@ import picocli.CommandLine.Option;
 @Command(name = "shake-intake", mixinStandardHelpOptions = true,
         description = "Validate and count shake records from Kafka (running counts per round and reject reason).")
 public final class ShakeIntakeJob implements Callable<Integer> {
-    @Option(names = "--bootstrap-servers", defaultValue = "${env:HONGBAO_KAFKA_BOOTSTRAP:-127.0.0.1:19092}",
-            description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
-    String bootstrapServers;
+    @Mixin
+    KafkaOptions kafka;
 
     @Option(names = "--topic", defaultValue = "hongbao.shakes", description = "Shake topic (default: ${DEFAULT-VALUE}).")
     String topic;
@@ -53,7 +55,7 @@ public final class ShakeIntakeJob implements Callable<Integer> {
     public Integer call() throws Exception {
         GalaProfile gala = GalaProfile.load(profile);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        KafkaSource<ShakeRecord> source = shakeSource(bootstrapServers, topic, bounded);
+        KafkaSource<ShakeRecord> source = shakeSource(kafka.clientProperties(), topic, bounded);
         DataStream<ShakeRecord> records = env.fromSource(source,
                 ShakeWatermarks.strategy(gala.windows(), outOfOrderness, idleness), "shakes").uid("shake-source");
         IntakePipeline.runningCounts(IntakePipeline.validate(records, gala.windows())).print().name("print counts");
@@ -61,10 +63,20 @@ public final class ShakeIntakeJob implements Callable<Integer> {
         return 0;
     }
 
-    /** The shake topic as a source of decoded records with lineage, from the earliest offset. */
     public static KafkaSource<ShakeRecord> shakeSource(String bootstrapServers, String topic, boolean bounded) {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrapServers);
+        return shakeSource(props, topic, bounded);
+    }
+
+    /**
+     * The shake topic as a source of decoded records with lineage, from the earliest offset.
+     *
+     * @param clientProps Kafka client properties: bootstrap servers and any security settings
+     */
+    public static KafkaSource<ShakeRecord> shakeSource(Properties clientProps, String topic, boolean bounded) {
         var builder = KafkaSource.<ShakeRecord>builder()
-                .setBootstrapServers(bootstrapServers)
+                .setProperties(clientProps)
                 .setTopics(topic)
                 .setGroupId("hongbao-shake-intake")
                 .setStartingOffsets(OffsetsInitializer.earliest())

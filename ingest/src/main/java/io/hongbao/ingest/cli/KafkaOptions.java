@@ -23,6 +23,10 @@ public class KafkaOptions {
                     + "command line so secrets do not show in process lists.")
     Path kafkaConfig;
 
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
     /** Client properties: the file's, then the bootstrap servers. */
     public Properties clientProperties() {
         Properties props = new Properties();
