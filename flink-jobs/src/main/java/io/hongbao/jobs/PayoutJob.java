@@ -2,6 +2,7 @@ package io.hongbao.jobs;
 
 import io.hongbao.ingest.cli.KafkaOptions;
 import io.hongbao.ingest.flink.ShakeRecord;
+import io.hongbao.ingest.generator.ShakeTopics;
 import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.jobs.functions.ControlWatermarks;
 import io.hongbao.jobs.functions.DeadLetterSerializationSchema;
@@ -115,6 +116,9 @@ public final class PayoutJob implements Callable<Integer> {
         long[] key = drawKey(secret(drawSecretFile, "HONGBAO_DRAW_SECRET", null));
         PayoutSettings settings = new PayoutSettings(shards, reservePerMillion, dedupeTtl, key[0], key[1]);
 
+        // Auto-creation is off on our brokers (a typo must not create a topic): make the job's own topics.
+        ShakeTopics.ensure(kafka.clientProperties(), controlTopic, 1);
+        ShakeTopics.ensure(kafka.clientProperties(), deadLetterTopic, 4);
         StreamExecutionEnvironment env = JobEnvironment.create(checkpointDir, checkpointInterval);
         DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(kafka.clientProperties(), topic, bounded),
                 ShakeWatermarks.strategy(gala.windows(), Duration.ofSeconds(2), Duration.ofSeconds(30)), "shakes")
