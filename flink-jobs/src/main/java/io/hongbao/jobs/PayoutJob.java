@@ -93,6 +93,12 @@ public final class PayoutJob implements Callable<Integer> {
             description = "How long event ids are remembered to drop retries (default: ${DEFAULT-VALUE}).")
     Duration dedupeTtl;
 
+    @Option(names = "--idleness", defaultValue = "PT30S",
+            description = "A shake partition without records for this long stops holding event time back, so the "
+                    + "last round closes when traffic ends. Keep it above the longest Kafka outage to ride through: "
+                    + "when every partition is idle, open rounds close early (default: ${DEFAULT-VALUE}).")
+    Duration idleness;
+
     @Option(names = "--count-flush-interval", defaultValue = "PT1S",
             description = "How often interaction counts are written to PostgreSQL, ISO-8601 (default: ${DEFAULT-VALUE}).")
     Duration countFlushInterval;
@@ -126,7 +132,7 @@ public final class PayoutJob implements Callable<Integer> {
         ShakeTopics.ensure(kafka.clientProperties(), deadLetterTopic, 4);
         StreamExecutionEnvironment env = JobEnvironment.create(checkpointDir, checkpointInterval);
         DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(kafka.clientProperties(), topic, bounded),
-                ShakeWatermarks.strategy(gala.windows(), Duration.ofSeconds(2), Duration.ofSeconds(30)), "shakes")
+                ShakeWatermarks.strategy(gala.windows(), Duration.ofSeconds(2), idleness), "shakes")
                 .uid("shake-source");
         DataStream<RoundChange> changes = env.fromSource(controlSource(), ControlWatermarks.neverHoldBack(),
                 "round changes").uid("control-source");
