@@ -13,6 +13,7 @@ import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.pipeline.PayoutJobGraph;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.SettlementSchema;
+import io.hongbao.settlement.analytics.InteractionCountSink;
 import io.hongbao.settlement.sink.SettlementSink;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -92,6 +93,10 @@ public final class PayoutJob implements Callable<Integer> {
             description = "How long event ids are remembered to drop retries (default: ${DEFAULT-VALUE}).")
     Duration dedupeTtl;
 
+    @Option(names = "--count-flush-interval", defaultValue = "PT1S",
+            description = "How often interaction counts are written to PostgreSQL, ISO-8601 (default: ${DEFAULT-VALUE}).")
+    Duration countFlushInterval;
+
     @Option(names = "--bounded", description = "Stop at the topics' end offsets as of start (local runs and tests).")
     boolean bounded;
 
@@ -125,8 +130,9 @@ public final class PayoutJob implements Callable<Integer> {
                 .uid("shake-source");
         DataStream<RoundChange> changes = env.fromSource(controlSource(), ControlWatermarks.neverHoldBack(),
                 "round changes").uid("control-source");
-        PayoutJobGraph.build(env, shakes, changes, gala, settings,
-                SettlementSink.builder().database(db).sinkName("payouts").build(), deadLetterSink());
+        PayoutJobGraph.build(env, shakes, changes, gala, settings, new PayoutJobGraph.Sinks(
+                SettlementSink.builder().database(db).sinkName("payouts").build(),
+                new InteractionCountSink(db, countFlushInterval), deadLetterSink()));
         env.execute("hongbao payouts (" + gala.name() + ")");
         return 0;
     }

@@ -1,10 +1,13 @@
 package io.hongbao.jobs.counting;
 
 import io.hongbao.ingest.flink.ShakeRecord;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -15,10 +18,13 @@ import org.apache.flink.util.Collector;
 public class RejectTally extends KeyedProcessFunction<String, ShakeRecord, RejectTotal> {
     private static final long serialVersionUID = 1L;
     private transient ValueState<Long> total;
+    /** Rejected records per reason since this task started: the metric {@code hongbao_reason_rejected}. */
+    private transient Map<String, Counter> rejectedPerReason;
 
     @Override
     public void open(OpenContext openContext) {
         total = getRuntimeContext().getState(new ValueStateDescriptor<>("rejected-total", Types.LONG));
+        rejectedPerReason = new HashMap<>();
     }
 
     @Override
@@ -26,6 +32,8 @@ public class RejectTally extends KeyedProcessFunction<String, ShakeRecord, Rejec
         Long before = total.value();
         long now = (before == null ? 0 : before) + 1;
         total.update(now);
+        rejectedPerReason.computeIfAbsent(ctx.getCurrentKey(), reason -> getRuntimeContext().getMetricGroup()
+                .addGroup("hongbao").addGroup("reason", reason).counter("rejected")).inc();
         out.collect(RejectTotal.of(ctx.getCurrentKey(), now));
     }
 }

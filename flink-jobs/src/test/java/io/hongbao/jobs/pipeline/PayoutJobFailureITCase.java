@@ -23,14 +23,20 @@ import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.testing.EmbeddedSettlementDatabase;
 import io.hongbao.jobs.testing.FailureInjector;
+import io.hongbao.settlement.analytics.InteractionCountSink;
 import io.hongbao.settlement.sink.SettlementSink;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -48,9 +54,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The payout job end to end — real Kafka, real PostgreSQL, Flink MiniCluster at parallelism 2 with RocksDB
- * and exactly-once checkpoints — failing several times while events flow and recovering from checkpoints.
- * Afterwards every payout is in the settlement tables once, traces to the Kafka record that won it, no
- * round is over budget, reject totals equal the manifest's, and no prepared transaction is left behind.
+ * and exactly-once checkpoints — failing several times while events flow (injected exceptions and a
+ * TaskManager shut down under the job) and recovering from checkpoints, with a budget change from the control
+ * topic. Afterwards every payout is in the settlement tables once, traces to the Kafka record that won it, no
+ * round is over its budget, interaction counts and reject totals equal the manifest's, and no prepared
+ * transaction is left behind.
  */
 class PayoutJobFailureITCase {
     @RegisterExtension
@@ -64,23 +72,29 @@ class PayoutJobFailureITCase {
     @RegisterExtension
     @Order(3)
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
+            .setNumberTaskManagers(2)
+            .setNumberSlotsPerTaskManager(1)
             .build());
 
     private static final GalaProfile TINY = GalaProfile.load(Datasets.file("tiny.yaml"));
+    /** The finale's budget after the control-topic change: below what its shakes would otherwise win. */
+    private static final long FINALE_BUDGET_FEN = 150_000;
 
     @TempDir
     Path checkpoints;
 
     @Test
-    void shouldSettleEveryPayoutExactlyOnceThroughRepeatedFailures() throws Exception {
+    void shouldSettleEveryPayoutExactlyOnceThroughRepeatedFailures(@InjectMiniCluster MiniCluster cluster)
+            throws Exception {
         String topic = EmbeddedKafka.freshTopic("shakes");
         String control = EmbeddedKafka.freshTopic("control");
         String deadLetters = EmbeddedKafka.freshTopic("dead-letters");
         ShakeTopics.ensure(KAFKA.clientProperties(), control, 1);
         ShakeTopics.ensure(KAFKA.clientProperties(), deadLetters, 1);
         Manifest manifest = produce(topic, 21);
+        // Issued before the finale starts, so it may cut the budget below what the finale's shakes would win.
+        KAFKA.send(control, "{\"change_id\":\"e2e-1\",\"round_id\":2,\"action\":\"SET_BUDGET\","
+                + "\"budget_fen\":" + FINALE_BUDGET_FEN + ",\"reason\":\"sponsor withdrew\"}");
         FailureInjector.reset(1_500, 3_900, 6_100);
 
         Configuration conf = JobEnvironment.configuration(checkpoints.toUri().toString(), Duration.ofMillis(200));
@@ -100,15 +114,24 @@ class PayoutJobFailureITCase {
                         .setDeserializer(new RoundChangeDeserializationSchema()).build(),
                 ControlWatermarks.neverHoldBack(), "round changes");
         PayoutSettings settings = new PayoutSettings(16, 10_000, Duration.ofHours(1), 0x1234L, 0x5678L);
-        PayoutJobGraph.build(env, shakes, changes, TINY, settings,
+        PayoutJobGraph.build(env, shakes, changes, TINY, settings, new PayoutJobGraph.Sinks(
                 SettlementSink.builder().database(POSTGRES.database()).sinkName("e2e").build(),
+                new InteractionCountSink(POSTGRES.database(), Duration.ofMillis(100)),
                 KafkaSink.<ShakeRecord>builder().setBootstrapServers(KAFKA.bootstrapServers())
                         .setRecordSerializer(new DeadLetterSerializationSchema(deadLetters))
                         .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                         .setTransactionalIdPrefix("e2e-dead-letters")
-                        .setProperty("transaction.timeout.ms", "900000").build());
-        env.execute("payout job under failures");
+                        .setProperty("transaction.timeout.ms", "900000").build()));
+        JobClient job = env.executeAsync("payout job under failures");
+        // Between the first and second injected failure, a TaskManager goes away under the running job.
+        boolean killed = FailureInjector.awaitSeen(2_700, Duration.ofMinutes(2));
+        if (killed) {
+            cluster.terminateTaskManager(0).get();
+            cluster.startTaskManager();
+        }
+        job.getJobExecutionResult().get();
 
+        assertThat(killed).as("a TaskManager was shut down while the job ran").isTrue();
         assertThat(FailureInjector.failures()).isEqualTo(3);
         Map<String, ShakeEvent> byLineage = readShakes(topic);
         long payouts = 0;
@@ -127,9 +150,17 @@ class PayoutJobFailureITCase {
         assertThat(payouts).isPositive();
         assertThat(POSTGRES.queryLong("SELECT count(DISTINCT event_id) FROM payout")).isEqualTo(payouts);
         for (var round : TINY.rounds()) {
+            long budget = round.id() == 2 ? FINALE_BUDGET_FEN : round.budgetFen();
             assertThat(POSTGRES.queryLong("SELECT coalesce(sum(amount_fen), 0) FROM payout WHERE round_id = "
-                    + round.id())).isLessThanOrEqualTo(round.budgetFen());
+                    + round.id())).as("paid in round %d", round.id()).isLessThanOrEqualTo(budget);
         }
+        assertThat(POSTGRES.queryLong("SELECT budget_fen FROM round WHERE round_id = 2")).isEqualTo(FINALE_BUDGET_FEN);
+        assertThat(POSTGRES.queryLong("SELECT count(*) FROM round_ledger WHERE round_id = 2 AND kind = 'BUDGET_LOWERED'"
+                + " AND budget_fen_after = " + FINALE_BUDGET_FEN)).isEqualTo(1);
+        assertThat(POSTGRES.queryLong("SELECT coalesce(sum(amount_fen), 0) FROM payout WHERE round_id = 2"))
+                .as("the lowered finale budget binds: nearly all of it is paid")
+                .isGreaterThan(FINALE_BUDGET_FEN * 99 / 100);
+        assertInteractionCountsEqual(manifest);
         for (RejectReason reason : RejectReason.values()) {
             assertThat(POSTGRES.queryLong("SELECT coalesce(max(records), 0) FROM rejected_count WHERE reason = '"
                     + reason + "'")).as(reason.name()).isEqualTo(manifest.expected.rejected().get(reason));
@@ -139,6 +170,35 @@ class PayoutJobFailureITCase {
         assertThat(countRecords(deadLetters)).isEqualTo(manifest.expected.rejectedTotal());
         System.out.printf("e2e: %d payouts settled exactly once through %d injected failures%n", payouts,
                 FailureInjector.failures());
+    }
+
+    /** Every distinct valid shake was decided once: the counts per round, channel, region and minute match. */
+    private static void assertInteractionCountsEqual(Manifest manifest) throws Exception {
+        assertThat(POSTGRES.queryLong("SELECT coalesce(sum(shakes), 0) FROM interaction_count"))
+                .isEqualTo(manifest.expected.distinctValidEvents());
+        for (var round : manifest.expected.rounds().entrySet()) {
+            int id = round.getKey();
+            assertThat(POSTGRES.queryLong("SELECT shakes FROM interaction_round WHERE round_id = " + id))
+                    .as("round %d", id).isEqualTo(round.getValue().distinctEvents());
+            assertThat(countsBy("channel", id)).as("round %d by channel", id).isEqualTo(round.getValue().byChannel());
+            assertThat(countsBy("region", id)).as("round %d by region", id).isEqualTo(round.getValue().byRegion());
+            assertThat(countsBy("minute_start", id)).as("round %d by minute", id)
+                    .isEqualTo(round.getValue().byMinute());
+        }
+    }
+
+    private static Map<String, Long> countsBy(String column, int roundId) throws Exception {
+        Map<String, Long> counts = new TreeMap<>();
+        try (Connection c = POSTGRES.database().connect("test"); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT " + column + ", sum(shakes) FROM interaction_count"
+                        + " WHERE round_id = " + roundId + " GROUP BY 1")) {
+            while (rs.next()) {
+                String key = column.equals("minute_start")
+                        ? rs.getObject(1, OffsetDateTime.class).toInstant().toString() : rs.getString(1);
+                counts.put(key, rs.getLong(2));
+            }
+        }
+        return counts;
     }
 
     private static Manifest produce(String topic, long seed) {

@@ -24,6 +24,18 @@ public final class FailureInjector<T> implements MapFunction<T, T> {
         return FAILED.get();
     }
 
+    /** Waits until at least {@code records} passed through (all attempts); false if the wait timed out. */
+    public static boolean awaitSeen(long records, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (SEEN.get() < records) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
+    }
+
     @Override
     public T map(T value) {
         long seen = SEEN.incrementAndGet();

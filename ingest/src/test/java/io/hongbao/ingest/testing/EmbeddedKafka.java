@@ -79,6 +79,19 @@ public final class EmbeddedKafka implements BeforeAllCallback, AfterAllCallback 
         return out;
     }
 
+    /** Writes one UTF-8 text record (no key) and waits for the broker's acknowledgement. */
+    public void send(String topic, String value) {
+        var text = new org.apache.kafka.common.serialization.StringSerializer();
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(clientProperties(), text, text)) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, value)).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while writing to " + topic, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("cannot write to " + topic, e.getCause());
+        }
+    }
+
     /** A topic name no other test in this JVM uses. */
     public static String freshTopic(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
