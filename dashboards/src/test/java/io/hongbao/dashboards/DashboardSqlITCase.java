@@ -1,0 +1,261 @@
+package io.hongbao.dashboards;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hongbao.dashboards.Dashboard.Panel;
+import io.hongbao.dashboards.Dashboard.Target;
+import io.hongbao.dashboards.Dashboard.Variable;
+import io.hongbao.dashboards.GrafanaSqlMacros.TimeRange;
+import io.hongbao.dashboards.QueryResult.Column;
+import io.hongbao.ingest.generator.Manifest;
+import io.hongbao.ingest.testing.EmbeddedKafka;
+import io.hongbao.jobs.JobEnvironment;
+import io.hongbao.jobs.testing.EmbeddedSettlementDatabase;
+import io.hongbao.settlement.reconcile.Check;
+import io.hongbao.settlement.reconcile.Reconciliation;
+import io.hongbao.settlement.reconcile.ReconciliationResult;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every PostgreSQL query of every dashboard, run the way Grafana would run it against the settlement tables a
+ * real pipeline run filled: the tiny gala through Kafka, the payout job in a MiniCluster, the settlement and
+ * interaction-count sinks into a real PostgreSQL migrated by Flyway. Each query must return the columns its
+ * panel shows, and rows.
+ */
+class DashboardSqlITCase {
+    @RegisterExtension
+    @Order(1)
+    static final EmbeddedKafka KAFKA = new EmbeddedKafka();
+
+    @RegisterExtension
+    @Order(2)
+    static final EmbeddedSettlementDatabase POSTGRES = new EmbeddedSettlementDatabase();
+
+    @RegisterExtension
+    @Order(3)
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
+
+    @TempDir
+    static Path checkpoints;
+
+    private static Manifest manifest;
+    /** Covers the gala's event time and the run's wall-clock time (commit times, ledger). */
+    private static TimeRange range;
+
+    @BeforeAll
+    static void settleTheTinyGala() throws Exception {
+        Instant runStart = Instant.now();
+        TinyGalaRun run = new TinyGalaRun(KAFKA);
+        manifest = run.produce(4);
+        Configuration conf = JobEnvironment.configuration(checkpoints.toUri().toString(), Duration.ofMillis(200));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(2);
+        run.buildJob(env, POSTGRES.database(), true);
+        env.execute("payout job for the dashboards");
+        Instant from = Collections.min(List.of(TinyGalaRun.galaStart(), runStart)).minus(Duration.ofMinutes(5));
+        Instant to = Collections.max(List.of(TinyGalaRun.galaEnd(), Instant.now())).plus(Duration.ofMinutes(5));
+        range = new TimeRange(from, to);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> shouldReturnWhatEachPanelShows() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Dashboard d : DashboardFiles.dashboards()) {
+            for (Panel p : d.panels()) {
+                for (Target t : p.targets()) {
+                    if (t.isSql()) {
+                        tests.add(DynamicTest.dynamicTest(d.title() + " / " + p.title() + " / " + t.refId(),
+                                () -> checkPanelQuery(d, p, t)));
+                    }
+                }
+            }
+        }
+        assertThat(tests).hasSizeGreaterThan(20);
+        return tests.stream();
+    }
+
+    @TestFactory
+    Stream<DynamicTest> shouldOfferValuesForEveryTemplateVariable() {
+        return DashboardFiles.dashboards().stream().flatMap(d -> d.variables().stream().map(v ->
+                DynamicTest.dynamicTest(d.title() + " / $" + v.name(), () -> assertThat(variableValues(v)).isNotEmpty())));
+    }
+
+    @Test
+    void shouldCountEveryInteractionOfTheGalaInTheAnalystsPanels() throws Exception {
+        Dashboard analysts = DashboardFiles.dashboard("analysts.json");
+        long expected = manifest.expected.distinctValidEvents();
+        assertThat(expected).isPositive();
+        assertThat(((Number) query(analysts, "Interactions").rows().get(0).get(0)).longValue()).isEqualTo(expected);
+        for (String breakdown : List.of("round", "channel", "region")) {
+            QueryResult series = query(analysts, "Interactions per minute by " + breakdown);
+            long sum = series.values("shakes").stream().mapToLong(v -> ((Number) v).longValue()).sum();
+            assertThat(sum).as("interactions per minute by %s, summed", breakdown).isEqualTo(expected);
+        }
+        QueryResult byChannel = query(analysts, "Interactions per minute by channel");
+        assertThat(byChannel.values("metric")).allSatisfy(c -> assertThat(c).isIn("ios", "android", "h5", "tv", "mini_program"));
+    }
+
+    @Test
+    void shouldBurnTheBudgetDownToWhatEachRoundHasLeft() throws Exception {
+        QueryResult burn = query(DashboardFiles.dashboard("analysts.json"), "Budget burn-down by round");
+        Map<String, BigDecimal> last = new LinkedHashMap<>();
+        for (List<Object> row : burn.rows()) {
+            last.put((String) row.get(burn.indexOf("metric")), (BigDecimal) row.get(burn.indexOf("remaining_yuan")));
+        }
+        try (Connection c = POSTGRES.database().connect("test")) {
+            QueryResult paid = QueryResult.run(c, "SELECT 'round ' || round_id, remaining_fen FROM round_paid ORDER BY round_id");
+            assertThat(last).hasSize(paid.rows().size());
+            for (List<Object> row : paid.rows()) {
+                assertThat(last.get((String) row.get(0)).movePointRight(2).longValueExact())
+                        .as("%s: last point of the burn-down", row.get(0)).isEqualTo(((Number) row.get(1)).longValue());
+            }
+        }
+    }
+
+    @Test
+    void shouldReportTheSameViolationsAsTheReconciliationCli() throws Exception {
+        try (Connection c = POSTGRES.database().connect("test")) {
+            ReconciliationResult cli = new Reconciliation().run(c);
+            Map<String, Long> panel = reconciliationPanel(c);
+            assertThat(panel.keySet()).containsExactlyInAnyOrder(
+                    java.util.Arrays.stream(Check.values()).map(Check::name).toArray(String[]::new));
+            for (Check check : Check.values()) {
+                assertThat(panel.get(check.name())).as(check.name()).isEqualTo(cli.violationCount(check));
+            }
+            assertThat(cli.passed()).isTrue();
+        }
+    }
+
+    @Test
+    void shouldShowAFailedCheckWhenARoundIsOverItsBudget() throws Exception {
+        try (Connection c = POSTGRES.database().connect("test")) {
+            c.setAutoCommit(false);
+            try {
+                // A budget cut below what was paid, never committed: the panel must turn red on it.
+                c.createStatement().executeUpdate("UPDATE round SET budget_fen = 1 WHERE round_id = 1");
+                Map<String, Long> panel = reconciliationPanel(c);
+                assertThat(panel.get(Check.OVER_BUDGET.name())).isEqualTo(1);
+                assertThat(((Number) run(c, sqlOf(DashboardFiles.dashboard("finance.json"), "Reconciliation"))
+                        .rows().get(0).get(0)).longValue()).isEqualTo(1);
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
+    private static Map<String, Long> reconciliationPanel(Connection c) throws Exception {
+        QueryResult checks = run(c, sqlOf(DashboardFiles.dashboard("finance.json"), "Reconciliation checks"));
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (List<Object> row : checks.rows()) {
+            long violations = ((Number) row.get(checks.indexOf("violations"))).longValue();
+            out.put((String) row.get(checks.indexOf("check")), violations);
+            assertThat(row.get(checks.indexOf("status"))).isEqualTo(violations == 0 ? "OK" : "FAIL");
+        }
+        return out;
+    }
+
+    private static void checkPanelQuery(Dashboard d, Panel p, Target t) throws Exception {
+        QueryResult result = query(d, t);
+        String what = d.title() + " / " + p.describe() + " / " + t.refId();
+        assertThat(result.rows()).as("%s returns rows", what).isNotEmpty();
+        assertThat(result.columnNames()).as("%s: columns the panel refers to", what).containsAll(p.referencedFields());
+        if ("time_series".equals(t.format())) {
+            assertThat(result.columnNames()).as(what).contains("time");
+            assertThat(result.column("time").isTime()).as("%s: time column type", what).isTrue();
+            List<Column> values = result.columns().stream()
+                    .filter(c -> !c.name().equals("time") && !c.name().equals("metric")).toList();
+            assertThat(values).as("%s: value columns", what).isNotEmpty().allMatch(Column::isNumeric);
+            if (result.columnNames().contains("metric")) {
+                assertThat(result.column("metric").isText()).as("%s: metric column is text", what).isTrue();
+            }
+            List<Instant> times = result.values("time").stream().map(DashboardSqlITCase::instant).toList();
+            assertThat(times).as("%s: rows in time order", what).isSorted();
+            assertThat(times).as("%s: inside the time range", what)
+                    .allSatisfy(ts -> assertThat(ts).isBetween(range.from(), range.to()));
+        }
+        if (List.of("stat", "bargauge", "piechart", "barchart").contains(p.type())) {
+            assertThat(result.columns()).as("%s: a numeric field to show", what).anyMatch(Column::isNumeric);
+            for (Column c : result.columns()) {
+                if (c.isNumeric()) {
+                    assertThat(result.values(c.name())).as("%s: %s", what, c.name()).doesNotContainNull();
+                }
+            }
+        }
+    }
+
+    private static Instant instant(Object time) {
+        if (time instanceof Number n) {
+            return Instant.ofEpochMilli(Math.round(n.doubleValue() * 1000));
+        }
+        if (time instanceof java.sql.Timestamp ts) {
+            return ts.toInstant();
+        }
+        return ((OffsetDateTime) time).toInstant();
+    }
+
+    private static QueryResult query(Dashboard d, String panelTitle) throws Exception {
+        try (Connection c = POSTGRES.database().connect("test")) {
+            return run(c, sqlOf(d, panelTitle));
+        }
+    }
+
+    private static QueryResult query(Dashboard d, Target t) throws Exception {
+        try (Connection c = POSTGRES.database().connect("test")) {
+            return run(c, expand(d, t.rawSql()));
+        }
+    }
+
+    private static QueryResult run(Connection c, String sql) throws Exception {
+        return QueryResult.run(c, sql);
+    }
+
+    private static String sqlOf(Dashboard d, String panelTitle) throws Exception {
+        Panel p = d.panels().stream().filter(x -> x.title().equals(panelTitle)).findFirst().orElseThrow();
+        return expand(d, p.targets().get(0).rawSql());
+    }
+
+    /** The panel's SQL as Grafana sends it: every variable at "All", macros for the test's time range. */
+    private static String expand(Dashboard d, String sql) throws Exception {
+        Map<String, List<String>> variables = new LinkedHashMap<>();
+        for (Variable v : d.variables()) {
+            variables.put(v.name(), variableValues(v));
+        }
+        return GrafanaSqlMacros.expand(sql, range, variables);
+    }
+
+    /** A query variable's options: its {@code __value} column (Grafana's convention for value/text pairs). */
+    private static List<String> variableValues(Variable v) throws Exception {
+        assertThat(v.type()).isEqualTo("query");
+        assertThat(v.datasourceUid()).isEqualTo(DashboardFiles.POSTGRES_UID);
+        try (Connection c = POSTGRES.database().connect("test")) {
+            QueryResult options = QueryResult.run(c, GrafanaSqlMacros.expandMacros(v.query(), range));
+            assertThat(options.columnNames()).contains("__value", "__text");
+            return options.values("__value").stream().map(String::valueOf).toList();
+        }
+    }
+}
