@@ -16,11 +16,8 @@ import io.hongbao.jobs.payout.ShardReport;
 import io.hongbao.jobs.payout.ShardRound;
 import io.hongbao.jobs.payout.UserWins;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
@@ -29,6 +26,10 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -42,9 +43,13 @@ import org.apache.flink.util.OutputTag;
  * <p>Everything a decision reads is keyed state of this shard or broadcast rules, so decisions need no
  * cross-shard coordination and the budget has no hot key. Live round changes arrive as broadcast elements;
  * subtask 0 writes each one's ledger line.
+ *
+ * <p>Metrics (group {@code hongbao}): {@code shakes} decided, {@code wins}, {@code dedupeHits}, and per round
+ * {@code budgetFen} and {@code paidFen} ({@link RoundPaidMetrics}).
  */
 public class ShardPayoutDecider
-        extends KeyedBroadcastProcessFunction<Integer, ShakeRecord, RoundChange, PayoutDecision> {
+        extends KeyedBroadcastProcessFunction<Integer, ShakeRecord, RoundChange, PayoutDecision>
+        implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
     public static final MapStateDescriptor<Integer, RoundRules> RULES =
@@ -58,18 +63,33 @@ public class ShardPayoutDecider
     public static final OutputTag<RoundRules> APPLIED_RULES = new OutputTag<>("applied-rules") {};
 
     private final PayoutSettings settings;
-    private final Map<Integer, RoundRules> configured;
+    private final RoundRulesInForce rulesInForce;
     private transient PayoutDraw draw;
     private transient MapState<Tuple2<Long, Long>, Boolean> seenEvents;
     private transient MapState<Long, UserWins> users;
     private transient MapState<Integer, ShardRound> rounds;
+    private transient Counter shakes;
     private transient Counter duplicates;
     private transient Counter wins;
+    private transient RoundPaidMetrics paidMetrics;
 
     public ShardPayoutDecider(List<RoundRules> configured, PayoutSettings settings) {
         this.settings = settings;
-        this.configured = new HashMap<>();
-        configured.forEach(r -> this.configured.put(r.roundId, r));
+        this.rulesInForce = new RoundRulesInForce(configured, settings.reservePerMillion());
+    }
+
+    static MetricGroup metrics(org.apache.flink.api.common.functions.RuntimeContext context) {
+        return context.getMetricGroup().addGroup("hongbao");
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        paidMetrics = RoundPaidMetrics.restore(context, metrics(getRuntimeContext()));
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        paidMetrics.snapshot();
     }
 
     @Override
@@ -87,8 +107,10 @@ public class ShardPayoutDecider
                 new MapStateDescriptor<>("user-wins", Types.LONG, TypeInformation.of(UserWins.class)));
         rounds = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("shard-rounds", Types.INT, TypeInformation.of(ShardRound.class)));
-        duplicates = getRuntimeContext().getMetricGroup().counter("dedupeHits");
-        wins = getRuntimeContext().getMetricGroup().counter("wins");
+        MetricGroup metrics = metrics(getRuntimeContext());
+        shakes = metrics.counter("shakes");
+        duplicates = metrics.counter("dedupeHits");
+        wins = metrics.counter("wins");
     }
 
     @Override
@@ -100,11 +122,16 @@ public class ShardPayoutDecider
             return;
         }
         seenEvents.put(eventId, Boolean.TRUE);
+        shakes.inc();
         ctx.output(DISTINCT_SHAKES, shake);
 
         int roundId = shake.event.roundId;
-        RoundRules rules = rules(ctx.getBroadcastState(RULES), roundId);
-        if (rules == null || rules.paused) {
+        RoundRules rules = rulesInForce.of(ctx.getBroadcastState(RULES), roundId);
+        if (rules == null) {
+            return;
+        }
+        paidMetrics.budget(rules);
+        if (rules.paused) {
             return;
         }
         ShardRound spent = rounds.get(roundId);
@@ -140,6 +167,7 @@ public class ShardPayoutDecider
             spent.paidPerTier[tierIndex(rules, prize.tierId())]++;
             user.record(roundId, prize.amountFen());
             wins.inc();
+            paidMetrics.paid(roundId, prize.amountFen());
             out.collect(PayoutDecision.of(shake, prize.tierId(), prize.amountFen(), "shard-" + shard));
         } else {
             Prize wanted = PayoutDraw.pick(drawn, rules.options(), headroom);
@@ -156,7 +184,7 @@ public class ShardPayoutDecider
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<PayoutDecision> out) throws Exception {
         ReadOnlyBroadcastState<Integer, RoundRules> broadcast = ctx.getBroadcastState(RULES);
-        for (RoundRules rules : allRules(broadcast)) {
+        for (RoundRules rules : rulesInForce.all(broadcast)) {
             if (rules.endMs - 1 != timestamp) {
                 continue;
             }
@@ -173,11 +201,9 @@ public class ShardPayoutDecider
     @Override
     public void processBroadcastElement(RoundChange change, Context ctx, Collector<PayoutDecision> out)
             throws Exception {
-        BroadcastState<Integer, RoundRules> broadcast = ctx.getBroadcastState(RULES);
-        RoundRulebook.Outcome outcome = RoundRulebook.apply(rules(broadcast, change.roundId), change,
-                settings.reservePerMillion());
+        RoundRulebook.Outcome outcome = rulesInForce.apply(ctx.getBroadcastState(RULES), change);
         if (outcome.rules() != null) {
-            broadcast.put(change.roundId, outcome.rules());
+            paidMetrics.budget(outcome.rules());
         }
         if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
             ctx.output(LEDGER, outcome.ledger());
@@ -185,20 +211,6 @@ public class ShardPayoutDecider
                 ctx.output(APPLIED_RULES, outcome.rules());
             }
         }
-    }
-
-    /** The rules in force: a live change if one was applied, else the profile's. */
-    private RoundRules rules(ReadOnlyBroadcastState<Integer, RoundRules> broadcast, int roundId) throws Exception {
-        RoundRules changed = broadcast.get(roundId);
-        return changed != null ? changed : configured.get(roundId);
-    }
-
-    private List<RoundRules> allRules(ReadOnlyBroadcastState<Integer, RoundRules> broadcast) throws Exception {
-        List<RoundRules> all = new ArrayList<>();
-        for (int roundId : configured.keySet()) {
-            all.add(rules(broadcast, roundId));
-        }
-        return all;
     }
 
     private List<TierOption> openTiers(RoundRules rules, ShardRound spent, int shard) {
