@@ -1,0 +1,159 @@
+package io.hongbao.dashboards;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.hongbao.dashboards.Dashboard.Panel;
+import io.hongbao.dashboards.Dashboard.Target;
+import io.hongbao.ingest.generator.Manifest;
+import io.hongbao.ingest.testing.EmbeddedKafka;
+import io.hongbao.jobs.JobEnvironment;
+import io.hongbao.jobs.testing.EmbeddedSettlementDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every PromQL expression of every dashboard: valid for {@code promtool}, and returning data from a real
+ * Prometheus that scrapes Flink's PrometheusReporter while the payout job runs on the tiny gala.
+ */
+class DashboardPromQlITCase {
+    /** What the test substitutes for Grafana's interval variables: several 1 s scrapes wide. */
+    private static final Map<String, String> GRAFANA_INTERVALS = Map.of(
+            "$__rate_interval", "15s", "$__interval", "5s", "$__range", "5m");
+    /** The reporter's port: a free one of the ports assigned to these tests (38250-38259). */
+    private static final int REPORTER_PORT = PrometheusServer.freePort(IntStream.rangeClosed(38250, 38259));
+
+    @RegisterExtension
+    @Order(1)
+    static final EmbeddedKafka KAFKA = new EmbeddedKafka();
+
+    @RegisterExtension
+    @Order(2)
+    static final EmbeddedSettlementDatabase POSTGRES = new EmbeddedSettlementDatabase();
+
+    @RegisterExtension
+    @Order(3)
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .setConfiguration(reporterConfiguration())
+            .build());
+
+    @TempDir
+    Path dir;
+
+    private static Configuration reporterConfiguration() {
+        Configuration conf = new Configuration();
+        conf.setString("metrics.reporter.prom.factory.class", "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+        conf.setString("metrics.reporter.prom.port", String.valueOf(REPORTER_PORT));
+        return conf;
+    }
+
+    @Test
+    void shouldPassPromtoolAsRecordingRules() throws Exception {
+        List<String> exprs = expressions().values().stream().toList();
+        assertThat(exprs).hasSizeGreaterThan(15);
+        StringBuilder rules = new StringBuilder("groups:\n  - name: hongbao-dashboards\n    rules:\n");
+        for (int i = 0; i < exprs.size(); i++) {
+            rules.append("      - record: hongbao_dashboard:expr_").append(i).append('\n')
+                    .append("        expr: '").append(exprs.get(i).replace("'", "''")).append("'\n");
+        }
+        Path file = dir.resolve("dashboard-rules.yml");
+        Files.writeString(file, rules);
+        assertThat(PrometheusServer.promtool(dir, "check", "rules", file.toString()))
+                .contains("SUCCESS: " + exprs.size() + " rules found");
+    }
+
+    @Test
+    void shouldReturnDataForEveryExpressionWhileTheJobRuns() throws Exception {
+        TinyGalaRun run = new TinyGalaRun(KAFKA);
+        Manifest manifest = run.produce(7);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+                JobEnvironment.configuration(dir.resolve("checkpoints").toUri().toString(), Duration.ofMillis(500)));
+        env.setParallelism(2);
+        run.buildJob(env, POSTGRES.database(), false);
+        JobClient job = env.executeAsync("payout job scraped by Prometheus");
+        int prometheusPort = PrometheusServer.freePort(IntStream.concat(IntStream.of(38090), IntStream.rangeClosed(38100, 38199)));
+        try (PrometheusServer prometheus = PrometheusServer.start(dir, prometheusPort, "127.0.0.1:" + REPORTER_PORT)) {
+            // The whole gala decided and scraped: the shakes counter reached the manifest's distinct valid shakes.
+            String decided = "sum(flink_taskmanager_job_task_operator_hongbao_shakes)";
+            awaitValue(prometheus, decided, manifest.expected.distinctValidEvents(), Duration.ofMinutes(3));
+            Map<String, String> exprs = expressions();
+            Map<String, String> empty = new LinkedHashMap<>();
+            Map<String, JsonNode> answers = new LinkedHashMap<>();
+            Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+            do {
+                empty.clear();
+                for (Map.Entry<String, String> e : exprs.entrySet()) {
+                    JsonNode result = prometheus.query(e.getValue());
+                    answers.put(e.getKey(), result);
+                    if (result.isEmpty()) {
+                        empty.put(e.getKey(), e.getValue());
+                    }
+                }
+                if (!empty.isEmpty()) {
+                    Thread.sleep(2_000);
+                }
+            } while (!empty.isEmpty() && Instant.now().isBefore(deadline));
+            assertThat(empty).as("expressions without data; Prometheus knows these metrics: %s",
+                    prometheus.metricNames().stream().filter(n -> n.startsWith("flink_")).toList()).isEmpty();
+            answers.forEach((panel, result) -> System.out.printf("promql: %s -> %d series, first %s%n", panel,
+                    result.size(), result.get(0).path("value").get(1).asText()));
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    private static void awaitValue(PrometheusServer prometheus, String expr, long expected, Duration timeout)
+            throws Exception {
+        Instant deadline = Instant.now().plus(timeout);
+        double last = Double.NaN;
+        while (Instant.now().isBefore(deadline)) {
+            JsonNode result = prometheus.query(expr);
+            if (!result.isEmpty()) {
+                last = Double.parseDouble(result.get(0).path("value").get(1).asText());
+                if (last == expected) {
+                    return;
+                }
+            }
+            Thread.sleep(1_000);
+        }
+        throw new AssertionError(expr + " = " + last + ", expected " + expected + " within " + timeout);
+    }
+
+    /** Every PromQL expression of every dashboard, by "dashboard / panel / refId", Grafana variables filled in. */
+    private static Map<String, String> expressions() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Dashboard d : DashboardFiles.dashboards()) {
+            for (Panel p : d.panels()) {
+                for (Target t : p.targets()) {
+                    if (t.isPromQl()) {
+                        String expr = t.expr();
+                        for (Map.Entry<String, String> v : GRAFANA_INTERVALS.entrySet()) {
+                            expr = expr.replace(v.getKey(), v.getValue());
+                        }
+                        assertThat(expr).as(p.describe()).doesNotContain("$");
+                        out.put(d.title() + " / " + p.title() + " / " + t.refId(), expr);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+}
