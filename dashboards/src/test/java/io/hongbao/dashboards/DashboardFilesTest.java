@@ -129,7 +129,7 @@ class DashboardFilesTest {
     void shouldServeAnalystsOperatorsAndFinance() {
         Dashboard analysts = DashboardFiles.dashboard("analysts.json");
         assertThat(String.join("\n", analysts.sqlTargets().stream().map(Target::rawSql).toList()))
-                .contains("interaction_count", "payout", "round_paid");
+                .contains("interaction_count", "payout_minute", "round_paid");
         assertThat(analysts.panels()).extracting(Panel::title).contains("Interactions per minute by round",
                 "Interactions per minute by channel", "Interactions per minute by region", "Win rate per minute by round",
                 "Payout amount per minute by round", "Budget burn-down by round", "Top regions");
@@ -140,6 +140,16 @@ class DashboardFilesTest {
                         "numRestarts", "numRecordsIn");
         Dashboard finance = DashboardFiles.dashboard("finance.json");
         assertThat(finance.panels()).extracting(Panel::title).contains("Per-round totals vs budget",
-                "Reconciliation checks");
+                "Per-tier packets vs cap", "Reconciliation checks");
+    }
+
+    @Test
+    void shouldReadNoPerUserRowsFromPostgres() {
+        // Grafana's role sees aggregates only (V3 roles, V10 views): no query may name the per-user tables.
+        for (Dashboard d : DashboardFiles.dashboards()) {
+            for (Target t : d.sqlTargets()) {
+                assertThat(t.rawSql()).as(d.title()).doesNotContainPattern("(?i)\\b(payout|round_ledger)\\b");
+            }
+        }
     }
 }

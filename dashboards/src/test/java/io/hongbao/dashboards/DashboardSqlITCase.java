@@ -141,6 +141,7 @@ class DashboardSqlITCase {
     void shouldReportTheSameViolationsAsTheReconciliationCli() throws Exception {
         try (Connection c = POSTGRES.database().connect("test")) {
             ReconciliationResult cli = new Reconciliation().run(c);
+            actAsGrafana(c);
             Map<String, Long> panel = reconciliationPanel(c);
             assertThat(panel.keySet()).containsExactlyInAnyOrder(
                     java.util.Arrays.stream(Check.values()).map(Check::name).toArray(String[]::new));
@@ -158,12 +159,32 @@ class DashboardSqlITCase {
             try {
                 // A budget cut below what was paid, never committed: the panel must turn red on it.
                 c.createStatement().executeUpdate("UPDATE round SET budget_fen = 1 WHERE round_id = 1");
+                actAsGrafana(c);
                 Map<String, Long> panel = reconciliationPanel(c);
                 assertThat(panel.get(Check.OVER_BUDGET.name())).isEqualTo(1);
                 assertThat(((Number) run(c, sqlOf(DashboardFiles.dashboard("finance.json"), "Reconciliation"))
                         .rows().get(0).get(0)).longValue()).isEqualTo(1);
             } finally {
                 c.rollback();
+            }
+        }
+    }
+
+    /**
+     * A connection with the rights Grafana has: the read-only role {@code hongbao_grafana} of the roles migration
+     * (SELECT on aggregates and the dashboards' views only). Without that migration the role does not exist and
+     * the queries run as the schema owner.
+     */
+    private static Connection grafanaConnection() throws Exception {
+        Connection c = POSTGRES.database().connect("grafana");
+        actAsGrafana(c);
+        return c;
+    }
+
+    private static void actAsGrafana(Connection c) throws Exception {
+        try (var st = c.createStatement()) {
+            if (st.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = 'hongbao_grafana'").next()) {
+                st.execute("SET ROLE hongbao_grafana");
             }
         }
     }
@@ -219,13 +240,13 @@ class DashboardSqlITCase {
     }
 
     private static QueryResult query(Dashboard d, String panelTitle) throws Exception {
-        try (Connection c = POSTGRES.database().connect("test")) {
+        try (Connection c = grafanaConnection()) {
             return run(c, sqlOf(d, panelTitle));
         }
     }
 
     private static QueryResult query(Dashboard d, Target t) throws Exception {
-        try (Connection c = POSTGRES.database().connect("test")) {
+        try (Connection c = grafanaConnection()) {
             return run(c, expand(d, t.rawSql()));
         }
     }
@@ -252,7 +273,7 @@ class DashboardSqlITCase {
     private static List<String> variableValues(Variable v) throws Exception {
         assertThat(v.type()).isEqualTo("query");
         assertThat(v.datasourceUid()).isEqualTo(DashboardFiles.POSTGRES_UID);
-        try (Connection c = POSTGRES.database().connect("test")) {
+        try (Connection c = grafanaConnection()) {
             QueryResult options = QueryResult.run(c, GrafanaSqlMacros.expandMacros(v.query(), range));
             assertThat(options.columnNames()).contains("__value", "__text");
             return options.values("__value").stream().map(String::valueOf).toList();

@@ -19,8 +19,11 @@ class SettlementSchemaITCase {
         assertThat(Sql.strings(db, """
                 SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'
                 AND table_name <> 'flyway_schema_history' ORDER BY table_name"""))
-                .containsExactly("payout", "prize_tier", "rejected_count", "round", "round_ledger", "round_paid",
-                        "settlement_commit", "settlement_lost_transaction", "tier_paid");
+                .containsExactly("interaction_channel", "interaction_count", "interaction_minute",
+                        "interaction_region", "interaction_round", "payout", "payout_minute", "prize_tier",
+                        "reconciliation_check", "rejected_count", "round", "round_budget_history", "round_ledger",
+                        "round_paid", "settled_minute", "settlement_commit", "settlement_lost_transaction",
+                        "tier_paid");
     }
 
     @Test
