@@ -34,14 +34,24 @@ record Dashboard(Path file, String uid, String title, JsonNode json, List<Panel>
         }
     }
 
-    /** One query of a panel: SQL ({@code rawSql}, {@code format}) or PromQL ({@code expr}). */
-    record Target(String refId, String datasourceUid, String format, String rawSql, String expr) {
+    /** One query of a panel: SQL ({@code rawSql}, {@code format}) or PromQL ({@code expr}, {@code legendFormat}). */
+    record Target(String refId, String datasourceUid, String format, String rawSql, String expr, String legendFormat) {
         boolean isSql() {
             return DashboardFiles.POSTGRES_UID.equals(datasourceUid);
         }
 
         boolean isPromQl() {
             return DashboardFiles.PROMETHEUS_UID.equals(datasourceUid);
+        }
+
+        /** The labels the legend shows ({@code {{round}}} names {@code round}): each series must carry them. */
+        List<String> legendLabels() {
+            List<String> labels = new ArrayList<>();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{\\{\\s*(\\w+)\\s*}}").matcher(legendFormat);
+            while (m.find()) {
+                labels.add(m.group(1));
+            }
+            return labels;
         }
     }
 
@@ -71,7 +81,8 @@ record Dashboard(Path file, String uid, String title, JsonNode json, List<Panel>
             for (JsonNode t : p.path("targets")) {
                 JsonNode ds = t.has("datasource") ? t.path("datasource") : p.path("datasource");
                 targets.add(new Target(t.path("refId").asText(null), ds.path("uid").asText(null),
-                        t.path("format").asText(null), t.path("rawSql").asText(null), t.path("expr").asText(null)));
+                        t.path("format").asText(null), t.path("rawSql").asText(null), t.path("expr").asText(null),
+                        t.path("legendFormat").asText("")));
             }
             out.add(new Panel(p.path("id").asInt(), p.path("title").asText(null), p.path("type").asText(null),
                     p.path("datasource").path("uid").asText(null), p, List.copyOf(targets)));

@@ -11,6 +11,9 @@ import io.hongbao.jobs.JobEnvironment;
 import io.hongbao.jobs.testing.EmbeddedSettlementDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -67,7 +70,7 @@ class DashboardPromQlITCase {
 
     @Test
     void shouldPassPromtoolAsRecordingRules() throws Exception {
-        List<String> exprs = expressions().values().stream().toList();
+        List<String> exprs = targets().values().stream().map(DashboardPromQlITCase::promQl).toList();
         assertThat(exprs).hasSizeGreaterThan(15);
         StringBuilder rules = new StringBuilder("groups:\n  - name: hongbao-dashboards\n    rules:\n");
         for (int i = 0; i < exprs.size(); i++) {
@@ -94,7 +97,9 @@ class DashboardPromQlITCase {
             // The whole gala decided and scraped: the shakes counter reached the manifest's distinct valid shakes.
             String decided = "sum(flink_taskmanager_job_task_operator_hongbao_shakes)";
             awaitValue(prometheus, decided, manifest.expected.distinctValidEvents(), Duration.ofMinutes(3));
-            Map<String, String> exprs = expressions();
+            Map<String, Target> targets = targets();
+            Map<String, String> exprs = new LinkedHashMap<>();
+            targets.forEach((name, t) -> exprs.put(name, promQl(t)));
             Map<String, String> empty = new LinkedHashMap<>();
             Map<String, JsonNode> answers = new LinkedHashMap<>();
             Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
@@ -113,10 +118,23 @@ class DashboardPromQlITCase {
             } while (!empty.isEmpty() && Instant.now().isBefore(deadline));
             assertThat(empty).as("expressions without data; Prometheus knows these metrics: %s",
                     prometheus.metricNames().stream().filter(n -> n.startsWith("flink_")).toList()).isEmpty();
+            answers.forEach((panel, result) -> {
+                for (JsonNode series : result) {
+                    for (String label : targets.get(panel).legendLabels()) {
+                        assertThat(series.path("metric").path(label).asText()).as("%s: label %s of %s", panel, label,
+                                series.path("metric")).isNotEmpty();
+                    }
+                }
+            });
+            assertRemainingBudgetAgreesWithSettlement(prometheus);
             answers.forEach((panel, result) -> System.out.printf("promql: %s -> %d series, first %s%n", panel,
                     result.size(), result.get(0).path("value").get(1).asText()));
         } finally {
             job.cancel().get();
+            // Cancelling is acknowledged before the tasks are gone; they may still write checkpoint files.
+            while (!job.getJobStatus().get().isGloballyTerminalState()) {
+                Thread.sleep(100);
+            }
         }
     }
 
@@ -137,19 +155,53 @@ class DashboardPromQlITCase {
         throw new AssertionError(expr + " = " + last + ", expected " + expected + " within " + timeout);
     }
 
-    /** Every PromQL expression of every dashboard, by "dashboard / panel / refId", Grafana variables filled in. */
-    private static Map<String, String> expressions() {
-        Map<String, String> out = new LinkedHashMap<>();
+    /**
+     * The analysts' live remaining budget per round, once the job has settled everything, is what the settlement
+     * tables say each round has left (the job's gauges and the committed payouts describe the same money).
+     */
+    private static void assertRemainingBudgetAgreesWithSettlement(PrometheusServer prometheus) throws Exception {
+        String expr = promQl(targets().get("hongbao — analysts / Remaining budget (live, from the job) / A"));
+        Map<String, Long> settled = new LinkedHashMap<>();
+        Map<String, Long> live = new LinkedHashMap<>();
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+        do {
+            settled.clear();
+            live.clear();
+            try (Connection c = POSTGRES.database().connect("test"); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT round_id, remaining_fen FROM round_paid")) {
+                while (rs.next()) {
+                    settled.put(String.valueOf(rs.getInt(1)), rs.getLong(2));
+                }
+            }
+            for (JsonNode series : prometheus.query(expr)) {
+                live.put(series.path("metric").path("round").asText(),
+                        (long) Double.parseDouble(series.path("value").get(1).asText()));
+            }
+            if (live.equals(settled)) {
+                return;
+            }
+            Thread.sleep(1_000);
+        } while (Instant.now().isBefore(deadline));
+        assertThat(live).as("remaining fen per round: job gauges vs round_paid").isEqualTo(settled);
+    }
+
+    private static String promQl(Target t) {
+        String expr = t.expr();
+        for (Map.Entry<String, String> v : GRAFANA_INTERVALS.entrySet()) {
+            expr = expr.replace(v.getKey(), v.getValue());
+        }
+        assertThat(expr).as(t.refId()).doesNotContain("$");
+        return expr;
+    }
+
+    /** Every PromQL query of every dashboard, by "dashboard / panel / refId". */
+    private static Map<String, Target> targets() {
+        Map<String, Target> out = new LinkedHashMap<>();
         for (Dashboard d : DashboardFiles.dashboards()) {
             for (Panel p : d.panels()) {
                 for (Target t : p.targets()) {
                     if (t.isPromQl()) {
-                        String expr = t.expr();
-                        for (Map.Entry<String, String> v : GRAFANA_INTERVALS.entrySet()) {
-                            expr = expr.replace(v.getKey(), v.getValue());
-                        }
-                        assertThat(expr).as(p.describe()).doesNotContain("$");
-                        out.put(d.title() + " / " + p.title() + " / " + t.refId(), expr);
+                        out.put(d.title() + " / " + p.title() + " / " + t.refId(), t);
                     }
                 }
             }
