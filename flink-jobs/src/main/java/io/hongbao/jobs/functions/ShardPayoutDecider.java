@@ -7,7 +7,6 @@ import io.hongbao.jobs.payout.OverflowCandidate;
 import io.hongbao.jobs.payout.PayoutDecision;
 import io.hongbao.jobs.payout.PayoutDraw;
 import io.hongbao.jobs.payout.PayoutDraw.Prize;
-import io.hongbao.jobs.payout.PayoutDraw.TierOption;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.payout.RoundRulebook;
@@ -15,7 +14,6 @@ import io.hongbao.jobs.payout.RoundRules;
 import io.hongbao.jobs.payout.ShardReport;
 import io.hongbao.jobs.payout.ShardRound;
 import io.hongbao.jobs.payout.UserWins;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
@@ -158,20 +156,29 @@ public class ShardPayoutDecider
             return;
         }
         long headroom = rules.fenPerGala - user.fenWon;
-        int shard = ctx.getCurrentKey();
-        long shareLeft = BudgetSplit.share(rules.shardBaseFen, settings.reservePerMillion(), settings.shards(), shard)
-                - spent.spentFen;
-        Prize prize = PayoutDraw.pick(drawn, openTiers(rules, spent, shard), Math.min(shareLeft, headroom));
-        if (prize != null) {
-            spent.spentFen += prize.amountFen();
-            spent.paidPerTier[tierIndex(rules, prize.tierId())]++;
-            user.record(roundId, prize.amountFen());
-            wins.inc();
-            paidMetrics.paid(roundId, prize.amountFen());
-            out.collect(PayoutDecision.of(shake, prize.tierId(), prize.amountFen(), "shard-" + shard));
-        } else {
-            Prize wanted = PayoutDraw.pick(drawn, rules.options(), headroom);
-            if (wanted != null && spent.forwarded < settings.overflowPerShard(rules)) {
+        // The tier is drawn among all tiers by their weights, whatever this shard has left: a shard's share of a
+        // small tier cap can be zero packets, and drawing only among its open tiers would shift the prize mix
+        // towards the common tiers. What the shard cannot pay goes to the sweeper.
+        Prize wanted = PayoutDraw.pick(drawn, rules.options(), headroom);
+        if (wanted != null) {
+            int shard = ctx.getCurrentKey();
+            int tier = tierIndex(rules, wanted.tierId());
+            long shareLeft = BudgetSplit.share(rules.shardBaseFen, settings.reservePerMillion(), settings.shards(),
+                    shard) - spent.spentFen;
+            boolean tierOpen = spent.paidPerTier[tier] < BudgetSplit.share(rules.tiers[tier].countCap,
+                    settings.reservePerMillion(), settings.shards(), shard);
+            // Near the end of the share the amount is drawn within what is left, so shares drain to the fen.
+            Prize prize = tierOpen
+                    ? PayoutDraw.pick(drawn, List.of(rules.tiers[tier].option()), Math.min(shareLeft, headroom))
+                    : null;
+            if (prize != null) {
+                spent.spentFen += prize.amountFen();
+                spent.paidPerTier[tier]++;
+                user.record(roundId, prize.amountFen());
+                wins.inc();
+                paidMetrics.paid(roundId, prize.amountFen());
+                out.collect(PayoutDecision.of(shake, prize.tierId(), prize.amountFen(), "shard-" + shard));
+            } else if (spent.forwarded < settings.overflowPerShard(rules)) {
                 spent.forwarded++;
                 user.record(roundId, wanted.amountFen()); // reserved: caps hold whatever the sweeper decides
                 ctx.output(OVERFLOW, OverflowCandidate.of(shake, wanted.tierId(), wanted.amountFen()));
@@ -211,18 +218,6 @@ public class ShardPayoutDecider
                 ctx.output(APPLIED_RULES, outcome.rules());
             }
         }
-    }
-
-    private List<TierOption> openTiers(RoundRules rules, ShardRound spent, int shard) {
-        List<TierOption> open = new ArrayList<>(rules.tiers.length);
-        for (int i = 0; i < rules.tiers.length; i++) {
-            long share = BudgetSplit.share(rules.tiers[i].countCap, settings.reservePerMillion(), settings.shards(),
-                    shard);
-            if (spent.paidPerTier[i] < share) {
-                open.add(rules.tiers[i].option());
-            }
-        }
-        return open;
     }
 
     static int tierIndex(RoundRules rules, int tierId) {
