@@ -53,42 +53,15 @@ final class TinyGalaRun {
 
     /** Writes the tiny gala's traffic and one budget change into fresh topics. */
     Manifest produce(long seed) {
-        ensureTopic(shakeTopic, TINY.traffic().partitions());
-        ensureTopic(controlTopic, 1);
-        ensureTopic(deadLetterTopic, 1);
+        ShakeTopics.ensure(kafka.clientProperties(), shakeTopic, TINY.traffic().partitions());
+        ShakeTopics.ensure(kafka.clientProperties(), controlTopic, 1);
+        ShakeTopics.ensure(kafka.clientProperties(), deadLetterTopic, 1);
         Manifest manifest = new Manifest();
         try (KafkaShakeProducer producer = new KafkaShakeProducer(kafka.clientProperties(), shakeTopic)) {
             new ShakeTrafficGenerator(TINY, seed, 0).generate(manifest.andThen(producer));
         }
         kafka.send(controlTopic, LOWER_FINALE_BUDGET);
         return manifest.finish();
-    }
-
-    /**
-     * ShakeTopics.ensure describes the topic right after creating it, and the single test broker sometimes has
-     * not caught up yet ("does not host this topic-partition"); the second call finds it created.
-     */
-    private void ensureTopic(String topic, int partitions) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                ShakeTopics.ensure(kafka.clientProperties(), topic, partitions);
-                return;
-            } catch (IllegalStateException e) {
-                if (attempt == 5) {
-                    throw e;
-                }
-                sleep(Duration.ofMillis(200L * attempt));
-            }
-        }
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 
     /**
