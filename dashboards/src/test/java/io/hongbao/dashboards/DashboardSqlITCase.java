@@ -164,17 +164,29 @@ class DashboardSqlITCase {
     }
 
     @Test
-    void shouldShowAFailedCheckWhenARoundIsOverItsBudget() throws Exception {
+    void shouldShowFailedChecksWhenTheTablesBreakTheRules() throws Exception {
         try (Connection c = POSTGRES.database().connect("test")) {
             c.setAutoCommit(false);
             try {
-                // A budget cut below what was paid, never committed: the panel must turn red on it.
-                c.createStatement().executeUpdate("UPDATE round SET budget_fen = 1 WHERE round_id = 1");
+                long round1Winners = QueryResult.run(c, "SELECT COUNT(DISTINCT user_id) FROM payout WHERE round_id = 1")
+                        .rows().stream().mapToLong(r -> ((Number) r.get(0)).longValue()).sum();
+                assertThat(round1Winners).isPositive();
+                // Rules tightened below what was paid, and a lost transaction, never committed: the panel turns red.
+                try (var st = c.createStatement()) {
+                    st.executeUpdate("UPDATE round SET budget_fen = 1, wins_per_round = 0 WHERE round_id = 1");
+                    st.executeUpdate("UPDATE prize_tier SET count_cap = 0 WHERE round_id = 1 AND tier_id = 1");
+                    st.executeUpdate("INSERT INTO settlement_lost_transaction (gid, sink_name, payouts, payout_fen)"
+                            + " VALUES ('hb:test-lost', 'dashboards', 1, 100)");
+                }
                 actAsGrafana(c);
                 Map<String, Long> panel = reconciliationPanel(c);
-                assertThat(panel.get(Check.OVER_BUDGET.name())).isEqualTo(1);
+                assertThat(panel).containsEntry(Check.OVER_BUDGET.name(), 1L)
+                        .containsEntry(Check.TIER_CAP_EXCEEDED.name(), 1L)
+                        .containsEntry(Check.USER_WINS_PER_ROUND_EXCEEDED.name(), round1Winners)
+                        .containsEntry(Check.LOST_TRANSACTION.name(), 1L)
+                        .containsEntry(Check.DUPLICATE_PAYOUT_ID.name(), 0L);
                 assertThat(((Number) run(c, sqlOf(DashboardFiles.dashboard("finance.json"), "Reconciliation"))
-                        .rows().get(0).get(0)).longValue()).isEqualTo(1);
+                        .rows().get(0).get(0)).longValue()).as("failed checks").isEqualTo(4);
             } finally {
                 c.rollback();
             }
