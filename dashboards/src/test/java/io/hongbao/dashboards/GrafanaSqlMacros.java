@@ -10,20 +10,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Expands Grafana's PostgreSQL macros the way Grafana's data source does before it sends a panel's SQL (see
- * "Macros" in Grafana's PostgreSQL data source documentation), and the dashboard's template variables the way
- * Grafana formats them for SQL data sources (values single-quoted, comma-separated). Only what a server-side
- * Grafana would produce with TimescaleDB off; an unknown macro fails rather than passing through.
+ * Expands Grafana's PostgreSQL macros the way Grafana's data source does before it sends a panel's SQL ("Macros"
+ * in Grafana's PostgreSQL data source documentation; the server side is grafana/grafana
+ * pkg/tsdb/grafana-postgresql-datasource/macros.go), and the dashboard's template variables the way Grafana
+ * formats them for SQL data sources (values single-quoted, comma-separated). TimescaleDB off, as provisioned;
+ * an unknown macro fails rather than passing through.
  */
 final class GrafanaSqlMacros {
     /** {@code $__name(args)}: Grafana's own pattern, arguments never contain a closing parenthesis. */
     private static final Pattern MACRO = Pattern.compile("\\$(__[_a-zA-Z0-9]+)\\(([^)]*)\\)");
 
-    /** The dashboard's time range, as Grafana sends it: whole seconds, UTC. */
+    /** The dashboard's time range, as Grafana has it: milliseconds, UTC. */
     record TimeRange(Instant from, Instant to) {
         TimeRange {
-            from = from.truncatedTo(ChronoUnit.SECONDS);
-            to = to.truncatedTo(ChronoUnit.SECONDS);
+            from = from.truncatedTo(ChronoUnit.MILLIS);
+            to = to.truncatedTo(ChronoUnit.MILLIS);
             if (to.isBefore(from)) {
                 throw new IllegalArgumentException("time range ends before it starts: " + from + " .. " + to);
             }
@@ -53,7 +54,12 @@ final class GrafanaSqlMacros {
         while (m.find()) {
             List<String> args = m.group(2).isBlank() ? List.of()
                     : Arrays.stream(m.group(2).split(",")).map(String::trim).toList();
-            m.appendReplacement(out, Matcher.quoteReplacement(macro(m.group(1), args, range)));
+            String name = m.group(1);
+            // Grafana keeps pre-5.3 dashboards working: $__timeGroup(...) followed by a comma gets AS "time".
+            if (name.equals("__timeGroup") && m.end() < sql.length() && sql.charAt(m.end()) == ',') {
+                name = "__timeGroupAlias";
+            }
+            m.appendReplacement(out, Matcher.quoteReplacement(macro(name, args, range)));
         }
         m.appendTail(out);
         String expanded = out.toString();
@@ -66,7 +72,7 @@ final class GrafanaSqlMacros {
     private static String macro(String name, List<String> args, TimeRange range) {
         return switch (name) {
             case "__time" -> one(name, args) + " AS \"time\"";
-            case "__timeEpoch" -> "extract(epoch from " + one(name, args) + ") AS \"time\"";
+            case "__timeEpoch" -> "extract(epoch from " + one(name, args) + ") as \"time\"";
             case "__timeFilter" -> one(name, args) + " BETWEEN " + literal(range.from()) + " AND " + literal(range.to());
             case "__timeFrom" -> none(name, args, literal(range.from()));
             case "__timeTo" -> none(name, args, literal(range.to()));
@@ -107,8 +113,13 @@ final class GrafanaSqlMacros {
         return d.getSeconds();
     }
 
+    /** Go's RFC3339Nano, as Grafana formats the range: UTC, fraction without trailing zeros. */
     private static String literal(Instant t) {
-        return "'" + t + "'";
+        String text = t.toString();
+        if (text.contains(".")) {
+            text = text.replaceAll("0+Z$", "Z").replace(".Z", "Z");
+        }
+        return "'" + text + "'";
     }
 
     private static String quote(String value) {

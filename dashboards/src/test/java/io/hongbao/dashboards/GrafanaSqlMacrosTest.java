@@ -11,13 +11,16 @@ import org.junit.jupiter.api.Test;
 
 /** The expansions are the ones Grafana's PostgreSQL documentation lists for each macro. */
 class GrafanaSqlMacrosTest {
-    private static final TimeRange RANGE = new TimeRange(Instant.parse("2017-04-21T05:01:17.412Z"),
+    private static final TimeRange RANGE = new TimeRange(Instant.parse("2017-04-21T05:01:17Z"),
             Instant.parse("2017-04-21T05:06:17Z"));
 
     @Test
-    void shouldExpandTimeFilterToBetweenWholeSecondUtcLiterals() {
+    void shouldExpandTimeFilterToBetweenUtcLiterals() {
         assertThat(GrafanaSqlMacros.expandMacros("WHERE $__timeFilter(minute_start)", RANGE))
                 .isEqualTo("WHERE minute_start BETWEEN '2017-04-21T05:01:17Z' AND '2017-04-21T05:06:17Z'");
+        TimeRange millis = new TimeRange(Instant.parse("2017-04-21T05:01:17.410Z"), Instant.parse("2017-04-21T05:06:17.000123Z"));
+        assertThat(GrafanaSqlMacros.expandMacros("$__timeFilter(t)", millis))
+                .isEqualTo("t BETWEEN '2017-04-21T05:01:17.41Z' AND '2017-04-21T05:06:17Z'");
     }
 
     @Test
@@ -26,12 +29,14 @@ class GrafanaSqlMacrosTest {
                 .isEqualTo("SELECT floor(extract(epoch from decided_at)/300)*300");
         assertThat(GrafanaSqlMacros.expandMacros("SELECT $__timeGroupAlias(c,'1m', 0)", RANGE))
                 .isEqualTo("SELECT floor(extract(epoch from c)/60)*60 AS \"time\"");
+        assertThat(GrafanaSqlMacros.expandMacros("SELECT $__timeGroup(c, '1h'), v", RANGE))
+                .as("followed by a comma: the pre-5.3 alias").isEqualTo("SELECT floor(extract(epoch from c)/3600)*3600 AS \"time\", v");
     }
 
     @Test
     void shouldExpandTimeColumnsAndBounds() {
         assertThat(GrafanaSqlMacros.expandMacros("$__time(t), $__timeEpoch(t), $__timeFrom(), $__timeTo()", RANGE))
-                .isEqualTo("t AS \"time\", extract(epoch from t) AS \"time\", '2017-04-21T05:01:17Z', '2017-04-21T05:06:17Z'");
+                .isEqualTo("t AS \"time\", extract(epoch from t) as \"time\", '2017-04-21T05:01:17Z', '2017-04-21T05:06:17Z'");
         assertThat(GrafanaSqlMacros.expandMacros("$__unixEpochFilter(ts)", RANGE))
                 .isEqualTo("ts >= 1492750877 AND ts <= 1492751177");
     }
