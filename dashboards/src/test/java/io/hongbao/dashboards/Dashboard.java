@@ -56,7 +56,16 @@ record Dashboard(Path file, String uid, String title, JsonNode json, List<Panel>
     }
 
     /** A template variable; {@code query} is SQL for the PostgreSQL data source. */
-    record Variable(String name, String type, String datasourceUid, String query, boolean multi, boolean includeAll) {}
+    record Variable(String name, String type, String datasourceUid, String query, boolean multi, boolean includeAll,
+            String allValue) {
+        boolean isSql() {
+            return DashboardFiles.POSTGRES_UID.equals(datasourceUid);
+        }
+
+        boolean isPromQl() {
+            return DashboardFiles.PROMETHEUS_UID.equals(datasourceUid);
+        }
+    }
 
     static Dashboard parse(Path file, JsonNode json) {
         List<Panel> panels = new ArrayList<>();
@@ -65,7 +74,8 @@ record Dashboard(Path file, String uid, String title, JsonNode json, List<Panel>
         for (JsonNode v : json.path("templating").path("list")) {
             variables.add(new Variable(v.path("name").asText(), v.path("type").asText(),
                     v.path("datasource").path("uid").asText(null), v.path("query").asText(null),
-                    v.path("multi").asBoolean(false), v.path("includeAll").asBoolean(false)));
+                    v.path("multi").asBoolean(false), v.path("includeAll").asBoolean(false),
+                    v.path("allValue").asText(null)));
         }
         return new Dashboard(file, json.path("uid").asText(null), json.path("title").asText(null), json,
                 List.copyOf(panels), List.copyOf(variables));

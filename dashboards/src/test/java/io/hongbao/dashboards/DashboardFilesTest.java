@@ -116,8 +116,8 @@ class DashboardFilesTest {
         for (Dashboard d : DashboardFiles.dashboards()) {
             Set<String> defined = new HashSet<>();
             d.variables().forEach(v -> defined.add(v.name()));
-            for (Target t : d.sqlTargets()) {
-                Matcher m = Pattern.compile("\\$\\{?([A-Za-z][A-Za-z0-9_]*)").matcher(t.rawSql());
+            for (Target t : d.panels().stream().flatMap(p -> p.targets().stream()).toList()) {
+                Matcher m = Pattern.compile("\\$\\{?([A-Za-z][A-Za-z0-9_]*)").matcher(t.isSql() ? t.rawSql() : t.expr());
                 while (m.find()) {
                     assertThat(defined).as("%s uses $%s", d.title(), m.group(1)).contains(m.group(1));
                 }
@@ -135,6 +135,8 @@ class DashboardFilesTest {
                 "Payout amount per minute by round", "Budget burn-down by round", "Top regions");
         Dashboard operators = DashboardFiles.dashboard("operators.json");
         assertThat(operators.sqlTargets()).isEmpty();
+        // Operators pick the Flink job: every expression is narrowed by the job variable.
+        assertThat(operators.promQlTargets()).allSatisfy(t -> assertThat(t.expr()).contains("job_name=~\"$job\""));
         assertThat(String.join("\n", operators.promQlTargets().stream().map(Target::expr).toList()))
                 .contains("records_lag_max", "lastCheckpointDuration", "lastCheckpointSize", "backPressuredTimeMsPerSecond",
                         "numRestarts", "numRecordsIn");

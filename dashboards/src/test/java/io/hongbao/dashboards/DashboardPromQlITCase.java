@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.hongbao.dashboards.Dashboard.Panel;
 import io.hongbao.dashboards.Dashboard.Target;
+import io.hongbao.dashboards.Dashboard.Variable;
 import io.hongbao.ingest.generator.Manifest;
 import io.hongbao.ingest.testing.EmbeddedKafka;
 import io.hongbao.jobs.JobEnvironment;
@@ -20,6 +21,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -39,6 +42,7 @@ class DashboardPromQlITCase {
     /** What the test substitutes for Grafana's interval variables: several 1 s scrapes wide. */
     private static final Map<String, String> GRAFANA_INTERVALS = Map.of(
             "$__rate_interval", "15s", "$__interval", "5s", "$__range", "5m");
+    private static final Pattern LABEL_VALUES = Pattern.compile("label_values\\(\\s*([^,]+?)\\s*,\\s*(\\w+)\\s*\\)");
     /** The reporter's port: a free one of the ports assigned to these tests (38250-38259). */
     private static final int REPORTER_PORT = PrometheusServer.freePort(IntStream.rangeClosed(38250, 38259));
 
@@ -70,7 +74,11 @@ class DashboardPromQlITCase {
 
     @Test
     void shouldPassPromtoolAsRecordingRules() throws Exception {
-        List<String> exprs = targets().values().stream().map(DashboardPromQlITCase::promQl).toList();
+        Map<String, String> allValues = new LinkedHashMap<>();
+        for (Dashboard d : DashboardFiles.dashboards()) {
+            d.variables().stream().filter(Variable::isPromQl).forEach(v -> allValues.put(v.name(), v.allValue()));
+        }
+        List<String> exprs = targets().values().stream().map(t -> promQl(t, allValues)).toList();
         assertThat(exprs).hasSizeGreaterThan(15);
         StringBuilder rules = new StringBuilder("groups:\n  - name: hongbao-dashboards\n    rules:\n");
         for (int i = 0; i < exprs.size(); i++) {
@@ -97,9 +105,10 @@ class DashboardPromQlITCase {
             // The whole gala decided and scraped: the shakes counter reached the manifest's distinct valid shakes.
             String decided = "sum(flink_taskmanager_job_task_operator_hongbao_shakes)";
             awaitValue(prometheus, decided, manifest.expected.distinctValidEvents(), Duration.ofMinutes(3));
+            Map<String, String> variables = variableSelections(prometheus);
             Map<String, Target> targets = targets();
             Map<String, String> exprs = new LinkedHashMap<>();
-            targets.forEach((name, t) -> exprs.put(name, promQl(t)));
+            targets.forEach((name, t) -> exprs.put(name, promQl(t, variables)));
             Map<String, String> empty = new LinkedHashMap<>();
             Map<String, JsonNode> answers = new LinkedHashMap<>();
             Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
@@ -160,7 +169,7 @@ class DashboardPromQlITCase {
      * tables say each round has left (the job's gauges and the committed payouts describe the same money).
      */
     private static void assertRemainingBudgetAgreesWithSettlement(PrometheusServer prometheus) throws Exception {
-        String expr = promQl(targets().get("hongbao — analysts / Remaining budget (live, from the job) / A"));
+        String expr = promQl(targets().get("hongbao — analysts / Remaining budget (live, from the job) / A"), Map.of());
         Map<String, Long> settled = new LinkedHashMap<>();
         Map<String, Long> live = new LinkedHashMap<>();
         Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
@@ -185,10 +194,40 @@ class DashboardPromQlITCase {
         assertThat(live).as("remaining fen per round: job gauges vs round_paid").isEqualTo(settled);
     }
 
-    private static String promQl(Target t) {
+    /**
+     * Each Prometheus template variable's options, from its {@code label_values(metric, label)} query, selected
+     * all at once the way Grafana writes a multi-value selection into a regex matcher: {@code (a|b)}.
+     */
+    private static Map<String, String> variableSelections(PrometheusServer prometheus) throws Exception {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Dashboard d : DashboardFiles.dashboards()) {
+            for (Variable v : d.variables()) {
+                if (!v.isPromQl()) {
+                    continue;
+                }
+                Matcher m = LABEL_VALUES.matcher(v.query());
+                assertThat(m.matches()).as("$%s: %s is label_values(metric, label)", v.name(), v.query()).isTrue();
+                List<String> values = prometheus.labelValues(m.group(2), m.group(1));
+                assertThat(values).as("options of $%s", v.name()).isNotEmpty();
+                out.put(v.name(), values.size() == 1 ? regexEscape(values.get(0))
+                        : "(" + String.join("|", values.stream().map(DashboardPromQlITCase::regexEscape).toList()) + ")");
+            }
+        }
+        return out;
+    }
+
+    /** A label value as a literal inside a PromQL regex string (backslashes doubled for the string literal). */
+    private static String regexEscape(String value) {
+        return value.replaceAll("[.*+?^${}()|\\[\\]\\\\]", "\\\\\\\\$0").replace("\"", "\\\"");
+    }
+
+    private static String promQl(Target t, Map<String, String> variables) {
         String expr = t.expr();
         for (Map.Entry<String, String> v : GRAFANA_INTERVALS.entrySet()) {
             expr = expr.replace(v.getKey(), v.getValue());
+        }
+        for (Map.Entry<String, String> v : variables.entrySet()) {
+            expr = expr.replace("${" + v.getKey() + "}", v.getValue()).replace("$" + v.getKey(), v.getValue());
         }
         assertThat(expr).as(t.refId()).doesNotContain("$");
         return expr;

@@ -123,6 +123,14 @@ final class PrometheusServer implements AutoCloseable {
         return body.path("data").path("result");
     }
 
+    /** The values of {@code label} on the series of {@code metric}: what Grafana's label_values(metric, label) lists. */
+    List<String> labelValues(String label, String metric) throws Exception {
+        List<String> values = new ArrayList<>();
+        get("/api/v1/label/" + label + "/values?match[]=" + URLEncoder.encode(metric, StandardCharsets.UTF_8))
+                .path("data").forEach(v -> values.add(v.asText()));
+        return values;
+    }
+
     /** Every metric name Prometheus has seen (for failure messages). */
     List<String> metricNames() throws Exception {
         List<String> names = new ArrayList<>();
