@@ -37,17 +37,15 @@ import org.slf4j.LoggerFactory;
 public final class SettlementCommitter implements Committer<SettlementCommittable> {
     private static final Logger LOG = LoggerFactory.getLogger(SettlementCommitter.class);
 
+    // Only what a live change moves (budget, pause, version) is updated: the rest of a round, and its tiers, is
+    // reference data (RoundCatalog); the job's database role may update nothing else (V3 migration).
     private static final String UPSERT_ROUND = "INSERT INTO round AS r (round_id, name, starts_at, ends_at, budget_fen, "
             + "win_per_million, wins_per_round, fen_per_gala, paused, config_version, updated_at) "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) ON CONFLICT (round_id) DO UPDATE SET name = EXCLUDED.name, "
-            + "starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, budget_fen = EXCLUDED.budget_fen, "
-            + "win_per_million = EXCLUDED.win_per_million, wins_per_round = EXCLUDED.wins_per_round, "
-            + "fen_per_gala = EXCLUDED.fen_per_gala, paused = EXCLUDED.paused, config_version = EXCLUDED.config_version, "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) ON CONFLICT (round_id) DO UPDATE SET "
+            + "budget_fen = EXCLUDED.budget_fen, paused = EXCLUDED.paused, config_version = EXCLUDED.config_version, "
             + "updated_at = now() WHERE r.config_version <= EXCLUDED.config_version";
     private static final String UPSERT_TIER = "INSERT INTO prize_tier (round_id, tier_id, name, min_fen, max_fen, "
-            + "count_cap, weight) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (round_id, tier_id) DO UPDATE SET "
-            + "name = EXCLUDED.name, min_fen = EXCLUDED.min_fen, max_fen = EXCLUDED.max_fen, "
-            + "count_cap = EXCLUDED.count_cap, weight = EXCLUDED.weight";
+            + "count_cap, weight) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (round_id, tier_id) DO NOTHING";
     private static final String UPSERT_REJECTS = "INSERT INTO rejected_count AS c (reason, records, updated_at) "
             + "VALUES (?, ?, now()) ON CONFLICT (reason) DO UPDATE SET records = EXCLUDED.records, updated_at = now() "
             + "WHERE c.records < EXCLUDED.records";
