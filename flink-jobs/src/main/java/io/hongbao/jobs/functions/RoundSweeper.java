@@ -5,23 +5,22 @@ import io.hongbao.jobs.payout.OverflowCandidate;
 import io.hongbao.jobs.payout.PayoutDecision;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
-import io.hongbao.jobs.payout.RoundRulebook;
 import io.hongbao.jobs.payout.RoundRules;
 import io.hongbao.jobs.payout.ShardReport;
 import io.hongbao.jobs.payout.SweepInput;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -29,21 +28,31 @@ import org.apache.flink.util.Collector;
  * Pays the tail of a round's budget (keyed by round). Collects the shards' overflow candidates and, when the
  * watermark passes the round's end, their reports; then funds = budget minus what the shards spent, and the
  * candidates are paid in event-time order (ties by event id) while money and tier packets last. Deterministic
- * for a given set of candidates and reports, whatever order they arrived in.
+ * for a given set of candidates and reports, whatever order they arrived in. What it pays shows in the same
+ * {@code hongbao.round.<id>.paidFen} gauges as the shards' payouts.
  */
-public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepInput, RoundChange, PayoutDecision> {
+public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepInput, RoundChange, PayoutDecision>
+        implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
-    private final PayoutSettings settings;
-    private final Map<Integer, RoundRules> configured;
+    private final RoundRulesInForce rulesInForce;
     private transient ListState<OverflowCandidate> candidates;
     private transient ValueState<long[]> spentByShards;
     private transient ValueState<Boolean> swept;
+    private transient RoundPaidMetrics paidMetrics;
 
     public RoundSweeper(List<RoundRules> configured, PayoutSettings settings) {
-        this.settings = settings;
-        this.configured = new HashMap<>();
-        configured.forEach(r -> this.configured.put(r.roundId, r));
+        this.rulesInForce = new RoundRulesInForce(configured, settings.reservePerMillion());
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        paidMetrics = RoundPaidMetrics.restore(context, ShardPayoutDecider.metrics(getRuntimeContext()));
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        paidMetrics.snapshot();
     }
 
     @Override
@@ -58,7 +67,7 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
 
     @Override
     public void processElement(SweepInput in, ReadOnlyContext ctx, Collector<PayoutDecision> out) throws Exception {
-        RoundRules rules = rules(ctx.getBroadcastState(ShardPayoutDecider.RULES), in.roundId());
+        RoundRules rules = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), in.roundId());
         if (rules == null || Boolean.TRUE.equals(swept.value())) {
             return; // after the sweep nothing more is paid for this round
         }
@@ -81,7 +90,7 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<PayoutDecision> out) throws Exception {
-        RoundRules rules = rules(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getCurrentKey());
+        RoundRules rules = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getCurrentKey());
         long[] spent = spentByShards.value();
         if (spent == null) {
             spent = new long[1 + rules.tiers.length];
@@ -105,6 +114,7 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
                 packetsLeft[tier]--;
                 paid++;
                 paidFen += c.amountFen;
+                paidMetrics.paid(rules.roundId, c.amountFen);
                 out.collect(PayoutDecision.of(c.shake, c.tierId, c.amountFen, "sweeper"));
             }
         }
@@ -120,17 +130,6 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
     @Override
     public void processBroadcastElement(RoundChange change, Context ctx, Collector<PayoutDecision> out)
             throws Exception {
-        BroadcastState<Integer, RoundRules> broadcast = ctx.getBroadcastState(ShardPayoutDecider.RULES);
-        RoundRulebook.Outcome outcome = RoundRulebook.apply(rules(broadcast, change.roundId), change,
-                settings.reservePerMillion());
-        if (outcome.rules() != null) {
-            broadcast.put(change.roundId, outcome.rules());
-        }
-    }
-
-    private RoundRules rules(org.apache.flink.api.common.state.ReadOnlyBroadcastState<Integer, RoundRules> broadcast,
-            int roundId) throws Exception {
-        RoundRules changed = broadcast.get(roundId);
-        return changed != null ? changed : configured.get(roundId);
+        rulesInForce.apply(ctx.getBroadcastState(ShardPayoutDecider.RULES), change);
     }
 }

@@ -7,7 +7,6 @@ import io.hongbao.jobs.payout.OverflowCandidate;
 import io.hongbao.jobs.payout.PayoutDecision;
 import io.hongbao.jobs.payout.PayoutDraw;
 import io.hongbao.jobs.payout.PayoutDraw.Prize;
-import io.hongbao.jobs.payout.PayoutDraw.TierOption;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.payout.RoundRulebook;
@@ -15,12 +14,8 @@ import io.hongbao.jobs.payout.RoundRules;
 import io.hongbao.jobs.payout.ShardReport;
 import io.hongbao.jobs.payout.ShardRound;
 import io.hongbao.jobs.payout.UserWins;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
@@ -29,6 +24,10 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -42,9 +41,13 @@ import org.apache.flink.util.OutputTag;
  * <p>Everything a decision reads is keyed state of this shard or broadcast rules, so decisions need no
  * cross-shard coordination and the budget has no hot key. Live round changes arrive as broadcast elements;
  * subtask 0 writes each one's ledger line.
+ *
+ * <p>Metrics (group {@code hongbao}): {@code shakes} decided, {@code wins}, {@code dedupeHits}, and per round
+ * {@code budgetFen} and {@code paidFen} ({@link RoundPaidMetrics}).
  */
 public class ShardPayoutDecider
-        extends KeyedBroadcastProcessFunction<Integer, ShakeRecord, RoundChange, PayoutDecision> {
+        extends KeyedBroadcastProcessFunction<Integer, ShakeRecord, RoundChange, PayoutDecision>
+        implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
     public static final MapStateDescriptor<Integer, RoundRules> RULES =
@@ -58,18 +61,33 @@ public class ShardPayoutDecider
     public static final OutputTag<RoundRules> APPLIED_RULES = new OutputTag<>("applied-rules") {};
 
     private final PayoutSettings settings;
-    private final Map<Integer, RoundRules> configured;
+    private final RoundRulesInForce rulesInForce;
     private transient PayoutDraw draw;
     private transient MapState<Tuple2<Long, Long>, Boolean> seenEvents;
     private transient MapState<Long, UserWins> users;
     private transient MapState<Integer, ShardRound> rounds;
+    private transient Counter shakes;
     private transient Counter duplicates;
     private transient Counter wins;
+    private transient RoundPaidMetrics paidMetrics;
 
     public ShardPayoutDecider(List<RoundRules> configured, PayoutSettings settings) {
         this.settings = settings;
-        this.configured = new HashMap<>();
-        configured.forEach(r -> this.configured.put(r.roundId, r));
+        this.rulesInForce = new RoundRulesInForce(configured, settings.reservePerMillion());
+    }
+
+    static MetricGroup metrics(org.apache.flink.api.common.functions.RuntimeContext context) {
+        return context.getMetricGroup().addGroup("hongbao");
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        paidMetrics = RoundPaidMetrics.restore(context, metrics(getRuntimeContext()));
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        paidMetrics.snapshot();
     }
 
     @Override
@@ -87,8 +105,10 @@ public class ShardPayoutDecider
                 new MapStateDescriptor<>("user-wins", Types.LONG, TypeInformation.of(UserWins.class)));
         rounds = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("shard-rounds", Types.INT, TypeInformation.of(ShardRound.class)));
-        duplicates = getRuntimeContext().getMetricGroup().counter("dedupeHits");
-        wins = getRuntimeContext().getMetricGroup().counter("wins");
+        MetricGroup metrics = metrics(getRuntimeContext());
+        shakes = metrics.counter("shakes");
+        duplicates = metrics.counter("dedupeHits");
+        wins = metrics.counter("wins");
     }
 
     @Override
@@ -100,11 +120,16 @@ public class ShardPayoutDecider
             return;
         }
         seenEvents.put(eventId, Boolean.TRUE);
+        shakes.inc();
         ctx.output(DISTINCT_SHAKES, shake);
 
         int roundId = shake.event.roundId;
-        RoundRules rules = rules(ctx.getBroadcastState(RULES), roundId);
-        if (rules == null || rules.paused) {
+        RoundRules rules = rulesInForce.of(ctx.getBroadcastState(RULES), roundId);
+        if (rules == null) {
+            return;
+        }
+        paidMetrics.budget(rules);
+        if (rules.paused) {
             return;
         }
         ShardRound spent = rounds.get(roundId);
@@ -131,19 +156,29 @@ public class ShardPayoutDecider
             return;
         }
         long headroom = rules.fenPerGala - user.fenWon;
-        int shard = ctx.getCurrentKey();
-        long shareLeft = BudgetSplit.share(rules.shardBaseFen, settings.reservePerMillion(), settings.shards(), shard)
-                - spent.spentFen;
-        Prize prize = PayoutDraw.pick(drawn, openTiers(rules, spent, shard), Math.min(shareLeft, headroom));
-        if (prize != null) {
-            spent.spentFen += prize.amountFen();
-            spent.paidPerTier[tierIndex(rules, prize.tierId())]++;
-            user.record(roundId, prize.amountFen());
-            wins.inc();
-            out.collect(PayoutDecision.of(shake, prize.tierId(), prize.amountFen(), "shard-" + shard));
-        } else {
-            Prize wanted = PayoutDraw.pick(drawn, rules.options(), headroom);
-            if (wanted != null && spent.forwarded < settings.overflowPerShard(rules)) {
+        // The tier is drawn among all tiers by their weights, whatever this shard has left: a shard's share of a
+        // small tier cap can be zero packets, and drawing only among its open tiers would shift the prize mix
+        // towards the common tiers. What the shard cannot pay goes to the sweeper.
+        Prize wanted = PayoutDraw.pick(drawn, rules.options(), headroom);
+        if (wanted != null) {
+            int shard = ctx.getCurrentKey();
+            int tier = tierIndex(rules, wanted.tierId());
+            long shareLeft = BudgetSplit.share(rules.shardBaseFen, settings.reservePerMillion(), settings.shards(),
+                    shard) - spent.spentFen;
+            boolean tierOpen = spent.paidPerTier[tier] < BudgetSplit.share(rules.tiers[tier].countCap,
+                    settings.reservePerMillion(), settings.shards(), shard);
+            // Near the end of the share the amount is drawn within what is left, so shares drain to the fen.
+            Prize prize = tierOpen
+                    ? PayoutDraw.pick(drawn, List.of(rules.tiers[tier].option()), Math.min(shareLeft, headroom))
+                    : null;
+            if (prize != null) {
+                spent.spentFen += prize.amountFen();
+                spent.paidPerTier[tier]++;
+                user.record(roundId, prize.amountFen());
+                wins.inc();
+                paidMetrics.paid(roundId, prize.amountFen());
+                out.collect(PayoutDecision.of(shake, prize.tierId(), prize.amountFen(), "shard-" + shard));
+            } else if (spent.forwarded < settings.overflowPerShard(rules)) {
                 spent.forwarded++;
                 user.record(roundId, wanted.amountFen()); // reserved: caps hold whatever the sweeper decides
                 ctx.output(OVERFLOW, OverflowCandidate.of(shake, wanted.tierId(), wanted.amountFen()));
@@ -156,7 +191,7 @@ public class ShardPayoutDecider
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<PayoutDecision> out) throws Exception {
         ReadOnlyBroadcastState<Integer, RoundRules> broadcast = ctx.getBroadcastState(RULES);
-        for (RoundRules rules : allRules(broadcast)) {
+        for (RoundRules rules : rulesInForce.all(broadcast)) {
             if (rules.endMs - 1 != timestamp) {
                 continue;
             }
@@ -173,11 +208,9 @@ public class ShardPayoutDecider
     @Override
     public void processBroadcastElement(RoundChange change, Context ctx, Collector<PayoutDecision> out)
             throws Exception {
-        BroadcastState<Integer, RoundRules> broadcast = ctx.getBroadcastState(RULES);
-        RoundRulebook.Outcome outcome = RoundRulebook.apply(rules(broadcast, change.roundId), change,
-                settings.reservePerMillion());
+        RoundRulebook.Outcome outcome = rulesInForce.apply(ctx.getBroadcastState(RULES), change);
         if (outcome.rules() != null) {
-            broadcast.put(change.roundId, outcome.rules());
+            paidMetrics.budget(outcome.rules());
         }
         if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
             ctx.output(LEDGER, outcome.ledger());
@@ -185,32 +218,6 @@ public class ShardPayoutDecider
                 ctx.output(APPLIED_RULES, outcome.rules());
             }
         }
-    }
-
-    /** The rules in force: a live change if one was applied, else the profile's. */
-    private RoundRules rules(ReadOnlyBroadcastState<Integer, RoundRules> broadcast, int roundId) throws Exception {
-        RoundRules changed = broadcast.get(roundId);
-        return changed != null ? changed : configured.get(roundId);
-    }
-
-    private List<RoundRules> allRules(ReadOnlyBroadcastState<Integer, RoundRules> broadcast) throws Exception {
-        List<RoundRules> all = new ArrayList<>();
-        for (int roundId : configured.keySet()) {
-            all.add(rules(broadcast, roundId));
-        }
-        return all;
-    }
-
-    private List<TierOption> openTiers(RoundRules rules, ShardRound spent, int shard) {
-        List<TierOption> open = new ArrayList<>(rules.tiers.length);
-        for (int i = 0; i < rules.tiers.length; i++) {
-            long share = BudgetSplit.share(rules.tiers[i].countCap, settings.reservePerMillion(), settings.shards(),
-                    shard);
-            if (spent.paidPerTier[i] < share) {
-                open.add(rules.tiers[i].option());
-            }
-        }
-        return open;
     }
 
     static int tierIndex(RoundRules rules, int tierId) {

@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * The lottery: whether a shake wins, which tier and how many fen, decided only by (round, event id, the tiers
- * still open), so a replay decides the same wherever the state is the same.
+ * offered and the limit), so a replay decides the same wherever the state is the same.
  *
  * <p>Keyed SipHash-2-4 over the round and event id, with a campaign secret: clients choose their own event
  * ids, so an unkeyed hash would let a client grind ids that win. Probabilities are parts per million and
@@ -44,9 +44,9 @@ public final class PayoutDraw implements Serializable {
     /**
      * Picks a tier among {@code open} by weight and an amount within its range capped at {@code limitFen}.
      *
-     * @param open the tiers that still have packets, in a fixed order (by tier id)
-     * @param limitFen the most this payout may be: the smaller of the budget left and the user's headroom
-     * @return the prize, or null when no open tier has an amount within the limit
+     * @param open the tiers to draw from, in a fixed order (by tier id)
+     * @param limitFen the most this payout may be (the user's headroom, or also the budget left)
+     * @return the prize, or null when no tier offered has an amount within the limit
      */
     public static Prize pick(long draw, List<TierOption> open, long limitFen) {
         long totalWeight = 0;

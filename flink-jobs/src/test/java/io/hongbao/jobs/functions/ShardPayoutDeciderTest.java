@@ -106,7 +106,28 @@ class ShardPayoutDeciderTest {
         assertThat(reports).extracting(r -> r.shard).doesNotHaveDuplicates();
         assertThat(reports.stream().mapToLong(r -> r.spentFen).sum())
                 .isEqualTo(payouts(harness).stream().mapToLong(p -> p.amountFen).sum());
-        assertThat(payouts(harness)).hasSize(50);
+        // Every shake wins; a big packet drawn on a shard whose share of the 10 big packets is used up goes to
+        // the sweeper instead of turning into a small one.
+        List<OverflowCandidate> forwarded = values(harness.getSideOutput(ShardPayoutDecider.OVERFLOW));
+        assertThat(payouts(harness).size() + forwarded.size()).isEqualTo(50);
+        assertThat(forwarded).allSatisfy(c -> assertThat(c.tierId).isEqualTo(2));
+    }
+
+    @Test
+    void shouldKeepTheTierMixWhenAShardHoldsNoPacketOfARareTier() throws Exception {
+        // 64 shards share 10 big packets: most shards hold none. The draw still picks big about 1 time in 10,
+        // and those winners go to the sweeper rather than being paid a small packet.
+        PayoutSettings settings = settings(64, 10_000);
+        var harness = harness(round(MANY, 1_000_000, MANY, 10, 10, MANY), settings);
+        for (int user = 0; user < 2_000; user++) {
+            harness.processElement(shake(user + 1, user, ROUND_START + user), ROUND_START + user);
+        }
+
+        long big = payouts(harness).stream().filter(p -> p.tierId == 2).count()
+                + values(harness.getSideOutput(ShardPayoutDecider.OVERFLOW)).stream().filter(c -> c.tierId == 2).count();
+        assertThat(payouts(harness).size() + values(harness.getSideOutput(ShardPayoutDecider.OVERFLOW)).size())
+                .isEqualTo(2_000);
+        assertThat(big).as("big draws among 2,000 wins at weight 1 in 10").isBetween(140L, 260L);
     }
 
     @Test

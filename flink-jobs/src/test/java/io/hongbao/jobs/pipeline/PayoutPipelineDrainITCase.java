@@ -18,7 +18,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.regex.Pattern;
+import java.util.stream.LongStream;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -27,10 +36,16 @@ import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Demand far above supply at parallelism 2: the budget drains to within 0.01% and never past it. */
+/**
+ * Demand far above supply at parallelism 2: the budget drains to within 0.01% and never past it, and the
+ * job's own metrics tell the same story as its output.
+ */
 class PayoutPipelineDrainITCase {
+    private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
+
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setConfiguration(METRICS.addToConfiguration(new Configuration()))
             .setNumberTaskManagers(1)
             .setNumberSlotsPerTaskManager(2)
             .build());
@@ -61,8 +76,10 @@ class PayoutPipelineDrainITCase {
                 settings);
 
         List<PayoutDecision> payouts = new ArrayList<>();
-        try (CloseableIterator<PayoutDecision> it = outputs.payouts().executeAndCollect("drain")) {
-            it.forEachRemaining(payouts::add);
+        JobID job;
+        try (CloseableIterator<PayoutDecision> collected = outputs.payouts().collectAsync()) {
+            job = env.executeAsync("drain").getJobID();
+            collected.forEachRemaining(payouts::add);
         }
 
         long paid = payouts.stream().mapToLong(p -> p.amountFen).sum();
@@ -75,6 +92,27 @@ class PayoutPipelineDrainITCase {
         assertThat(payouts.stream().filter(p -> p.tierId == 2)).hasSizeLessThanOrEqualTo(40);
         assertThat(payouts.stream().filter(p -> "sweeper".equals(p.paidFrom))).isNotEmpty();
         assertThat(new HashSet<>(payouts.stream().map(p -> p.userId).toList())).hasSize(payouts.size());
+
+        assertThat(sum(job, ".hongbao.round.1.paidFen")).as("paidFen gauges, all subtasks").isEqualTo(paid);
+        assertThat(max(job, ".hongbao.round.1.budgetFen")).isEqualTo(BUDGET);
+        assertThat(sum(job, ".hongbao.shakes")).as("shakes decided").isEqualTo(WINNERS);
+        assertThat(sum(job, ".hongbao.wins")).as("won at the shards")
+                .isEqualTo(payouts.stream().filter(p -> !"sweeper".equals(p.paidFrom)).count());
+    }
+
+    private static long sum(JobID job, String suffix) {
+        return figures(job, suffix).sum();
+    }
+
+    private static long max(JobID job, String suffix) {
+        return figures(job, suffix).max().orElse(-1);
+    }
+
+    private static LongStream figures(JobID job, String suffix) {
+        Map<String, Metric> found = METRICS.findMetrics(job, Pattern.quote(suffix) + "$");
+        assertThat(found).as("metrics ending in %s", suffix).isNotEmpty();
+        return found.values().stream().mapToLong(m -> m instanceof Counter c ? c.getCount()
+                : ((Number) ((Gauge<?>) m).getValue()).longValue());
     }
 
     private static List<ShakeRecord> shakes(RoundRules round) {

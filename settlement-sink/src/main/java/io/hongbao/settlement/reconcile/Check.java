@@ -14,7 +14,14 @@ public enum Check {
     MISSING_LINEAGE("every payout names its winning event and Kafka record (topic, partition >= 0, offset >= 0)"),
     SHARED_KAFKA_RECORD("no two payouts come from the same Kafka record"),
     UNCONFIGURED_ROUND_OR_TIER("every payout belongs to a configured round and tier"),
-    LOST_TRANSACTION("no settlement transaction was lost between prepare and commit");
+    LOST_TRANSACTION("no settlement transaction was lost between prepare and commit"),
+    INTERACTION_COUNT_MISMATCH("each round's interaction count equals the manifest's distinct valid shakes "
+            + "(only with a manifest)"),
+    REJECT_COUNT_MISMATCH("each reason's reject count equals the manifest's (only with a manifest)");
+
+    /** The checks that need the generator's manifest. */
+    public static final java.util.Set<Check> AGAINST_MANIFEST =
+            java.util.EnumSet.of(INTERACTION_COUNT_MISMATCH, REJECT_COUNT_MISMATCH);
 
     private final String rule;
 

@@ -22,6 +22,7 @@ import java.util.Map;
  */
 public final class Reconciliation {
     private final int maxListedPerCheck;
+    private ExpectedCounts expected;
 
     /** {@code maxListedPerCheck}: how many violations of one check the result lists (all are counted). */
     public Reconciliation(int maxListedPerCheck) {
@@ -35,6 +36,12 @@ public final class Reconciliation {
         this(100);
     }
 
+    /** Also compare interaction and reject counts with the generator's manifest. */
+    public Reconciliation expecting(ExpectedCounts expectedCounts) {
+        this.expected = expectedCounts;
+        return this;
+    }
+
     public ReconciliationResult run(Connection connection) throws SQLException {
         boolean autoCommit = connection.getAutoCommit();
         int isolation = connection.getTransactionIsolation();
@@ -44,7 +51,9 @@ public final class Reconciliation {
         try (Statement st = connection.createStatement()) {
             Map<Check, Long> counts = new EnumMap<>(Check.class);
             for (Check c : Check.values()) {
-                counts.put(c, 0L);
+                if (expected != null || !Check.AGAINST_MANIFEST.contains(c)) {
+                    counts.put(c, 0L);
+                }
             }
             List<Violation> violations = new ArrayList<>();
             Sink sink = new Sink(counts, violations);
@@ -127,6 +136,17 @@ public final class Reconciliation {
                     SELECT NULL::int, gid, payouts || ' payouts (' || payout_fen || ' fen) of sink ' || sink_name
                            || ' lost, detected ' || detected_at
                     FROM settlement_lost_transaction ORDER BY detected_at, gid""");
+            if (expected != null) {
+                query(st, sink, Check.INTERACTION_COUNT_MISMATCH, "SELECT COALESCE(e.round_id, i.round_id), "
+                        + "'round ' || COALESCE(e.round_id, i.round_id), COALESCE(i.shakes, 0) || ' interactions "
+                        + "counted, manifest ' || COALESCE(e.shakes, 0) FROM " + expected.shakesValues("e")
+                        + " FULL JOIN interaction_round i ON i.round_id = e.round_id "
+                        + "WHERE COALESCE(i.shakes, 0) <> COALESCE(e.shakes, 0) ORDER BY 1");
+                query(st, sink, Check.REJECT_COUNT_MISMATCH, "SELECT NULL::int, COALESCE(e.reason, c.reason), "
+                        + "COALESCE(c.records, 0) || ' rejected, manifest ' || COALESCE(e.records, 0) FROM "
+                        + expected.rejectedValues("e") + " FULL JOIN rejected_count c ON c.reason = e.reason "
+                        + "WHERE COALESCE(c.records, 0) <> COALESCE(e.records, 0) ORDER BY 2");
+            }
 
             long pending;
             try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM pg_prepared_xacts "

@@ -53,6 +53,8 @@ public final class SettlementCommitter implements Committer<SettlementCommittabl
     private final SettlementDatabase database;
     private final String sinkName;
     private Connection connection;
+    /** How long the latest {@link #commit} call took, for the {@code hongbao.commitLatencyMs} gauge. */
+    private volatile long lastCommitLatencyMs;
 
     public SettlementCommitter(SettlementDatabase database, String sinkName) {
         this.database = database;
@@ -61,6 +63,17 @@ public final class SettlementCommitter implements Committer<SettlementCommittabl
 
     @Override
     public void commit(Collection<CommitRequest<SettlementCommittable>> requests) throws IOException, InterruptedException {
+        long started = System.nanoTime();
+        commitAll(requests);
+        lastCommitLatencyMs = (System.nanoTime() - started) / 1_000_000;
+    }
+
+    /** Milliseconds the latest commit of a checkpoint's transactions took (retries included). */
+    public long lastCommitLatencyMs() {
+        return lastCommitLatencyMs;
+    }
+
+    private void commitAll(Collection<CommitRequest<SettlementCommittable>> requests) throws InterruptedException {
         for (CommitRequest<SettlementCommittable> request : requests) {
             SettlementCommittable c = request.getCommittable();
             try {

@@ -16,6 +16,7 @@ import org.apache.flink.api.connector.sink2.SupportsCommitter;
 import org.apache.flink.api.connector.sink2.SupportsWriterState;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.metrics.Gauge;
 
 /**
  * Writes {@link SettlementRecord}s to the PostgreSQL settlement tables exactly once, with PostgreSQL prepared
@@ -74,7 +75,9 @@ public final class SettlementSink implements Sink<SettlementRecord>, SupportsCom
 
     @Override
     public Committer<SettlementCommittable> createCommitter(CommitterInitContext context) {
-        return new SettlementCommitter(options.database(), options.sinkName());
+        SettlementCommitter committer = new SettlementCommitter(options.database(), options.sinkName());
+        context.metricGroup().addGroup("hongbao").gauge("commitLatencyMs", (Gauge<Long>) committer::lastCommitLatencyMs);
+        return committer;
     }
 
     @Override

@@ -237,6 +237,47 @@ class ReconciliationITCase {
     }
 
     @Test
+    void commandShouldCheckCountsAgainstTheManifest(@TempDir Path dir) throws Exception {
+        SettlementDatabase db = cleanGala("command_manifest");
+        Sql.execute(db, "INSERT INTO interaction_count (round_id, minute_start, channel, region, shakes) VALUES "
+                        + "(1, '2027-02-06T12:00:00Z', 'ios', 'CN-GD', 40), (1, '2027-02-06T12:01:00Z', 'tv', 'CN-SH', 2), "
+                        + "(2, '2027-02-06T12:05:00Z', 'h5', 'CN-BJ', 7)",
+                "INSERT INTO rejected_count (reason, records) VALUES ('OVERSIZED', 3), ('UNKNOWN_ROUND', 5)");
+        Path manifest = dir.resolve("manifest.json");
+        Files.writeString(manifest, "{\"seed\": 1, \"expected\": {\"distinct_valid_events\": 49, "
+                + "\"rounds\": {\"1\": {\"distinct_events\": 42}, \"2\": {\"distinct_events\": 7}}, "
+                + "\"rejected\": {\"OVERSIZED\": 3, \"UNKNOWN_ROUND\": 5, \"UNDECODABLE\": 0}}}");
+        StringWriter out = new StringWriter();
+
+        int clean = command(Map.of(), out, "--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--manifest",
+                manifest.toString());
+
+        assertThat(clean).as(out.toString()).isZero();
+        assertThat(out.toString()).contains("INTERACTION_COUNT_MISMATCH").contains("REJECT_COUNT_MISMATCH");
+
+        // One shake counted twice and one reject missing: both show.
+        Sql.execute(db, "UPDATE interaction_count SET shakes = 8 WHERE round_id = 2",
+                "UPDATE rejected_count SET records = 4 WHERE reason = 'UNKNOWN_ROUND'");
+        ReconciliationResult result;
+        try (Connection c = db.connect("test")) {
+            result = new Reconciliation().expecting(ExpectedCounts.fromManifest(manifest)).run(c);
+        }
+        assertThat(result.violations(Check.INTERACTION_COUNT_MISMATCH)).singleElement()
+                .satisfies(v -> assertThat(v.detail()).isEqualTo("8 interactions counted, manifest 7"));
+        assertThat(result.violations(Check.REJECT_COUNT_MISMATCH)).singleElement()
+                .satisfies(v -> assertThat(v.subject()).isEqualTo("UNKNOWN_ROUND"));
+        assertThat(result.totalViolations()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldNotListManifestChecksWithoutAManifest() throws Exception {
+        ReconciliationResult result = run(cleanGala("no_manifest"));
+
+        assertThat(result.violationCounts()).doesNotContainKeys(Check.INTERACTION_COUNT_MISMATCH,
+                Check.REJECT_COUNT_MISMATCH);
+    }
+
+    @Test
     void commandShouldExitOneWhenTheDatabaseCannotBeRead() {
         StringWriter out = new StringWriter();
         int exit = command(Map.of(), out, "--jdbc-url", "jdbc:postgresql://127.0.0.1:1/none", "--user", "x");

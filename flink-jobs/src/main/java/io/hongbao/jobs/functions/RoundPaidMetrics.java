@@ -1,0 +1,75 @@
+package io.hongbao.jobs.functions;
+
+import io.hongbao.jobs.payout.RoundRules;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+
+/**
+ * Each round's budget and the fen this subtask paid in it, as gauges for the budget burn-down
+ * ({@code hongbao.round.<id>.budgetFen} and {@code .paidFen}; summed over subtasks, paid equals the payouts
+ * decided). The paid figures live in operator state, so after a restore they continue from the checkpoint like
+ * the decisions they count, instead of starting again at zero.
+ */
+final class RoundPaidMetrics {
+    private final Map<Integer, Long> paidFen = new ConcurrentHashMap<>();
+    private final Map<Integer, Long> budgetFen = new ConcurrentHashMap<>();
+    private final Map<Integer, MetricGroup> registered = new ConcurrentHashMap<>();
+    private final MetricGroup metrics;
+    private final ListState<Tuple2<Integer, Long>> checkpointed;
+
+    private RoundPaidMetrics(MetricGroup metrics, ListState<Tuple2<Integer, Long>> checkpointed) {
+        this.metrics = metrics;
+        this.checkpointed = checkpointed;
+    }
+
+    /** Registers the gauges under {@code metrics} and restores the paid figures of a restored subtask. */
+    static RoundPaidMetrics restore(FunctionInitializationContext context, MetricGroup metrics) throws Exception {
+        ListState<Tuple2<Integer, Long>> state = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("round-paid-fen", Types.TUPLE(Types.INT, Types.LONG)));
+        RoundPaidMetrics gauges = new RoundPaidMetrics(metrics, state);
+        if (context.isRestored()) {
+            // After rescaling a subtask may get several parts of one round's figure: they add up.
+            for (Tuple2<Integer, Long> paid : state.get()) {
+                gauges.paid(paid.f0, paid.f1);
+            }
+        }
+        return gauges;
+    }
+
+    void snapshot() throws Exception {
+        List<Tuple2<Integer, Long>> figures = new ArrayList<>(paidFen.size());
+        paidFen.forEach((round, fen) -> figures.add(Tuple2.of(round, fen)));
+        checkpointed.update(figures);
+    }
+
+    void paid(int roundId, long fen) {
+        register(roundId);
+        paidFen.merge(roundId, fen, Long::sum);
+    }
+
+    void budget(RoundRules rules) {
+        Long known = budgetFen.get(rules.roundId);
+        if (known == null || known != rules.budgetFen) {
+            register(rules.roundId);
+            budgetFen.put(rules.roundId, rules.budgetFen);
+        }
+    }
+
+    private void register(int roundId) {
+        registered.computeIfAbsent(roundId, id -> {
+            MetricGroup round = metrics.addGroup("round", String.valueOf(id));
+            round.gauge("paidFen", (Gauge<Long>) () -> paidFen.getOrDefault(id, 0L));
+            round.gauge("budgetFen", (Gauge<Long>) () -> budgetFen.getOrDefault(id, 0L));
+            return round;
+        });
+    }
+}
