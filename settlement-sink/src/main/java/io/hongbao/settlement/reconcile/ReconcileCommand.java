@@ -4,13 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hongbao.settlement.DatabasePassword;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.reconcile.ReconciliationResult.RoundFigures;
 import io.hongbao.settlement.reconcile.ReconciliationResult.TierFigures;
 import io.hongbao.settlement.reconcile.ReconciliationResult.Violation;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
         description = "Check the settlement tables: budgets, tier caps, per-user caps, duplicates, Kafka lineage.",
         footer = "Exit codes: 0 all checks hold, 1 a check failed or the database could not be read, 2 usage error.")
 public final class ReconcileCommand implements Callable<Integer> {
-    static final String PASSWORD_ENV = "HONGBAO_PG_PASSWORD";
+    static final String PASSWORD_ENV = DatabasePassword.ENV;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -108,12 +108,7 @@ public final class ReconcileCommand implements Callable<Integer> {
     }
 
     private String password() throws IOException {
-        if (passwordFile != null) {
-            String text = Files.readString(passwordFile, StandardCharsets.UTF_8);
-            int eol = text.indexOf('\n');
-            return (eol >= 0 ? text.substring(0, eol) : text).strip();
-        }
-        return env.get(PASSWORD_ENV);
+        return DatabasePassword.read(passwordFile, env);
     }
 
     static void printTable(ReconciliationResult result, PrintWriter out) {
