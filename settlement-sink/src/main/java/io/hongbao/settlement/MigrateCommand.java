@@ -1,10 +1,9 @@
 package io.hongbao.settlement;
 
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 /**
@@ -14,7 +13,7 @@ import picocli.CommandLine.Spec;
  *
  * <pre>
  * java -cp settlement-sink/target/hongbao-settlement-cli.jar io.hongbao.settlement.MigrateCommand \
- *     --jdbc-url jdbc:postgresql://127.0.0.1:5432/hongbao --user postgres
+ *     --jdbc-url jdbc:postgresql://127.0.0.1:5432/hongbao --user postgres   # the schema owner
  * </pre>
  */
 @Command(name = "migrate", mixinStandardHelpOptions = true,
@@ -23,15 +22,8 @@ public final class MigrateCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--jdbc-url", required = true, description = "e.g. jdbc:postgresql://127.0.0.1:5432/hongbao")
-    String jdbcUrl;
-
-    @Option(names = "--user", required = true, description = "the schema owner (an admin role)")
-    String user;
-
-    @Option(names = "--password-file", description = "file holding the password (first line); otherwise the "
-            + "environment variable " + DatabasePassword.ENV + ", otherwise no password")
-    Path passwordFile;
+    @Mixin
+    DatabaseOptions database;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new MigrateCommand()).execute(args));
@@ -39,7 +31,7 @@ public final class MigrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SettlementDatabase db = SettlementDatabase.of(jdbcUrl, user, DatabasePassword.read(passwordFile, System.getenv()));
+        SettlementDatabase db = database.database(System.getenv());
         int applied = SettlementSchema.migrate(db);
         spec.commandLine().getOut().println("Applied " + applied + " migration(s) to " + db.redactedUrl());
         return 0;

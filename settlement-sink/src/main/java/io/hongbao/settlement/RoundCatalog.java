@@ -77,30 +77,43 @@ public final class RoundCatalog {
         try (PreparedStatement round = c.prepareStatement(INSERT_ROUND);
                 PreparedStatement tier = c.prepareStatement(INSERT_TIER)) {
             for (RoundConfig r : rounds) {
-                round.setInt(1, r.roundId);
-                round.setString(2, r.name);
-                round.setObject(3, timestamp(r.startsAtMs));
-                round.setObject(4, timestamp(r.endsAtMs));
-                round.setLong(5, r.budgetFen);
-                round.setInt(6, r.winPerMillion);
-                round.setInt(7, r.winsPerRound);
-                round.setLong(8, r.fenPerGala);
-                round.setBoolean(9, r.paused);
-                round.setInt(10, r.version);
+                bindRound(round, r);
                 inserted += round.executeUpdate();
                 for (Tier t : r.tiers) {
-                    tier.setInt(1, r.roundId);
-                    tier.setInt(2, t.tierId);
-                    tier.setString(3, t.name);
-                    tier.setLong(4, t.minFen);
-                    tier.setLong(5, t.maxFen);
-                    tier.setLong(6, t.countCap);
-                    tier.setInt(7, t.weight);
+                    bindTier(tier, r.roundId, t);
                     inserted += tier.executeUpdate();
                 }
             }
         }
         return inserted;
+    }
+
+    /**
+     * Binds a round to parameters 1 to 10 in the order of the {@code round} table's columns: round_id, name,
+     * starts_at, ends_at, budget_fen, win_per_million, wins_per_round, fen_per_gala, paused, config_version.
+     */
+    public static void bindRound(PreparedStatement ps, RoundConfig r) throws SQLException {
+        ps.setInt(1, r.roundId);
+        ps.setString(2, r.name);
+        ps.setObject(3, timestamp(r.startsAtMs));
+        ps.setObject(4, timestamp(r.endsAtMs));
+        ps.setLong(5, r.budgetFen);
+        ps.setInt(6, r.winPerMillion);
+        ps.setInt(7, r.winsPerRound);
+        ps.setLong(8, r.fenPerGala);
+        ps.setBoolean(9, r.paused);
+        ps.setInt(10, r.version);
+    }
+
+    /** Binds a tier to parameters 1 to 7: round_id, tier_id, name, min_fen, max_fen, count_cap, weight. */
+    public static void bindTier(PreparedStatement ps, int roundId, Tier t) throws SQLException {
+        ps.setInt(1, roundId);
+        ps.setInt(2, t.tierId);
+        ps.setString(3, t.name);
+        ps.setLong(4, t.minFen);
+        ps.setLong(5, t.maxFen);
+        ps.setLong(6, t.countCap);
+        ps.setInt(7, t.weight);
     }
 
     private static List<String> differences(Connection c, RoundConfig r) throws SQLException {

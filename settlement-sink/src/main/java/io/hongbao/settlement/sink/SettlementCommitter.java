@@ -1,5 +1,6 @@
 package io.hongbao.settlement.sink;
 
+import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.SettlementRecord.RejectCount;
 import io.hongbao.settlement.SettlementRecord.RoundConfig;
@@ -171,27 +172,12 @@ public final class SettlementCommitter implements Committer<SettlementCommittabl
             try (PreparedStatement round = conn.prepareStatement(UPSERT_ROUND);
                     PreparedStatement tier = conn.prepareStatement(UPSERT_TIER)) {
                 for (RoundConfig r : c.roundConfigs()) {
-                    round.setInt(1, r.roundId);
-                    round.setString(2, r.name);
-                    round.setObject(3, SettlementWriter.timestamp(r.startsAtMs));
-                    round.setObject(4, SettlementWriter.timestamp(r.endsAtMs));
-                    round.setLong(5, r.budgetFen);
-                    round.setInt(6, r.winPerMillion);
-                    round.setInt(7, r.winsPerRound);
-                    round.setLong(8, r.fenPerGala);
-                    round.setBoolean(9, r.paused);
-                    round.setInt(10, r.version);
+                    RoundCatalog.bindRound(round, r);
                     if (round.executeUpdate() == 0) {
                         continue; // a newer version is already there
                     }
                     for (Tier t : r.tiers) {
-                        tier.setInt(1, r.roundId);
-                        tier.setInt(2, t.tierId);
-                        tier.setString(3, t.name);
-                        tier.setLong(4, t.minFen);
-                        tier.setLong(5, t.maxFen);
-                        tier.setLong(6, t.countCap);
-                        tier.setInt(7, t.weight);
+                        RoundCatalog.bindTier(tier, r.roundId, t);
                         tier.addBatch();
                     }
                     tier.executeBatch();
