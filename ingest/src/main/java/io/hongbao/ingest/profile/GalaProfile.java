@@ -119,6 +119,12 @@ public record GalaProfile(
         for (RoundProfile round : rounds) {
             round.validate();
             ProfileException.require(ids.add(round.id()), "round id " + round.id() + " repeated");
+            try {
+                roundEndMs(round);
+            } catch (ArithmeticException | java.time.DateTimeException e) {
+                // gala_start plus a huge start_offset or duration (found by GalaProfileFuzzProperties).
+                throw new ProfileException("round " + round.id() + " ends beyond the representable time range", e);
+            }
         }
         List<RoundProfile> byStart = new ArrayList<>(rounds);
         byStart.sort(Comparator.comparing(RoundProfile::startOffset));
@@ -141,7 +147,7 @@ public record GalaProfile(
     }
 
     public long roundEndMs(RoundProfile round) {
-        return roundStartMs(round) + round.duration().toMillis();
+        return Math.addExact(roundStartMs(round), round.duration().toMillis());
     }
 
     /** Sum of all round budgets in fen. */
