@@ -10,7 +10,10 @@ import io.hongbao.jobs.functions.RoundChangeDeserializationSchema;
 import io.hongbao.jobs.functions.ShakeWatermarks;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
+import io.hongbao.jobs.payout.RoundRules;
 import io.hongbao.jobs.pipeline.PayoutJobGraph;
+import io.hongbao.jobs.pipeline.SettlementRecords;
+import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.SettlementSchema;
 import io.hongbao.settlement.analytics.InteractionCountSink;
@@ -30,7 +33,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The payout job: shakes from Kafka, round changes from the control topic; payouts, ledger, round config and
@@ -40,6 +45,9 @@ import picocli.CommandLine.Option;
 @Command(name = "payout-job", mixinStandardHelpOptions = true,
         description = "Decide red-packet payouts from shake events under budget caps and settle them exactly once.")
 public final class PayoutJob implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     KafkaOptions kafka;
 
@@ -58,7 +66,9 @@ public final class PayoutJob implements Callable<Integer> {
     Path profile;
 
     @Option(names = "--jdbc-url", defaultValue = "${env:HONGBAO_JDBC_URL:-jdbc:postgresql://127.0.0.1:5432/hongbao}",
-            description = "Settlement database (env HONGBAO_JDBC_URL; default: ${DEFAULT-VALUE}).")
+            // The resolved default is not shown: it may come from the environment, and help must not echo it.
+            description = "Settlement database (env HONGBAO_JDBC_URL; default: jdbc:postgresql://127.0.0.1:5432/hongbao). "
+                    + "No password in it: use --jdbc-password-file or env HONGBAO_PG_PASSWORD.")
     String jdbcUrl;
 
     @Option(names = "--jdbc-user", defaultValue = "${env:HONGBAO_JDBC_USER:-postgres}",
@@ -120,10 +130,17 @@ public final class PayoutJob implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         GalaProfile gala = GalaProfile.load(profile);
+        if (SettlementDatabase.urlCarriesPassword(jdbcUrl)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--jdbc-url must not carry a password "
+                    + "(command lines show in process lists): use --jdbc-password-file or env HONGBAO_PG_PASSWORD");
+        }
         SettlementDatabase db = SettlementDatabase.of(jdbcUrl, jdbcUser, secret(jdbcPasswordFile, "HONGBAO_PG_PASSWORD", ""));
         if (migrate) {
             SettlementSchema.migrate(db);
         }
+        // Payouts have foreign keys to their round and tier: the profile's rounds are reference data, in place
+        // (and unchanged, or the job stops here) before anything is paid.
+        RoundCatalog.register(db, RoundRules.of(gala).stream().map(r -> SettlementRecords.of(r).roundConfig).toList());
         long[] key = drawKey(secret(drawSecretFile, "HONGBAO_DRAW_SECRET", null));
         PayoutSettings settings = new PayoutSettings(shards, reservePerMillion, dedupeTtl, key[0], key[1]);
 

@@ -49,6 +49,11 @@ public final class SettlementDatabase implements Serializable {
         return password;
     }
 
+    /** Whether a JDBC URL carries a password parameter (which then shows wherever the URL does). */
+    public static boolean urlCarriesPassword(String jdbcUrl) {
+        return URL_SECRETS.matcher(jdbcUrl).find();
+    }
+
     /** The URL with any password parameter masked, for messages. */
     public String redactedUrl() {
         return URL_SECRETS.matcher(jdbcUrl).replaceAll("$1***");

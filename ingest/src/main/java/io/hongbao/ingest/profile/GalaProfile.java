@@ -2,6 +2,9 @@ package io.hongbao.ingest.profile;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -32,6 +35,8 @@ public record GalaProfile(
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
+            // `burst_decay: ""` would otherwise bind as null (found by GalaProfileFuzzProperties).
+            .withCoercionConfigDefaults(c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
             .build();
 
     public GalaProfile {
@@ -51,7 +56,15 @@ public record GalaProfile(
     public static GalaProfile parse(String yaml, String source) {
         GalaProfile profile;
         try {
-            profile = YAML.readValue(yaml, GalaProfile.class);
+            JsonNode tree = YAML.readTree(yaml);
+            // No field of a profile means anything when null (optional ones are left out): an explicit null
+            // (`start_offset: ~`, `rounds: [~]`) is refused by its path here instead of surfacing as a
+            // NullPointerException in validate() (found by GalaProfileFuzzProperties).
+            String nullAt = firstNull(tree, "");
+            if (nullAt != null) {
+                throw new ProfileException(source + ": " + nullAt + " is null (leave an optional field out instead)");
+            }
+            profile = YAML.treeToValue(tree, GalaProfile.class);
         } catch (IOException e) {
             // Jackson wraps our own validation in its exceptions; surface the plain message.
             Throwable cause = e.getCause() instanceof ProfileException pe ? pe : e;
@@ -60,8 +73,35 @@ public record GalaProfile(
         if (profile == null) {
             throw new ProfileException(source + ": empty profile");
         }
-        profile.validate();
+        try {
+            profile.validate();
+        } catch (ArithmeticException e) {
+            // A duration such as P9999999999D overflows milliseconds (found by GalaProfileFuzzProperties).
+            throw new ProfileException(source + ": a duration or amount is too large (" + e.getMessage() + ")", e);
+        }
         return profile;
+    }
+
+    /** The path of the first null value in the tree (not the tree itself: an empty file is reported as such), or null. */
+    private static String firstNull(JsonNode node, String path) {
+        if (node == null || node.isMissingNode()) {
+            return null;
+        }
+        if (node.isNull()) {
+            return path.isEmpty() ? null : path;
+        }
+        if (node.isContainerNode()) {
+            var fields = node.fields();
+            int i = 0;
+            for (JsonNode child : node) {
+                String at = node.isArray() ? path + "[" + i++ + "]" : path + (path.isEmpty() ? "" : ".") + fields.next().getKey();
+                String found = firstNull(child, at);
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
     }
 
     private static String firstLine(String message) {
@@ -79,6 +119,12 @@ public record GalaProfile(
         for (RoundProfile round : rounds) {
             round.validate();
             ProfileException.require(ids.add(round.id()), "round id " + round.id() + " repeated");
+            try {
+                roundEndMs(round);
+            } catch (ArithmeticException | java.time.DateTimeException e) {
+                // gala_start plus a huge start_offset or duration (found by GalaProfileFuzzProperties).
+                throw new ProfileException("round " + round.id() + " ends beyond the representable time range", e);
+            }
         }
         List<RoundProfile> byStart = new ArrayList<>(rounds);
         byStart.sort(Comparator.comparing(RoundProfile::startOffset));
@@ -101,7 +147,7 @@ public record GalaProfile(
     }
 
     public long roundEndMs(RoundProfile round) {
-        return roundStartMs(round) + round.duration().toMillis();
+        return Math.addExact(roundStartMs(round), round.duration().toMillis());
     }
 
     /** Sum of all round budgets in fen. */

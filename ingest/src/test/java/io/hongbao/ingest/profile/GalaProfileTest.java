@@ -73,6 +73,17 @@ class GalaProfileTest {
     }
 
     @Test
+    void shouldRejectARoundEndingBeyondTheRepresentableTime() throws Exception {
+        // Parses as a Duration and fits in milliseconds, but gala_start plus it does not fit an Instant.
+        String yaml = Files.readString(Datasets.file("tiny.yaml"))
+                .replace("start_offset: PT30S", "start_offset: PT2562047788015H");
+
+        assertThatThrownBy(() -> GalaProfile.parse(yaml, "far.yaml"))
+                .isInstanceOf(ProfileException.class)
+                .hasMessageContaining("round 2 ends beyond the representable time range");
+    }
+
+    @Test
     void shouldRejectATierWhoseRangeIsUpsideDown() throws Exception {
         String yaml = Files.readString(Datasets.file("tiny.yaml")).replace("min_fen: 100, max_fen: 888",
                 "min_fen: 888, max_fen: 100");

@@ -4,13 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hongbao.settlement.DatabaseOptions;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.reconcile.ReconciliationResult.RoundFigures;
 import io.hongbao.settlement.reconcile.ReconciliationResult.TierFigures;
 import io.hongbao.settlement.reconcile.ReconciliationResult.Violation;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -36,20 +37,13 @@ import picocli.CommandLine.Spec;
         description = "Check the settlement tables: budgets, tier caps, per-user caps, duplicates, Kafka lineage.",
         footer = "Exit codes: 0 all checks hold, 1 a check failed or the database could not be read, 2 usage error.")
 public final class ReconcileCommand implements Callable<Integer> {
-    static final String PASSWORD_ENV = "HONGBAO_PG_PASSWORD";
+    static final String PASSWORD_ENV = DatabaseOptions.PASSWORD_ENV;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--jdbc-url", required = true, description = "e.g. jdbc:postgresql://127.0.0.1:5432/hongbao")
-    String jdbcUrl;
-
-    @Option(names = "--user", required = true, description = "database user")
-    String user;
-
-    @Option(names = "--password-file", description = "file holding the password (first line); otherwise the "
-            + "environment variable " + PASSWORD_ENV + ", otherwise no password")
-    Path passwordFile;
+    @Mixin
+    DatabaseOptions database;
 
     @Option(names = "--manifest", description = "the generator's manifest: also check interaction and reject counts "
             + "against its expected figures")
@@ -81,7 +75,7 @@ public final class ReconcileCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ReconciliationResult result;
         try {
-            SettlementDatabase db = SettlementDatabase.of(jdbcUrl, user, password());
+            SettlementDatabase db = database.database(env);
             try (Connection c = db.connect("hongbao-reconcile")) {
                 Reconciliation reconciliation = new Reconciliation(maxListed);
                 if (manifest != null) {
@@ -105,15 +99,6 @@ public final class ReconcileCommand implements Callable<Integer> {
         }
         out.flush();
         return result.passed() ? 0 : 1;
-    }
-
-    private String password() throws IOException {
-        if (passwordFile != null) {
-            String text = Files.readString(passwordFile, StandardCharsets.UTF_8);
-            int eol = text.indexOf('\n');
-            return (eol >= 0 ? text.substring(0, eol) : text).strip();
-        }
-        return env.get(PASSWORD_ENV);
     }
 
     static void printTable(ReconciliationResult result, PrintWriter out) {

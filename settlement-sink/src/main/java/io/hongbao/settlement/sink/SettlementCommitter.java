@@ -1,5 +1,6 @@
 package io.hongbao.settlement.sink;
 
+import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.SettlementRecord.RejectCount;
 import io.hongbao.settlement.SettlementRecord.RoundConfig;
@@ -37,17 +38,15 @@ import org.slf4j.LoggerFactory;
 public final class SettlementCommitter implements Committer<SettlementCommittable> {
     private static final Logger LOG = LoggerFactory.getLogger(SettlementCommitter.class);
 
+    // Only what a live change moves (budget, pause, version) is updated: the rest of a round, and its tiers, is
+    // reference data (RoundCatalog); the job's database role may update nothing else (V3 migration).
     private static final String UPSERT_ROUND = "INSERT INTO round AS r (round_id, name, starts_at, ends_at, budget_fen, "
             + "win_per_million, wins_per_round, fen_per_gala, paused, config_version, updated_at) "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) ON CONFLICT (round_id) DO UPDATE SET name = EXCLUDED.name, "
-            + "starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, budget_fen = EXCLUDED.budget_fen, "
-            + "win_per_million = EXCLUDED.win_per_million, wins_per_round = EXCLUDED.wins_per_round, "
-            + "fen_per_gala = EXCLUDED.fen_per_gala, paused = EXCLUDED.paused, config_version = EXCLUDED.config_version, "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) ON CONFLICT (round_id) DO UPDATE SET "
+            + "budget_fen = EXCLUDED.budget_fen, paused = EXCLUDED.paused, config_version = EXCLUDED.config_version, "
             + "updated_at = now() WHERE r.config_version <= EXCLUDED.config_version";
     private static final String UPSERT_TIER = "INSERT INTO prize_tier (round_id, tier_id, name, min_fen, max_fen, "
-            + "count_cap, weight) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (round_id, tier_id) DO UPDATE SET "
-            + "name = EXCLUDED.name, min_fen = EXCLUDED.min_fen, max_fen = EXCLUDED.max_fen, "
-            + "count_cap = EXCLUDED.count_cap, weight = EXCLUDED.weight";
+            + "count_cap, weight) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (round_id, tier_id) DO NOTHING";
     private static final String UPSERT_REJECTS = "INSERT INTO rejected_count AS c (reason, records, updated_at) "
             + "VALUES (?, ?, now()) ON CONFLICT (reason) DO UPDATE SET records = EXCLUDED.records, updated_at = now() "
             + "WHERE c.records < EXCLUDED.records";
@@ -173,27 +172,12 @@ public final class SettlementCommitter implements Committer<SettlementCommittabl
             try (PreparedStatement round = conn.prepareStatement(UPSERT_ROUND);
                     PreparedStatement tier = conn.prepareStatement(UPSERT_TIER)) {
                 for (RoundConfig r : c.roundConfigs()) {
-                    round.setInt(1, r.roundId);
-                    round.setString(2, r.name);
-                    round.setObject(3, SettlementWriter.timestamp(r.startsAtMs));
-                    round.setObject(4, SettlementWriter.timestamp(r.endsAtMs));
-                    round.setLong(5, r.budgetFen);
-                    round.setInt(6, r.winPerMillion);
-                    round.setInt(7, r.winsPerRound);
-                    round.setLong(8, r.fenPerGala);
-                    round.setBoolean(9, r.paused);
-                    round.setInt(10, r.version);
+                    RoundCatalog.bindRound(round, r);
                     if (round.executeUpdate() == 0) {
                         continue; // a newer version is already there
                     }
                     for (Tier t : r.tiers) {
-                        tier.setInt(1, r.roundId);
-                        tier.setInt(2, t.tierId);
-                        tier.setString(3, t.name);
-                        tier.setLong(4, t.minFen);
-                        tier.setLong(5, t.maxFen);
-                        tier.setLong(6, t.countCap);
-                        tier.setInt(7, t.weight);
+                        RoundCatalog.bindTier(tier, r.roundId, t);
                         tier.addBatch();
                     }
                     tier.executeBatch();

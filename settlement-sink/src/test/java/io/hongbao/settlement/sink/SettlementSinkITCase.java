@@ -2,6 +2,7 @@ package io.hongbao.settlement.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.SettlementRecord;
 import io.hongbao.settlement.SettlementRecord.RoundConfig;
@@ -11,6 +12,7 @@ import io.hongbao.settlement.testing.EmbeddedSettlementDb;
 import io.hongbao.settlement.testing.Records;
 import io.hongbao.settlement.testing.Sql;
 import java.sql.Connection;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -47,6 +49,11 @@ class SettlementSinkITCase {
     @Test
     void shouldWriteEveryPayoutExactlyOnceThroughFailuresAndRestarts() throws Exception {
         SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("sink_itcase");
+        RoundCatalog.register(db, List.of(config(0))); // reference data, before the job writes
+        // The job connects as a login member of hongbao_writer (no superuser): writer, committer and orphan
+        // cleanup must all work with the role's rights; finance reconciles as a member of hongbao_finance.
+        SettlementDatabase job = EmbeddedSettlementDb.asJob(db);
+        SettlementDatabase finance = EmbeddedSettlementDb.asMemberOf(db, "hongbao_finance");
         FAILURES_LEFT.set(INJECTED_FAILURES);
         FAILURES_THROWN.set(0);
 
@@ -62,7 +69,7 @@ class SettlementSinkITCase {
         env.fromSequence(0, PAYOUTS - 1)
                 .map(new FailSometimes()).name("fail-sometimes")
                 .flatMap(SettlementSinkITCase::records).returns(SettlementRecord.class).name("to-settlement-records")
-                .sinkTo(SettlementSink.builder().database(db).sinkName("itcase").batchSize(100).build())
+                .sinkTo(SettlementSink.builder().database(job).sinkName("itcase").batchSize(100).build())
                 .name("settlement").uid("settlement-sink");
         env.execute("settlement-sink-itcase");
 
@@ -85,7 +92,7 @@ class SettlementSinkITCase {
         assertThat(Sql.preparedGids(db)).as("prepared transactions left behind").isEmpty();
         assertThat(Sql.count(db, "SELECT COUNT(*) FROM settlement_lost_transaction")).isZero();
 
-        try (Connection c = db.connect("test")) {
+        try (Connection c = finance.connect("test")) {
             ReconciliationResult result = new Reconciliation().run(c);
             assertThat(result.violations()).isEmpty();
             assertThat(result.passed()).isTrue();

@@ -29,7 +29,12 @@ class SettlementWriterCommitterITCase {
 
     private static SettlementWriter writer(SettlementDatabase db, int subtask, int parallelism, long restored)
             throws IOException {
-        return new SettlementWriter(options(db), subtask, parallelism, restored);
+        // As the job connects: a login member of hongbao_writer, never a superuser.
+        return new SettlementWriter(options(EmbeddedSettlementDb.asJob(db)), subtask, parallelism, restored);
+    }
+
+    private static SettlementCommitter committer(SettlementDatabase db) {
+        return new SettlementCommitter(EmbeddedSettlementDb.asJob(db), SINK);
     }
 
     private static SettlementCommittable prepareOne(SettlementWriter w) throws IOException {
@@ -49,8 +54,8 @@ class SettlementWriterCommitterITCase {
 
     @Test
     void shouldKeepRowsInvisibleUntilTheCommitterCommits() throws Exception {
-        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("invisible");
-        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("invisible");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
             for (int n = 0; n < 5; n++) { // batch size 2: two batches go to the server before the checkpoint
                 w.write(Records.payout(1, n), null);
             }
@@ -82,8 +87,8 @@ class SettlementWriterCommitterITCase {
 
     @Test
     void shouldPrepareOneTransactionPerCheckpointOnOneConnection() throws Exception {
-        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("per_checkpoint");
-        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("per_checkpoint");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
             w.write(Records.payout(1, 1), null);
             SettlementCommittable first = prepareOne(w);
             w.snapshotState(1);
@@ -104,8 +109,8 @@ class SettlementWriterCommitterITCase {
 
     @Test
     void shouldTreatASecondCommitAsAlreadyCommitted() throws Exception {
-        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("commit_twice");
-        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("commit_twice");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
             w.write(Records.payout(1, 7), null);
             w.write(SettlementRecord.rejectCount("OUT_OF_WINDOW", 3), null);
             SettlementCommittable c = prepareOne(w);
@@ -113,7 +118,7 @@ class SettlementWriterCommitterITCase {
             assertThat(commit(committer, c).outcome()).isEqualTo(Outcome.COMMITTED);
             assertThat(commit(committer, c).outcome()).isEqualTo(Outcome.ALREADY_COMMITTED);
             // A fresh committer (as after a restore) agrees.
-            try (SettlementCommitter recovered = new SettlementCommitter(db, SINK)) {
+            try (SettlementCommitter recovered = committer(db)) {
                 assertThat(commit(recovered, c).outcome()).isEqualTo(Outcome.ALREADY_COMMITTED);
             }
 
@@ -124,8 +129,8 @@ class SettlementWriterCommitterITCase {
 
     @Test
     void shouldFailWithAKnownReasonWhenAPreparedTransactionIsLost() throws Exception {
-        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("lost");
-        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("lost");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
             w.write(Records.payout(1, 1, 42, 888, 9), null);
             SettlementCommittable c = prepareOne(w);
             Sql.execute(db, "ROLLBACK PREPARED '" + c.gid() + "'"); // what must never happen
@@ -143,7 +148,7 @@ class SettlementWriterCommitterITCase {
 
     @Test
     void shouldRollBackOnlyOrphansOnRestore() throws Exception {
-        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("orphans");
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("orphans");
         // Attempt 1, parallelism 2. Checkpoint 5 completes; its committables are not committed yet when the job
         // fails, and both subtasks have prepared for checkpoint 6, which never completes.
         SettlementWriter s0 = writer(db, 0, 2, 0);
@@ -183,7 +188,7 @@ class SettlementWriterCommitterITCase {
         assertThat(s0cp6.gid()).isNotNull();
 
         // The restored checkpoint's committables still commit.
-        try (SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+        try (SettlementCommitter committer = committer(db)) {
             assertThat(commit(committer, s0cp5).outcome()).isEqualTo(Outcome.COMMITTED);
             assertThat(commit(committer, s1cp5).outcome()).isEqualTo(Outcome.COMMITTED);
         }
@@ -194,7 +199,7 @@ class SettlementWriterCommitterITCase {
 
     @Test
     void shouldCleanTheOrphansOfSubtasksThatNoLongerExistAfterScalingDown() throws Exception {
-        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("rescale");
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("rescale");
         List<SettlementCommittable> covered = new ArrayList<>();
         List<String> orphans = new ArrayList<>();
         for (int subtask = 0; subtask < 3; subtask++) {
@@ -220,7 +225,7 @@ class SettlementWriterCommitterITCase {
 
     @Test
     void shouldRollBackEverythingOfItsSubtaskOnAFreshStart() throws Exception {
-        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("fresh");
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("fresh");
         try (SettlementWriter w = writer(db, 0, 1, 0)) {
             w.snapshotState(3);
             w.write(Records.payout(1, 1), null);
@@ -233,7 +238,7 @@ class SettlementWriterCommitterITCase {
 
     @Test
     void shouldFailNamingAPayoutWrittenTwiceInOneTransaction() throws Exception {
-        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("dup_in_txn");
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("dup_in_txn");
         try (SettlementWriter w = writer(db, 0, 1, 0)) {
             w.write(Records.payout(1, 77), null);
             assertThatThrownBy(() -> w.write(Records.payout(1, 77), null)) // the batch of two goes out here
@@ -248,8 +253,8 @@ class SettlementWriterCommitterITCase {
 
     @Test
     void shouldFailNamingAPayoutAlreadyCommitted() throws Exception {
-        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("dup_committed");
-        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("dup_committed");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
             w.write(Records.payout(1, 5), null);
             commit(committer, prepareOne(w));
             // Same round and event under another tier and amount: still the same payout id.
@@ -263,7 +268,7 @@ class SettlementWriterCommitterITCase {
 
     @Test
     void shouldFailInsteadOfWaitingForeverOnAPayoutInAPreparedTransaction() throws Exception {
-        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("dup_prepared");
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("dup_prepared");
         SettlementSink.Options quick = new SettlementSink.Options(db, SINK, 1, Duration.ofMillis(300));
         try (SettlementWriter w = new SettlementWriter(quick, 0, 1, 0)) {
             w.write(Records.payout(1, 5), null);
@@ -277,7 +282,7 @@ class SettlementWriterCommitterITCase {
 
     @Test
     void shouldLeaveNothingWhenTheConnectionIsLostWhileWriting() throws Exception {
-        SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("conn_lost");
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("conn_lost");
         SettlementWriter w = writer(db, 0, 1, 0);
         w.write(Records.payout(1, 1), null);
         w.write(Records.payout(1, 2), null); // batch sent: the rows are in the open transaction
@@ -296,7 +301,7 @@ class SettlementWriterCommitterITCase {
     @Test
     void shouldUpsertOnlyNewerRoundConfigsAndLargerRejectCounts() throws Exception {
         SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("upserts");
-        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = new SettlementCommitter(db, SINK)) {
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
             w.write(SettlementRecord.roundConfig(Records.round(1, 100_000, 0, Records.tier(1, 100, 888, 10))), null);
             w.write(SettlementRecord.roundConfig(Records.round(1, 150_000, 1, Records.tier(1, 100, 888, 20))), null);
             w.write(SettlementRecord.rejectCount("UNDECODABLE", 5), null);
@@ -323,7 +328,8 @@ class SettlementWriterCommitterITCase {
             SettlementDatabase db = SettlementDatabase.of(
                     "jdbc:postgresql://localhost:" + plain.getPort() + "/postgres", "postgres", null);
 
-            assertThatThrownBy(() -> writer(db, 0, 1, 0)).isInstanceOf(TwoPhaseCommitUnavailableException.class)
+            assertThatThrownBy(() -> new SettlementWriter(options(db), 0, 1, 0))
+                    .isInstanceOf(TwoPhaseCommitUnavailableException.class)
                     .hasMessageContaining("max_prepared_transactions = 0");
         }
     }

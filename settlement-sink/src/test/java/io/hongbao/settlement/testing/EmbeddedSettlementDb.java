@@ -1,6 +1,7 @@
 package io.hongbao.settlement.testing;
 
 import io.hongbao.settlement.SettlementDatabase;
+import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementSchema;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -8,6 +9,8 @@ import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -17,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class EmbeddedSettlementDb {
     private static final AtomicInteger DATABASES = new AtomicInteger();
+    private static final Set<String> LOGINS = new HashSet<>();
     private static EmbeddedPostgres server;
 
     private EmbeddedSettlementDb() {}
@@ -56,5 +60,38 @@ public final class EmbeddedSettlementDb {
         SettlementDatabase db = emptyDatabase(hint);
         SettlementSchema.migrate(db);
         return db;
+    }
+
+    /** A new migrated database with {@link Records#referenceRounds()} registered (payouts need their round and tier). */
+    public static SettlementDatabase migratedGala(String hint) {
+        SettlementDatabase db = migratedDatabase(hint);
+        try {
+            RoundCatalog.register(db, Records.referenceRounds());
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot register the reference rounds", e);
+        }
+        return db;
+    }
+
+    /** The same database, as a login user of the job's role {@code hongbao_writer} (not a superuser). */
+    public static SettlementDatabase asJob(SettlementDatabase db) {
+        return asMemberOf(db, "hongbao_writer");
+    }
+
+    /**
+     * The same database as a fresh login user (trust authentication, no password) that is a member of
+     * {@code groupRole} and nothing else; one user per database and role, made once.
+     */
+    public static synchronized SettlementDatabase asMemberOf(SettlementDatabase db, String groupRole) {
+        String database = db.jdbcUrl().substring(db.jdbcUrl().lastIndexOf('/') + 1);
+        String user = (groupRole.replace("hongbao_", "") + "_" + database).toLowerCase();
+        if (LOGINS.add(user)) {
+            try (Connection c = server().getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
+                st.execute("CREATE ROLE " + user + " LOGIN IN ROLE " + groupRole);
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot create login " + user, e);
+            }
+        }
+        return SettlementDatabase.of(db.jdbcUrl(), user, null);
     }
 }

@@ -47,6 +47,15 @@ public final class Records {
         return r;
     }
 
+    /**
+     * Rounds 1 and 2, each with tiers 1 and 2 paying 1 to 1,000 fen: the reference data the payouts of these
+     * fixtures need (they pay 1 to 1,000 fen in tier 1 or 2).
+     */
+    public static List<RoundConfig> referenceRounds() {
+        return List.of(round(1, 10_000_000, 0, tier(1, 1, 1_000, 1_000_000), tier(2, 1, 1_000, 1_000_000)),
+                round(2, 10_000_000, 0, tier(1, 1, 1_000, 1_000_000), tier(2, 1, 1_000, 1_000_000)));
+    }
+
     public static Tier tier(int tierId, long minFen, long maxFen, long countCap) {
         return Tier.of(tierId, "tier " + tierId, minFen, maxFen, countCap, 1);
     }

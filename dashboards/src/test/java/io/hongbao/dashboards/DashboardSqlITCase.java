@@ -1,0 +1,315 @@
+package io.hongbao.dashboards;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hongbao.dashboards.Dashboard.Panel;
+import io.hongbao.dashboards.Dashboard.Target;
+import io.hongbao.dashboards.Dashboard.Variable;
+import io.hongbao.dashboards.GrafanaSqlMacros.TimeRange;
+import io.hongbao.dashboards.QueryResult.Column;
+import io.hongbao.ingest.generator.Manifest;
+import io.hongbao.ingest.testing.EmbeddedKafka;
+import io.hongbao.jobs.JobEnvironment;
+import io.hongbao.jobs.testing.EmbeddedSettlementDatabase;
+import io.hongbao.settlement.reconcile.Check;
+import io.hongbao.settlement.reconcile.ExpectedCounts;
+import io.hongbao.settlement.reconcile.Reconciliation;
+import io.hongbao.settlement.reconcile.ReconciliationResult;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every PostgreSQL query of every dashboard, run the way Grafana would run it against the settlement tables a
+ * real pipeline run filled: the tiny gala through Kafka, the payout job in a MiniCluster, the settlement and
+ * interaction-count sinks into a real PostgreSQL migrated by Flyway. Each query must return the columns its
+ * panel shows, and rows.
+ */
+class DashboardSqlITCase {
+    @RegisterExtension
+    @Order(1)
+    static final EmbeddedKafka KAFKA = new EmbeddedKafka();
+
+    @RegisterExtension
+    @Order(2)
+    static final EmbeddedSettlementDatabase POSTGRES = new EmbeddedSettlementDatabase();
+
+    @RegisterExtension
+    @Order(3)
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
+
+    @TempDir
+    static Path checkpoints;
+
+    /** Checks that compare with the generator's manifest, which only the CLI is given. */
+    private static final Set<Check> MANIFEST_CHECKS = EnumSet.of(Check.INTERACTION_COUNT_MISMATCH,
+            Check.REJECT_COUNT_MISMATCH);
+
+    private static Manifest manifest;
+    /** Covers the gala's event time and the run's wall-clock time (commit times, ledger). */
+    private static TimeRange range;
+
+    @BeforeAll
+    static void settleTheTinyGala() throws Exception {
+        Instant runStart = Instant.now();
+        TinyGalaRun run = new TinyGalaRun(KAFKA);
+        manifest = run.produce(4);
+        Configuration conf = JobEnvironment.configuration(checkpoints.toUri().toString(), Duration.ofMillis(200));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(2);
+        run.buildJob(env, POSTGRES.database(), true);
+        env.execute("payout job for the dashboards");
+        Instant from = Collections.min(List.of(TinyGalaRun.galaStart(), runStart)).minus(Duration.ofMinutes(5));
+        Instant to = Collections.max(List.of(TinyGalaRun.galaEnd(), Instant.now())).plus(Duration.ofMinutes(5));
+        range = new TimeRange(from, to);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> shouldReturnWhatEachPanelShows() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Dashboard d : DashboardFiles.dashboards()) {
+            for (Panel p : d.panels()) {
+                for (Target t : p.targets()) {
+                    if (t.isSql()) {
+                        tests.add(DynamicTest.dynamicTest(d.title() + " / " + p.title() + " / " + t.refId(),
+                                () -> checkPanelQuery(d, p, t)));
+                    }
+                }
+            }
+        }
+        assertThat(tests).hasSizeGreaterThan(20);
+        return tests.stream();
+    }
+
+    @TestFactory
+    Stream<DynamicTest> shouldOfferValuesForEveryTemplateVariable() {
+        return DashboardFiles.dashboards().stream().flatMap(d -> d.variables().stream().filter(Variable::isSql).map(v ->
+                DynamicTest.dynamicTest(d.title() + " / $" + v.name(), () -> assertThat(variableValues(v)).isNotEmpty())));
+    }
+
+    @Test
+    void shouldCountEveryInteractionOfTheGalaInTheAnalystsPanels() throws Exception {
+        Dashboard analysts = DashboardFiles.dashboard("analysts.json");
+        long expected = manifest.expected.distinctValidEvents();
+        assertThat(expected).isPositive();
+        assertThat(((Number) query(analysts, "Interactions").rows().get(0).get(0)).longValue()).isEqualTo(expected);
+        for (String breakdown : List.of("round", "channel", "region")) {
+            QueryResult series = query(analysts, "Interactions per minute by " + breakdown);
+            long sum = series.values("shakes").stream().mapToLong(v -> ((Number) v).longValue()).sum();
+            assertThat(sum).as("interactions per minute by %s, summed", breakdown).isEqualTo(expected);
+        }
+        QueryResult byChannel = query(analysts, "Interactions per minute by channel");
+        assertThat(byChannel.values("metric")).allSatisfy(c -> assertThat(c).isIn("ios", "android", "h5", "tv", "mini_program"));
+    }
+
+    @Test
+    void shouldBurnTheBudgetDownToWhatEachRoundHasLeft() throws Exception {
+        QueryResult burn = query(DashboardFiles.dashboard("analysts.json"), "Budget burn-down by round");
+        Map<String, BigDecimal> last = new LinkedHashMap<>();
+        for (List<Object> row : burn.rows()) {
+            last.put((String) row.get(burn.indexOf("metric")), (BigDecimal) row.get(burn.indexOf("remaining_yuan")));
+        }
+        try (Connection c = POSTGRES.database().connect("test")) {
+            QueryResult paid = QueryResult.run(c, "SELECT 'round ' || round_id, remaining_fen FROM round_paid ORDER BY round_id");
+            assertThat(last).hasSize(paid.rows().size());
+            for (List<Object> row : paid.rows()) {
+                assertThat(last.get((String) row.get(0)).movePointRight(2).longValueExact())
+                        .as("%s: last point of the burn-down", row.get(0)).isEqualTo(((Number) row.get(1)).longValue());
+            }
+        }
+    }
+
+    @Test
+    void shouldReportTheSameViolationsAsTheReconciliationCli() throws Exception {
+        try (Connection c = POSTGRES.database().connect("test")) {
+            ReconciliationResult cli = new Reconciliation().expecting(expectedCounts()).run(c);
+            assertThat(cli.passed()).as("the CLI's reconciliation of this run").isTrue();
+            actAsGrafana(c);
+            Map<String, Long> panel = reconciliationPanel(c);
+            // Every check the database alone can answer; the other two compare with a manifest Grafana has not.
+            List<String> databaseChecks = Arrays.stream(Check.values()).filter(check -> !MANIFEST_CHECKS.contains(check))
+                    .map(Check::name).toList();
+            assertThat(panel.keySet()).containsExactlyElementsOf(databaseChecks);
+            for (String check : databaseChecks) {
+                assertThat(panel.get(check)).as(check).isEqualTo(cli.violationCount(Check.valueOf(check)));
+            }
+        }
+    }
+
+    @Test
+    void shouldShowFailedChecksWhenTheTablesBreakTheRules() throws Exception {
+        try (Connection c = POSTGRES.database().connect("test")) {
+            c.setAutoCommit(false);
+            try {
+                long round1Winners = QueryResult.run(c, "SELECT COUNT(DISTINCT user_id) FROM payout WHERE round_id = 1")
+                        .rows().stream().mapToLong(r -> ((Number) r.get(0)).longValue()).sum();
+                assertThat(round1Winners).isPositive();
+                // Rules tightened below what was paid, and a lost transaction, never committed: the panel turns red.
+                try (var st = c.createStatement()) {
+                    st.executeUpdate("UPDATE round SET budget_fen = 1, wins_per_round = 0 WHERE round_id = 1");
+                    st.executeUpdate("UPDATE prize_tier SET count_cap = 0 WHERE round_id = 1 AND tier_id = 1");
+                    st.executeUpdate("INSERT INTO settlement_lost_transaction (gid, sink_name, payouts, payout_fen)"
+                            + " VALUES ('hb:test-lost', 'dashboards', 1, 100)");
+                }
+                actAsGrafana(c);
+                Map<String, Long> panel = reconciliationPanel(c);
+                assertThat(panel).containsEntry(Check.OVER_BUDGET.name(), 1L)
+                        .containsEntry(Check.TIER_CAP_EXCEEDED.name(), 1L)
+                        .containsEntry(Check.USER_WINS_PER_ROUND_EXCEEDED.name(), round1Winners)
+                        .containsEntry(Check.LOST_TRANSACTION.name(), 1L)
+                        .containsEntry(Check.DUPLICATE_PAYOUT_ID.name(), 0L);
+                assertThat(((Number) run(c, sqlOf(DashboardFiles.dashboard("finance.json"), "Reconciliation"))
+                        .rows().get(0).get(0)).longValue()).as("failed checks").isEqualTo(4);
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
+    /**
+     * A connection with the rights Grafana has: the read-only role {@code hongbao_grafana} of the roles migration
+     * (SELECT on aggregates and the dashboards' views only). Without that migration the role does not exist and
+     * the queries run as the schema owner.
+     */
+    private static Connection grafanaConnection() throws Exception {
+        Connection c = POSTGRES.database().connect("grafana");
+        actAsGrafana(c);
+        return c;
+    }
+
+    private static void actAsGrafana(Connection c) throws Exception {
+        try (var st = c.createStatement()) {
+            if (st.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = 'hongbao_grafana'").next()) {
+                st.execute("SET ROLE hongbao_grafana");
+            }
+        }
+    }
+
+    private static ExpectedCounts expectedCounts() {
+        Map<Integer, Long> shakes = new TreeMap<>();
+        manifest.expected.rounds().forEach((round, counts) -> shakes.put(round, counts.distinctEvents()));
+        Map<String, Long> rejected = new TreeMap<>();
+        manifest.expected.rejected().forEach((reason, records) -> rejected.put(reason.name(), records));
+        return new ExpectedCounts(shakes, rejected);
+    }
+
+    private static Map<String, Long> reconciliationPanel(Connection c) throws Exception {
+        QueryResult checks = run(c, sqlOf(DashboardFiles.dashboard("finance.json"), "Reconciliation checks"));
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (List<Object> row : checks.rows()) {
+            long violations = ((Number) row.get(checks.indexOf("violations"))).longValue();
+            out.put((String) row.get(checks.indexOf("check")), violations);
+            assertThat(row.get(checks.indexOf("status"))).isEqualTo(violations == 0 ? "OK" : "FAIL");
+        }
+        return out;
+    }
+
+    private static void checkPanelQuery(Dashboard d, Panel p, Target t) throws Exception {
+        QueryResult result = query(d, t);
+        String what = d.title() + " / " + p.describe() + " / " + t.refId();
+        assertThat(result.rows()).as("%s returns rows", what).isNotEmpty();
+        assertThat(result.columnNames()).as("%s: columns the panel refers to", what).containsAll(p.referencedFields());
+        if ("time_series".equals(t.format())) {
+            assertThat(result.columnNames()).as(what).contains("time");
+            assertThat(result.column("time").isTime()).as("%s: time column type", what).isTrue();
+            List<Column> values = result.columns().stream()
+                    .filter(c -> !c.name().equals("time") && !c.name().equals("metric")).toList();
+            assertThat(values).as("%s: value columns", what).isNotEmpty().allMatch(Column::isNumeric);
+            if (result.columnNames().contains("metric")) {
+                assertThat(result.column("metric").isText()).as("%s: metric column is text", what).isTrue();
+            }
+            List<Instant> times = result.values("time").stream().map(DashboardSqlITCase::instant).toList();
+            assertThat(times).as("%s: rows in time order", what).isSorted();
+            assertThat(times).as("%s: inside the time range", what)
+                    .allSatisfy(ts -> assertThat(ts).isBetween(range.from(), range.to()));
+        }
+        if (List.of("stat", "bargauge", "piechart", "barchart").contains(p.type())) {
+            assertThat(result.columns()).as("%s: a numeric field to show", what).anyMatch(Column::isNumeric);
+            for (Column c : result.columns()) {
+                if (c.isNumeric()) {
+                    assertThat(result.values(c.name())).as("%s: %s", what, c.name()).doesNotContainNull();
+                }
+            }
+        }
+    }
+
+    private static Instant instant(Object time) {
+        if (time instanceof Number n) {
+            return Instant.ofEpochMilli(Math.round(n.doubleValue() * 1000));
+        }
+        if (time instanceof java.sql.Timestamp ts) {
+            return ts.toInstant();
+        }
+        return ((OffsetDateTime) time).toInstant();
+    }
+
+    private static QueryResult query(Dashboard d, String panelTitle) throws Exception {
+        try (Connection c = grafanaConnection()) {
+            return run(c, sqlOf(d, panelTitle));
+        }
+    }
+
+    private static QueryResult query(Dashboard d, Target t) throws Exception {
+        try (Connection c = grafanaConnection()) {
+            return run(c, expand(d, t.rawSql()));
+        }
+    }
+
+    private static QueryResult run(Connection c, String sql) throws Exception {
+        return QueryResult.run(c, sql);
+    }
+
+    private static String sqlOf(Dashboard d, String panelTitle) throws Exception {
+        Panel p = d.panels().stream().filter(x -> x.title().equals(panelTitle)).findFirst().orElseThrow();
+        return expand(d, p.targets().get(0).rawSql());
+    }
+
+    /** The panel's SQL as Grafana sends it: every variable at "All", macros for the test's time range. */
+    private static String expand(Dashboard d, String sql) throws Exception {
+        Map<String, List<String>> variables = new LinkedHashMap<>();
+        for (Variable v : d.variables()) {
+            if (v.isSql()) {
+                variables.put(v.name(), variableValues(v));
+            }
+        }
+        return GrafanaSqlMacros.expand(sql, range, variables);
+    }
+
+    /** A query variable's options: its {@code __value} column (Grafana's convention for value/text pairs). */
+    private static List<String> variableValues(Variable v) throws Exception {
+        assertThat(v.type()).isEqualTo("query");
+        assertThat(v.datasourceUid()).isEqualTo(DashboardFiles.POSTGRES_UID);
+        try (Connection c = grafanaConnection()) {
+            QueryResult options = QueryResult.run(c, GrafanaSqlMacros.expandMacros(v.query(), range));
+            assertThat(options.columnNames()).contains("__value", "__text");
+            return options.values("__value").stream().map(String::valueOf).toList();
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package io.hongbao.settlement;
+
+import io.hongbao.settlement.SettlementRecord.RoundConfig;
+import io.hongbao.settlement.SettlementRecord.Tier;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Registers a gala's rounds and prize tiers as reference data before the payout job writes: every payout
+ * row has foreign keys to its round and tier, and a round's config otherwise reaches the database only
+ * after the payouts of the same checkpoint (see the README, "Rounds and tiers are reference data").
+ *
+ * <p>Missing rows are inserted; existing rows are left as they are (the job moves budget and pause state
+ * forward on its own) but must agree on what never changes during a gala: the round's window, win rate and
+ * per-user caps, and each tier's range, cap and weight. A disagreement (say, a profile edited between two
+ * starts against the same database) fails with every difference listed, before anything is paid under rules
+ * the settlement tables do not show.
+ */
+public final class RoundCatalog {
+    private static final String INSERT_ROUND = "INSERT INTO round (round_id, name, starts_at, ends_at, budget_fen, "
+            + "win_per_million, wins_per_round, fen_per_gala, paused, config_version) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (round_id) DO NOTHING";
+    private static final String INSERT_TIER = "INSERT INTO prize_tier (round_id, tier_id, name, min_fen, max_fen, "
+            + "count_cap, weight) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (round_id, tier_id) DO NOTHING";
+    private static final String SELECT_ROUND = "SELECT starts_at, ends_at, win_per_million, wins_per_round, "
+            + "fen_per_gala FROM round WHERE round_id = ?";
+    private static final String SELECT_TIER = "SELECT min_fen, max_fen, count_cap, weight FROM prize_tier "
+            + "WHERE round_id = ? AND tier_id = ?";
+
+    private RoundCatalog() {}
+
+    /** Thrown when the database already holds a round or tier that differs from the one registered. */
+    public static final class ReferenceDataMismatchException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        ReferenceDataMismatchException(String message) {
+            super(message);
+        }
+    }
+
+    /** Inserts the missing rounds and tiers in one transaction; returns how many rows it inserted. */
+    public static int register(SettlementDatabase db, Collection<RoundConfig> rounds) throws SQLException {
+        try (Connection c = db.connect("hongbao-round-catalog")) {
+            c.setAutoCommit(false);
+            try {
+                int inserted = insertMissing(c, rounds);
+                List<String> differences = new ArrayList<>();
+                for (RoundConfig r : rounds) {
+                    differences.addAll(differences(c, r));
+                }
+                if (!differences.isEmpty()) {
+                    c.rollback();
+                    throw new ReferenceDataMismatchException("the settlement database at " + db.redactedUrl()
+                            + " already holds rounds that differ from the ones registered (reference data never "
+                            + "changes during a gala; use a new database for new rules): "
+                            + String.join("; ", differences));
+                }
+                c.commit();
+                return inserted;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+    }
+
+    private static int insertMissing(Connection c, Collection<RoundConfig> rounds) throws SQLException {
+        int inserted = 0;
+        try (PreparedStatement round = c.prepareStatement(INSERT_ROUND);
+                PreparedStatement tier = c.prepareStatement(INSERT_TIER)) {
+            for (RoundConfig r : rounds) {
+                bindRound(round, r);
+                inserted += round.executeUpdate();
+                for (Tier t : r.tiers) {
+                    bindTier(tier, r.roundId, t);
+                    inserted += tier.executeUpdate();
+                }
+            }
+        }
+        return inserted;
+    }
+
+    /**
+     * Binds a round to parameters 1 to 10 in the order of the {@code round} table's columns: round_id, name,
+     * starts_at, ends_at, budget_fen, win_per_million, wins_per_round, fen_per_gala, paused, config_version.
+     */
+    public static void bindRound(PreparedStatement ps, RoundConfig r) throws SQLException {
+        ps.setInt(1, r.roundId);
+        ps.setString(2, r.name);
+        ps.setObject(3, timestamp(r.startsAtMs));
+        ps.setObject(4, timestamp(r.endsAtMs));
+        ps.setLong(5, r.budgetFen);
+        ps.setInt(6, r.winPerMillion);
+        ps.setInt(7, r.winsPerRound);
+        ps.setLong(8, r.fenPerGala);
+        ps.setBoolean(9, r.paused);
+        ps.setInt(10, r.version);
+    }
+
+    /** Binds a tier to parameters 1 to 7: round_id, tier_id, name, min_fen, max_fen, count_cap, weight. */
+    public static void bindTier(PreparedStatement ps, int roundId, Tier t) throws SQLException {
+        ps.setInt(1, roundId);
+        ps.setInt(2, t.tierId);
+        ps.setString(3, t.name);
+        ps.setLong(4, t.minFen);
+        ps.setLong(5, t.maxFen);
+        ps.setLong(6, t.countCap);
+        ps.setInt(7, t.weight);
+    }
+
+    private static List<String> differences(Connection c, RoundConfig r) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(SELECT_ROUND)) {
+            ps.setInt(1, r.roundId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                compare(out, "round " + r.roundId + " starts_at", rs.getObject(1, OffsetDateTime.class).toInstant(),
+                        Instant.ofEpochMilli(r.startsAtMs));
+                compare(out, "round " + r.roundId + " ends_at", rs.getObject(2, OffsetDateTime.class).toInstant(),
+                        Instant.ofEpochMilli(r.endsAtMs));
+                compare(out, "round " + r.roundId + " win_per_million", rs.getLong(3), r.winPerMillion);
+                compare(out, "round " + r.roundId + " wins_per_round", rs.getLong(4), r.winsPerRound);
+                compare(out, "round " + r.roundId + " fen_per_gala", rs.getLong(5), r.fenPerGala);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(SELECT_TIER)) {
+            for (Tier t : r.tiers) {
+                ps.setInt(1, r.roundId);
+                ps.setInt(2, t.tierId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    String tier = "round " + r.roundId + " tier " + t.tierId;
+                    compare(out, tier + " min_fen", rs.getLong(1), t.minFen);
+                    compare(out, tier + " max_fen", rs.getLong(2), t.maxFen);
+                    compare(out, tier + " count_cap", rs.getLong(3), t.countCap);
+                    compare(out, tier + " weight", rs.getLong(4), t.weight);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void compare(List<String> out, String what, long inDatabase, long registered) {
+        compare(out, what, (Object) inDatabase, (Object) registered);
+    }
+
+    private static void compare(List<String> out, String what, Object inDatabase, Object registered) {
+        if (!inDatabase.equals(registered)) {
+            out.add(what + " is " + inDatabase + " in the database, " + registered + " registered");
+        }
+    }
+
+    private static OffsetDateTime timestamp(long epochMs) {
+        return OffsetDateTime.ofInstant(Instant.ofEpochMilli(epochMs), ZoneOffset.UTC);
+    }
+}
