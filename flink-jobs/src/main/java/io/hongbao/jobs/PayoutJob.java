@@ -10,7 +10,6 @@ import io.hongbao.jobs.functions.RoundChangeDeserializationSchema;
 import io.hongbao.jobs.functions.ShakeWatermarks;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
-import io.hongbao.jobs.payout.RoundRules;
 import io.hongbao.jobs.pipeline.PayoutJobGraph;
 import io.hongbao.jobs.pipeline.SettlementRecords;
 import io.hongbao.settlement.RoundCatalog;
@@ -140,7 +139,7 @@ public final class PayoutJob implements Callable<Integer> {
         }
         // Payouts have foreign keys to their round and tier: the profile's rounds are reference data, in place
         // (and unchanged, or the job stops here) before anything is paid.
-        RoundCatalog.register(db, RoundRules.of(gala).stream().map(r -> SettlementRecords.of(r).roundConfig).toList());
+        RoundCatalog.register(db, SettlementRecords.roundConfigs(gala));
         long[] key = drawKey(secret(drawSecretFile, "HONGBAO_DRAW_SECRET", null));
         PayoutSettings settings = new PayoutSettings(shards, reservePerMillion, dedupeTtl, key[0], key[1]);
 

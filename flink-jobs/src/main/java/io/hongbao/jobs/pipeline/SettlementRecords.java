@@ -1,11 +1,13 @@
 package io.hongbao.jobs.pipeline;
 
+import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.jobs.counting.RejectTotal;
 import io.hongbao.jobs.payout.LedgerLine;
 import io.hongbao.jobs.payout.PayoutDecision;
 import io.hongbao.jobs.payout.RoundRules;
 import io.hongbao.jobs.payout.TierRule;
 import io.hongbao.settlement.SettlementRecord;
+import java.util.List;
 
 /** The job's outputs as rows for the settlement tables. */
 public final class SettlementRecords {
@@ -48,6 +50,11 @@ public final class SettlementRecords {
      * lines of two fresh starts against the same database; it is fixed in the job graph, so a restore from a
      * checkpoint never writes the line again.
      */
+    /** The profile's rounds and tiers as reference data for {@link io.hongbao.settlement.RoundCatalog#register}. */
+    public static List<SettlementRecord.RoundConfig> roundConfigs(GalaProfile gala) {
+        return RoundRules.of(gala).stream().map(r -> of(r).roundConfig).toList();
+    }
+
     public static LedgerLine configured(RoundRules r, String profileName, String jobStart) {
         return LedgerLine.of("configured-r" + r.roundId + "-" + jobStart, r.roundId, "CONFIGURED", r.budgetFen,
                 r.budgetFen, "budget " + r.budgetFen + " fen, " + r.tiers.length + " tiers, win " + r.winPerMillion

@@ -21,7 +21,6 @@ import io.hongbao.jobs.functions.RoundChangeDeserializationSchema;
 import io.hongbao.jobs.functions.ShakeWatermarks;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
-import io.hongbao.jobs.payout.RoundRules;
 import io.hongbao.jobs.testing.EmbeddedSettlementDatabase;
 import io.hongbao.jobs.testing.FailureInjector;
 import io.hongbao.settlement.RoundCatalog;
@@ -117,8 +116,7 @@ class PayoutJobFailureITCase {
                 ControlWatermarks.neverHoldBack(), "round changes");
         PayoutSettings settings = new PayoutSettings(16, 10_000, Duration.ofHours(1), 0x1234L, 0x5678L);
         // As PayoutJob does before it starts: payouts need their round and tier rows (foreign keys).
-        RoundCatalog.register(POSTGRES.database(),
-                RoundRules.of(TINY).stream().map(r -> SettlementRecords.of(r).roundConfig).toList());
+        RoundCatalog.register(POSTGRES.database(), SettlementRecords.roundConfigs(TINY));
         PayoutJobGraph.build(env, shakes, changes, TINY, settings, new PayoutJobGraph.Sinks(
                 SettlementSink.builder().database(POSTGRES.database()).sinkName("e2e").build(),
                 new InteractionCountSink(POSTGRES.database(), Duration.ofMillis(100)),
