@@ -21,6 +21,7 @@ import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.analytics.InteractionCountSink;
 import io.hongbao.settlement.sink.SettlementSink;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -74,7 +75,7 @@ final class TinyGalaRun {
      * Adds the payout job to {@code env}. Bounded, it ends once it has read what the topics held at its start;
      * unbounded, it keeps running (and reporting metrics) until cancelled.
      */
-    void buildJob(StreamExecutionEnvironment env, SettlementDatabase database, boolean bounded) {
+    void buildJob(StreamExecutionEnvironment env, SettlementDatabase database, boolean bounded) throws SQLException {
         DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(kafka.bootstrapServers(), shakeTopic, bounded),
                 ShakeWatermarks.strategy(TINY.windows(), Duration.ofSeconds(2), Duration.ofSeconds(1)), "shakes");
         KafkaSourceBuilder<RoundChange> control = KafkaSource.<RoundChange>builder()
