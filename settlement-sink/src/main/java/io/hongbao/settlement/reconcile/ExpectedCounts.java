@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * What the traffic should amount to, from the generator's manifest ({@code expected}): distinct valid shakes
@@ -43,27 +45,20 @@ public record ExpectedCounts(Map<Integer, Long> shakesPerRound, Map<String, Long
         return new ExpectedCounts(shakes, rejected);
     }
 
-    /** {@code (VALUES (1, 10), (2, 20)) AS name(round_id, shakes)}, for comparing in one read-only query. */
+    /** {@code (VALUES (1, 10::bigint), (2, 20::bigint)) AS name(round_id, shakes)}, for one read-only query. */
     String shakesValues(String name) {
-        StringBuilder sql = new StringBuilder("(VALUES ");
-        shakesPerRound.forEach((round, n) -> sql.append('(').append(round).append(", ").append(n).append("::bigint), "));
-        return close(sql, shakesPerRound.isEmpty() ? "(NULL::int, NULL::bigint)" : null) + " AS " + name
-                + "(round_id, shakes)";
+        return values(shakesPerRound, String::valueOf, "NULL::int", name + "(round_id, shakes)");
     }
 
+    /** {@code (VALUES ('OVERSIZED', 3::bigint)) AS name(reason, records)}; reasons are checked to be [A-Z_]. */
     String rejectedValues(String name) {
-        StringBuilder sql = new StringBuilder("(VALUES ");
-        rejectedPerReason.forEach((reason, n) -> sql.append("('").append(reason).append("', ").append(n)
-                .append("::bigint), "));
-        return close(sql, rejectedPerReason.isEmpty() ? "(NULL::text, NULL::bigint)" : null) + " AS " + name
-                + "(reason, records)";
+        return values(rejectedPerReason, reason -> "'" + reason + "'", "NULL::text", name + "(reason, records)");
     }
 
-    private static String close(StringBuilder sql, String emptyRow) {
-        if (emptyRow != null) {
-            return sql.append(emptyRow).append(')').toString();
-        }
-        sql.setLength(sql.length() - 2);
-        return sql.append(')').toString();
+    private static <K> String values(Map<K, Long> rows, Function<K, String> literal, String nullKey, String alias) {
+        String tuples = rows.isEmpty() ? "(" + nullKey + ", NULL::bigint)"
+                : rows.entrySet().stream().map(e -> "(" + literal.apply(e.getKey()) + ", " + e.getValue() + "::bigint)")
+                        .collect(Collectors.joining(", "));
+        return "(VALUES " + tuples + ") AS " + alias;
     }
 }
