@@ -98,7 +98,7 @@ class DashboardPromQlITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
                 JobEnvironment.configuration(dir.resolve("checkpoints").toUri().toString(), Duration.ofMillis(500)));
         env.setParallelism(2);
-        run.buildJob(env, POSTGRES.database(), false);
+        run.buildJob(env, POSTGRES.jobLogin(), false); // as the job connects: hongbao_writer, no superuser
         JobClient job = env.executeAsync("payout job scraped by Prometheus");
         int prometheusPort = PrometheusServer.freePort(IntStream.concat(IntStream.of(38090), IntStream.rangeClosed(38100, 38199)));
         try (PrometheusServer prometheus = PrometheusServer.start(dir, prometheusPort, "127.0.0.1:" + REPORTER_PORT)) {

@@ -84,7 +84,7 @@ class DashboardSqlITCase {
         Configuration conf = JobEnvironment.configuration(checkpoints.toUri().toString(), Duration.ofMillis(200));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
-        run.buildJob(env, POSTGRES.database(), true);
+        run.buildJob(env, POSTGRES.jobLogin(), true); // as the job connects: hongbao_writer, no superuser
         env.execute("payout job for the dashboards");
         Instant from = Collections.min(List.of(TinyGalaRun.galaStart(), runStart)).minus(Duration.ofMinutes(5));
         Instant to = Collections.max(List.of(TinyGalaRun.galaEnd(), Instant.now())).plus(Duration.ofMinutes(5));

@@ -70,8 +70,9 @@ public final class PayoutJob implements Callable<Integer> {
                     + "No password in it: use --jdbc-password-file or env HONGBAO_PG_PASSWORD.")
     String jdbcUrl;
 
-    @Option(names = "--jdbc-user", defaultValue = "${env:HONGBAO_JDBC_USER:-postgres}",
-            description = "Database user (env HONGBAO_JDBC_USER; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--jdbc-user", defaultValue = "${env:HONGBAO_JDBC_USER:-hongbao_job}",
+            description = "Database user, a login of the role hongbao_writer, never a superuser "
+                    + "(env HONGBAO_JDBC_USER; default: ${DEFAULT-VALUE}).")
     String jdbcUser;
 
     @Option(names = "--jdbc-password-file", description = "File holding the database password; otherwise env "
@@ -134,6 +135,11 @@ public final class PayoutJob implements Callable<Integer> {
                     + "(command lines show in process lists): use --jdbc-password-file or env HONGBAO_PG_PASSWORD");
         }
         SettlementDatabase db = SettlementDatabase.of(jdbcUrl, jdbcUser, secret(jdbcPasswordFile, "HONGBAO_PG_PASSWORD", ""));
+        if (db.isSuperuser()) {
+            // Privileges and the append-only triggers do not bind a superuser: the job must not be one.
+            throw new CommandLine.ParameterException(spec.commandLine(), "--jdbc-user " + jdbcUser + " is a superuser: "
+                    + "the job connects as a login of the role hongbao_writer (bin/settlement-db makes hongbao_job)");
+        }
         if (migrate) {
             SettlementSchema.migrate(db);
         }

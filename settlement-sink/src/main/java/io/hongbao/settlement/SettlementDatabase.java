@@ -3,9 +3,12 @@ package io.hongbao.settlement;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -17,6 +20,7 @@ public final class SettlementDatabase implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private static final Pattern URL_SECRETS = Pattern.compile("(?i)((?:ssl)?password=)[^&]*");
+    private static final Pattern URL_USER = Pattern.compile("[?&]user=([^&]*)");
 
     private final String jdbcUrl;
     private final String user;
@@ -28,6 +32,13 @@ public final class SettlementDatabase implements Serializable {
         this.password = password;
         if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
             throw new IllegalArgumentException("not a PostgreSQL JDBC URL: " + redactedUrl());
+        }
+        // pgjdbc lets a user= parameter in the URL win over the user given beside it: the job would then run as
+        // whoever the URL names (a superuser, say) while everything says it runs as its own login.
+        Matcher urlUser = URL_USER.matcher(jdbcUrl);
+        if (urlUser.find() && !urlUser.group(1).equals(user)) {
+            throw new IllegalArgumentException("the JDBC URL " + redactedUrl() + " names the user " + urlUser.group(1)
+                    + ", which would override " + user + ": name the user once, outside the URL");
         }
     }
 
@@ -79,6 +90,17 @@ public final class SettlementDatabase implements Serializable {
             // pgjdbc does not echo the password, but the URL may carry one: describe the target ourselves.
             throw new SQLException("cannot connect to " + redactedUrl() + " as " + user + ": " + e.getMessage(),
                     e.getSQLState(), e);
+        }
+    }
+
+    /**
+     * Whether this login is a superuser. Privileges do not bind a superuser and it may switch the append-only
+     * triggers off, so the job refuses to run as one.
+     */
+    public boolean isSuperuser() throws SQLException {
+        try (Connection c = connect("hongbao login check"); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")) {
+            return rs.next() && rs.getBoolean(1);
         }
     }
 

@@ -46,6 +46,16 @@ class SettlementDatabaseTest {
     }
 
     @Test
+    void shouldRefuseAUrlNamingAnotherUser() {
+        // pgjdbc would connect as the URL's user, not the one given beside it.
+        assertThatThrownBy(() -> SettlementDatabase.of("jdbc:postgresql://db/hongbao?user=postgres&password=" + SECRET,
+                "hongbao_job", null)).hasMessageContaining("names the user postgres, which would override hongbao_job")
+                .hasMessageNotContaining(SECRET);
+        assertThat(SettlementDatabase.of("jdbc:postgresql://db/hongbao?user=hongbao_job", "hongbao_job", null).user())
+                .isEqualTo("hongbao_job");
+    }
+
+    @Test
     void shouldRejectOtherDatabases() {
         assertThatThrownBy(() -> SettlementDatabase.of("jdbc:mysql://db/x", "u", "p"))
                 .hasMessageContaining("not a PostgreSQL JDBC URL");

@@ -115,11 +115,12 @@ class PayoutJobFailureITCase {
                         .setDeserializer(new RoundChangeDeserializationSchema()).build(),
                 ControlWatermarks.neverHoldBack(), "round changes");
         PayoutSettings settings = new PayoutSettings(16, 10_000, Duration.ofHours(1), 0x1234L, 0x5678L);
-        // As PayoutJob does before it starts: payouts need their round and tier rows (foreign keys).
-        RoundCatalog.register(POSTGRES.database(), SettlementRecords.roundConfigs(TINY));
+        // As PayoutJob does before it starts: payouts need their round and tier rows (foreign keys). All of it as
+        // the job's own login (hongbao_writer), as in production: no superuser rights to lean on.
+        RoundCatalog.register(POSTGRES.jobLogin(), SettlementRecords.roundConfigs(TINY));
         PayoutJobGraph.build(env, shakes, changes, TINY, settings, new PayoutJobGraph.Sinks(
-                SettlementSink.builder().database(POSTGRES.database()).sinkName("e2e").build(),
-                new InteractionCountSink(POSTGRES.database(), Duration.ofMillis(100)),
+                SettlementSink.builder().database(POSTGRES.jobLogin()).sinkName("e2e").build(),
+                new InteractionCountSink(POSTGRES.jobLogin(), Duration.ofMillis(100)),
                 KafkaSink.<ShakeRecord>builder().setBootstrapServers(KAFKA.bootstrapServers())
                         .setRecordSerializer(new DeadLetterSerializationSchema(deadLetters))
                         .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)

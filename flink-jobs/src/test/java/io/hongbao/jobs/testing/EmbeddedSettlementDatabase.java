@@ -12,17 +12,25 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real PostgreSQL server (zonky embedded binaries) with two-phase commit enabled and the settlement schema
- * migrated, started once per test class.
+ * migrated, started once per test class: {@link #database()} as the admin who migrated it (for setting up and
+ * checking), {@link #jobLogin()} as the job connects, a login of {@code hongbao_writer} that is no superuser.
  */
 public final class EmbeddedSettlementDatabase implements BeforeAllCallback, AfterAllCallback {
     private EmbeddedPostgres postgres;
     private SettlementDatabase database;
+    private SettlementDatabase jobLogin;
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         postgres = EmbeddedPostgres.builder().setServerConfig("max_prepared_transactions", "64").start();
-        database = SettlementDatabase.of(postgres.getJdbcUrl("postgres", "postgres"), "postgres", "");
+        // No user= in the URL: pgjdbc would let it override the login (SettlementDatabase refuses that).
+        database = SettlementDatabase.of("jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres", "postgres", "");
         SettlementSchema.migrate(database);
+        // What bin/settlement-db does with settlement-sink/sql/logins.sql (trust authentication: no password).
+        try (Connection c = database.connect("test"); Statement s = c.createStatement()) {
+            s.execute("CREATE ROLE hongbao_job LOGIN IN ROLE hongbao_writer");
+        }
+        jobLogin = SettlementDatabase.of(database.jdbcUrl(), "hongbao_job", "");
     }
 
     @Override
@@ -34,6 +42,11 @@ public final class EmbeddedSettlementDatabase implements BeforeAllCallback, Afte
 
     public SettlementDatabase database() {
         return database;
+    }
+
+    /** The settlement database as the payout job connects to it: the login {@code hongbao_job}. */
+    public SettlementDatabase jobLogin() {
+        return jobLogin;
     }
 
     /** The first column of the first row of a query, as a long. */
