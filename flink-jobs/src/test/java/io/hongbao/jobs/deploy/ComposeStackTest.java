@@ -30,7 +30,7 @@ class ComposeStackTest {
 
     @Test
     void shouldRunTheWholeStack() {
-        assertThat(names(SERVICES)).contains("kafka", "postgres", "jobmanager", "taskmanager", "payout-job",
+        assertThat(names(SERVICES)).contains("kafka", "postgres", "settlement-migrate", "settlement-logins", "jobmanager", "taskmanager", "payout-job",
                 "prometheus", "grafana", "checkpoints-dc-a", "checkpoints-dc-b", "checkpoint-mirror");
         assertThat(SERVICES.path("payout-job").path("command").toString())
                 .as("the job is submitted on start").contains("flink run").contains("io.hongbao.jobs.PayoutJob");
@@ -115,6 +115,30 @@ class ComposeStackTest {
         while (env.find()) {
             assertThat(SERVICES.path("grafana").path("environment").has(env.group(1))).as(env.group(1)).isTrue();
         }
+    }
+
+    @Test
+    void shouldConnectTheJobAndGrafanaAsTheirOwnLoginsNeverTheAdmin() throws IOException {
+        String admin = SERVICES.path("postgres").path("environment").path("POSTGRES_USER").asText();
+        String logins = Files.readString(ROOT.resolve("settlement-sink/sql/logins.sql"));
+        String job = SERVICES.path("payout-job").path("command").toString();
+        Matcher jobUser = Pattern.compile("--jdbc-user (\\w+)").matcher(job);
+        assertThat(jobUser.find()).as("the job names its user").isTrue();
+        String grafanaUser = SERVICES.path("grafana").path("environment").path("HONGBAO_GRAFANA_DB_USER").asText();
+
+        assertThat(jobUser.group(1)).isNotEqualTo(admin);
+        assertThat(logins).contains("GRANT hongbao_writer TO " + jobUser.group(1) + ";");
+        assertThat(grafanaUser).isNotEqualTo(admin);
+        assertThat(logins).contains("GRANT hongbao_grafana TO " + grafanaUser + ";");
+        // The logins exist (and the schema is migrated) before either connects.
+        for (String service : List.of("payout-job", "grafana")) {
+            assertThat(SERVICES.path(service).path("depends_on").path("settlement-logins").path("condition").asText())
+                    .as(service).isEqualTo("service_completed_successfully");
+        }
+        assertThat(SERVICES.path("settlement-logins").path("volumes").toString())
+                .contains("./settlement-sink/sql:/opt/hongbao/sql");
+        assertThat(SERVICES.path("settlement-migrate").path("command").toString())
+                .contains("io.hongbao.settlement.MigrateCommand").contains("\"" + admin + "\"");
     }
 
     @Test

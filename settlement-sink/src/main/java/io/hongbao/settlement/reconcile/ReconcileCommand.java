@@ -61,7 +61,8 @@ public final class ReconcileCommand implements Callable<Integer> {
         this(System.getenv());
     }
 
-    ReconcileCommand(Map<String, String> env) {
+    /** With the environment the password may come from ({@value #PASSWORD_ENV}), for embedding and tests. */
+    public ReconcileCommand(Map<String, String> env) {
         this.env = env;
     }
 
