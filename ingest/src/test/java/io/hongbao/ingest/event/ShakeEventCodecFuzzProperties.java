@@ -46,7 +46,7 @@ class ShakeEventCodecFuzzProperties {
     }
 
     /** The contract: a verdict, never an exception; an accepted event obeys the field rules; a rejection says why. */
-    private static void checkOutcome(byte[] value, DecodeResult result) {
+    static void checkOutcome(byte[] value, DecodeResult result) {
         assertThat(result).isNotNull();
         if (result.isAccepted()) {
             ShakeEvent e = result.event();

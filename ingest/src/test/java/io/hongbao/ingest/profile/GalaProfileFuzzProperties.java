@@ -74,7 +74,7 @@ class GalaProfileFuzzProperties {
         assertThatThrownBy(() -> GalaProfile.parse(deep, "deep.yaml")).isInstanceOf(ProfileException.class);
     }
 
-    private static void checkOutcome(String yaml) {
+    static void checkOutcome(String yaml) {
         GalaProfile profile;
         try {
             profile = GalaProfile.parse(yaml, "fuzz.yaml");
