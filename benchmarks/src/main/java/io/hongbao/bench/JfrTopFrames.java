@@ -1,0 +1,66 @@
+package io.hongbao.bench;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordedStackTrace;
+import jdk.jfr.consumer.RecordingFile;
+
+/**
+ * Summarises a JFR recording's {@code jdk.ExecutionSample}s: the threads that ran, the methods on top of the
+ * stack (self time) and the methods anywhere on the stack (total time), each as a share of all samples.
+ *
+ * <pre>java -cp ... io.hongbao.bench.JfrTopFrames benchmark.jfr [top-n]</pre>
+ */
+public final class JfrTopFrames {
+    private JfrTopFrames() {}
+
+    public static void main(String[] args) throws Exception {
+        int top = args.length > 1 ? Integer.parseInt(args[1]) : 30;
+        Map<String, Long> self = new HashMap<>();
+        Map<String, Long> total = new HashMap<>();
+        Map<String, Long> threads = new HashMap<>();
+        long samples = 0;
+        for (RecordedEvent e : RecordingFile.readAllEvents(Path.of(args[0]))) {
+            if (!e.getEventType().getName().equals("jdk.ExecutionSample")) {
+                continue;
+            }
+            RecordedStackTrace stack = e.getStackTrace();
+            if (stack == null || stack.getFrames().isEmpty()) {
+                continue;
+            }
+            samples++;
+            String thread = e.getThread("sampledThread") == null ? "?" : e.getThread("sampledThread").getJavaName();
+            threads.merge(thread == null ? "?" : thread.replaceAll("\\d+", "#"), 1L, Long::sum);
+            List<RecordedFrame> frames = stack.getFrames();
+            self.merge(name(frames.get(0)), 1L, Long::sum);
+            Set<String> seen = new HashSet<>();
+            for (RecordedFrame f : frames) {
+                String n = name(f);
+                if (seen.add(n)) {
+                    total.merge(n, 1L, Long::sum);
+                }
+            }
+        }
+        System.out.printf(Locale.ROOT, "%,d execution samples%n", samples);
+        print("threads", threads, samples, top);
+        print("self (top of stack)", self, samples, top);
+        print("total (anywhere on the stack)", total, samples, top);
+    }
+
+    private static String name(RecordedFrame f) {
+        return f.getMethod().getType().getName() + "." + f.getMethod().getName();
+    }
+
+    private static void print(String title, Map<String, Long> counts, long samples, int top) {
+        System.out.printf(Locale.ROOT, "%n%s%n", title);
+        counts.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(top)
+                .forEach(e -> System.out.printf(Locale.ROOT, "%6.2f%%  %s%n", 100.0 * e.getValue() / samples, e.getKey()));
+    }
+}
