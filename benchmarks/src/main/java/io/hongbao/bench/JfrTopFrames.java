@@ -16,13 +16,16 @@ import jdk.jfr.consumer.RecordingFile;
  * Summarises a JFR recording's {@code jdk.ExecutionSample}s: the threads that ran, the methods on top of the
  * stack (self time) and the methods anywhere on the stack (total time), each as a share of all samples.
  *
- * <pre>java -cp ... io.hongbao.bench.JfrTopFrames benchmark.jfr [top-n]</pre>
+ * <pre>java -cp ... io.hongbao.bench.JfrTopFrames benchmark.jfr [top-n] [thread-regex]</pre>
+ *
+ * <p>The thread pattern keeps only matching threads, e.g. {@code '.*\(\d+/\d+\).*'} for Flink's task threads.
  */
 public final class JfrTopFrames {
     private JfrTopFrames() {}
 
     public static void main(String[] args) throws Exception {
         int top = args.length > 1 ? Integer.parseInt(args[1]) : 30;
+        java.util.regex.Pattern keep = java.util.regex.Pattern.compile(args.length > 2 ? args[2] : ".*");
         Map<String, Long> self = new HashMap<>();
         Map<String, Long> total = new HashMap<>();
         Map<String, Long> threads = new HashMap<>();
@@ -35,9 +38,13 @@ public final class JfrTopFrames {
             if (stack == null || stack.getFrames().isEmpty()) {
                 continue;
             }
+            String thread = e.getThread("sampledThread") == null ? null : e.getThread("sampledThread").getJavaName();
+            thread = thread == null ? "?" : thread;
+            if (!keep.matcher(thread).matches()) {
+                continue;
+            }
             samples++;
-            String thread = e.getThread("sampledThread") == null ? "?" : e.getThread("sampledThread").getJavaName();
-            threads.merge(thread == null ? "?" : thread.replaceAll("\\d+", "#"), 1L, Long::sum);
+            threads.merge(thread.replaceAll("\\d+", "#"), 1L, Long::sum);
             List<RecordedFrame> frames = stack.getFrames();
             self.merge(name(frames.get(0)), 1L, Long::sum);
             Set<String> seen = new HashSet<>();

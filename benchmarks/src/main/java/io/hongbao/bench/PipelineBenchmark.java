@@ -88,6 +88,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
     @Option(names = "--broker-pid", defaultValue = "0", description = "The broker's pid, to count its CPU.")
     long brokerPid;
 
+    @Option(names = "--runs", split = ",", defaultValue = "payout,counting,peer,state",
+            description = "Which runs besides raw consume, e.g. payout alone for a profile (default: ${DEFAULT-VALUE}).")
+    List<String> runs;
+
     @Option(names = "--label", defaultValue = "", description = "Free text recorded with the results.")
     String label;
 
@@ -135,21 +139,21 @@ public final class PipelineBenchmark implements Callable<Integer> {
             if (warmUpEvents > 0) {
                 warmUp(gala, kafka, control, production, settings);
             }
-            for (int p : parallelisms) {
+            for (int p : runs.contains("payout") ? parallelisms : List.<Integer>of()) {
                 SettlementDatabase db = database(gala, "payout_p" + p);
                 String run = "payout-p" + p;
                 FlinkRun.Checkpoints cp = FlinkRun.run(run, production, p,
                         env -> Topologies.payout(env, kafka, topic, control, gala, settings, db, run));
                 record("payout pipeline", p, Probe.named(run), cpu, cp).put("verified", verify(db, manifest));
             }
-            for (int p : parallelisms) {
+            for (int p : runs.contains("counting") ? parallelisms : List.<Integer>of()) {
                 SettlementDatabase db = database(gala, "count_p" + p);
                 String run = "counting-p" + p;
                 FlinkRun.Checkpoints cp = FlinkRun.run(run, production, p,
                         env -> Topologies.counting(env, kafka, topic, gala, db, run));
                 record("counting path", p, Probe.named(run), cpu, cp);
             }
-            for (int p : parallelisms) {
+            for (int p : runs.contains("peer") ? parallelisms : List.<Integer>of()) {
                 String run = "peer-p" + p;
                 FlinkRun.Checkpoints cp = FlinkRun.run(run, new Configuration(), p,
                         env -> Topologies.peer(env, kafka, topic, run));
@@ -161,7 +165,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
             report.put("throughput", throughput);
 
             List<Map<String, Object>> state = new ArrayList<>();
-            for (long devices : stateDevices) {
+            for (long devices : runs.contains("state") ? stateDevices : List.<Long>of()) {
                 String run = "dedupe-" + devices;
                 FlinkRun.Checkpoints cp = FlinkRun.run(run, production, 1,
                         env -> Topologies.dedupeState(env, devices, eventsPerDevice, settings, run));
