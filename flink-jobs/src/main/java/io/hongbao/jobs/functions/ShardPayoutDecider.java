@@ -121,6 +121,12 @@ public class ShardPayoutDecider
         if (rules.paused) {
             return;
         }
+        // The draw depends on the round and the event id only, never on state: a losing shake (most of them)
+        // is decided here, before any user or shard state is read or a timer set, and changes nothing.
+        long drawn = draw.draw(roundId, shake.event.eventIdHi, shake.event.eventIdLo);
+        if (!PayoutDraw.wins(drawn, rules.winPerMillion)) {
+            return;
+        }
         ShardRound spent = rounds.get(roundId);
         if (spent == null) {
             if (ctx.timerService().currentWatermark() >= rules.endMs - 1) {
@@ -138,10 +144,6 @@ public class ShardPayoutDecider
             user = new UserWins();
         }
         if (user.winsIn(roundId) >= rules.winsPerRound) {
-            return;
-        }
-        long drawn = draw.draw(roundId, shake.event.eventIdHi, shake.event.eventIdLo);
-        if (!PayoutDraw.wins(drawn, rules.winPerMillion)) {
             return;
         }
         long headroom = rules.fenPerGala - user.fenWon;
