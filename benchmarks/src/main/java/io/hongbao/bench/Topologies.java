@@ -3,6 +3,7 @@ package io.hongbao.bench;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.ingest.flink.ShakeRecordDeserializationSchema;
 import io.hongbao.ingest.profile.GalaProfile;
+import io.hongbao.jobs.counting.CellSums;
 import io.hongbao.jobs.counting.InteractionCounter;
 import io.hongbao.jobs.functions.ControlWatermarks;
 import io.hongbao.jobs.functions.EventDedupe;
@@ -13,12 +14,14 @@ import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.pipeline.IntakePipeline;
 import io.hongbao.jobs.pipeline.PayoutJobGraph;
 import io.hongbao.settlement.SettlementDatabase;
+import io.hongbao.settlement.analytics.InteractionCount;
 import io.hongbao.settlement.analytics.InteractionCountSink;
 import io.hongbao.settlement.sink.SettlementSink;
 import java.time.Duration;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -77,10 +80,15 @@ final class Topologies {
                 new DiscardingSink<>()));
     }
 
-    /** The counting path alone: Kafka → decode → validate → keyBy cell → count → upsert into PostgreSQL. */
+    /**
+     * The counting path alone: Kafka → decode → validate → sums per cell → keyBy cell → count → upsert into
+     * PostgreSQL. In the payout job the same counting runs behind the dedupe; here it counts retries too.
+     */
     static void counting(StreamExecutionEnvironment env, Properties kafka, String topic, GalaProfile gala,
             SettlementDatabase db, String run) {
         IntakePipeline.validate(shakes(env, kafka, topic, gala, run), gala.windows())
+                .transform("sum shakes per cell", TypeInformation.of(InteractionCount.class),
+                        new CellSums(PayoutJobGraph.CELL_SUM_INTERVAL)).uid("interaction-cell-sums")
                 .keyBy(InteractionCounter::cellOf)
                 .process(new InteractionCounter()).uid("interaction-counts").name("count interactions")
                 .sinkTo(new TimedSink<>(new InteractionCountSink(db, Duration.ofSeconds(1)), run))

@@ -14,7 +14,9 @@ import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
 import org.apache.flink.util.OutputTag;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -23,6 +25,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -31,7 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The budget decision, per shake: {@link ShardPayoutDecider#processElement} (dedupe, rules in force, user and
- * shard state, the keyed draw, tier and share checks) in Flink's test harness with heap state, on the
+ * shard state, the keyed draw, tier and share checks) in Flink's test harness with RocksDB state, on the
  * benchmark profile's rounds and shakes; and the draw alone (SipHash of round and event id, win test), the
  * part no state layout can change. Each shake gets a fresh event id, so none is dropped as a retry.
  */
@@ -45,6 +48,13 @@ public class BudgetBenchmark {
     private static final List<OutputTag<?>> SIDE_OUTPUTS = List.of(ShardPayoutDecider.DISTINCT_SHAKES,
             ShardPayoutDecider.OVERFLOW, ShardPayoutDecider.SHARD_REPORTS, ShardPayoutDecider.LEDGER,
             ShardPayoutDecider.APPLIED_RULES);
+
+    /**
+     * Heap state is for comparison only: with heap state, TTL's incremental cleanup copies a shard's whole map
+     * of event ids on access, which production (RocksDB, compaction-filter cleanup) never does.
+     */
+    @Param({"rocksdb", "heap"})
+    public String backend;
 
     private ShakeRecord[] shakes;
     private PayoutSettings settings;
@@ -67,9 +77,17 @@ public class BudgetBenchmark {
     public void openHarness() throws Exception {
         List<RoundRules> rules = RoundRules.of(Samples.profile());
         PayoutSettings shards = settings; // the key selector is serialized: it must not capture this state object
-        harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                new ShardPayoutDecider(rules, shards), r -> shards.shardOf(r.event.userId), Types.INT,
-                ShardPayoutDecider.RULES);
+        harness = new KeyedBroadcastOperatorTestHarness<>(
+                new CoBroadcastWithKeyedOperator<>(new ShardPayoutDecider(rules, shards),
+                        List.of(ShardPayoutDecider.RULES)),
+                r -> shards.shardOf(r.event.userId), Types.INT, 1, 1, 0);
+        if (backend.equals("rocksdb")) {
+            EmbeddedRocksDBStateBackend rocksdb = new EmbeddedRocksDBStateBackend();
+            // As a slot of the benchmark's MiniCluster (see DedupeBenchmark).
+            rocksdb.getMemoryConfiguration().setFixedMemoryPerSlot(MemorySize.parse("128mb"));
+            harness.setStateBackend(rocksdb);
+        }
+        harness.open();
         harness.processBroadcastWatermark(Long.MAX_VALUE);
     }
 

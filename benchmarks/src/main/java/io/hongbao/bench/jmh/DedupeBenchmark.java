@@ -28,7 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The dedupe check, per event, on the payout decider's state layout ({@link EventDedupe}) in a real keyed
- * state backend (RocksDB as in production, or heap for comparison), through Flink's operator test harness:
+ * state backend (RocksDB as in production, or heap for comparison: there TTL's incremental cleanup copies the
+ * shard's whole map on access, so heap figures say nothing about production), through Flink's test harness:
  * key the event by budget shard, look its id up, remember it. Most events are new, as in a gala; every
  * {@code retryEvery}-th one repeats the previous id.
  */
