@@ -13,8 +13,10 @@ import jdk.jfr.consumer.RecordedStackTrace;
 import jdk.jfr.consumer.RecordingFile;
 
 /**
- * Summarises a JFR recording's {@code jdk.ExecutionSample}s: the threads that ran, the methods on top of the
- * stack (self time) and the methods anywhere on the stack (total time), each as a share of all samples.
+ * Summarises a JFR recording's {@code jdk.ExecutionSample}s and {@code jdk.NativeMethodSample}s (a thread in
+ * native code, RocksDB for one, shows only in the latter): the threads, the methods on top of the stack (self
+ * time) and the methods anywhere on the stack (total time), each as a share of all samples. Native samples
+ * include threads blocked in native calls (socket reads), so read the threads table along with them.
  *
  * <pre>java -cp ... io.hongbao.bench.JfrTopFrames benchmark.jfr [top-n] [thread-regex]</pre>
  *
@@ -31,7 +33,8 @@ public final class JfrTopFrames {
         Map<String, Long> threads = new HashMap<>();
         long samples = 0;
         for (RecordedEvent e : RecordingFile.readAllEvents(Path.of(args[0]))) {
-            if (!e.getEventType().getName().equals("jdk.ExecutionSample")) {
+            String type = e.getEventType().getName();
+            if (!type.equals("jdk.ExecutionSample") && !type.equals("jdk.NativeMethodSample")) {
                 continue;
             }
             RecordedStackTrace stack = e.getStackTrace();
@@ -39,6 +42,7 @@ public final class JfrTopFrames {
                 continue;
             }
             String thread = e.getThread("sampledThread") == null ? null : e.getThread("sampledThread").getJavaName();
+            thread = thread == null ? null : (type.endsWith("NativeMethodSample") ? "[native] " : "") + thread;
             thread = thread == null ? "?" : thread;
             if (!keep.matcher(thread).matches()) {
                 continue;
@@ -55,7 +59,7 @@ public final class JfrTopFrames {
                 }
             }
         }
-        System.out.printf(Locale.ROOT, "%,d execution samples%n", samples);
+        System.out.printf(Locale.ROOT, "%,d samples (Java and native)%n", samples);
         print("threads", threads, samples, top);
         print("self (top of stack)", self, samples, top);
         print("total (anywhere on the stack)", total, samples, top);
