@@ -100,7 +100,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
     String label;
 
     private final String runId = "r" + Long.toString(System.currentTimeMillis() / 1000 % 1_000_000_000L, 36);
-    private final List<String> databases = new ArrayList<>();
+    private final List<String> databases = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Map<String, Object>> throughput = new ArrayList<>();
 
     public static void main(String[] args) {
@@ -117,6 +117,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
         GalaProfile gala = GalaProfile.load(profile);
         Properties kafka = new Properties();
         kafka.put("bootstrap.servers", bootstrap);
+        // Interrupted (Ctrl-C, a kill by the caller): the databases go anyway, as at a normal end.
+        Thread dropOnExit = new Thread(this::dropDatabases, "drop-bench-databases");
+        Runtime.getRuntime().addShutdownHook(dropOnExit);
         String topic = "bench.shakes." + runId;
         String control = "bench.control." + runId;
 
@@ -195,6 +198,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
             report.put("dedupe_state", state);
         } finally {
             dropDatabases();
+            Runtime.getRuntime().removeShutdownHook(dropOnExit);
         }
         report.put("sizing", Sizing.table(throughput));
         report.put("finished", Instant.now().toString());
@@ -295,8 +299,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
         }
     }
 
-    private void dropDatabases() {
-        for (String name : databases) {
+    private synchronized void dropDatabases() {
+        for (String name : List.copyOf(databases)) {
+            databases.remove(name);
             try (Connection c = DriverManager.getConnection(pg + name, pgUser, "");
                     Statement s = c.createStatement();
                     ResultSet rs = s.executeQuery("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()")) {
