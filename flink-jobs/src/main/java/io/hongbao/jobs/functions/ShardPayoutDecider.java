@@ -19,10 +19,8 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
@@ -63,7 +61,7 @@ public class ShardPayoutDecider
     private final PayoutSettings settings;
     private final RoundRulesInForce rulesInForce;
     private transient PayoutDraw draw;
-    private transient MapState<Tuple2<Long, Long>, Boolean> seenEvents;
+    private transient EventDedupe seenEvents;
     private transient MapState<Long, UserWins> users;
     private transient MapState<Integer, ShardRound> rounds;
     private transient Counter shakes;
@@ -93,14 +91,7 @@ public class ShardPayoutDecider
     @Override
     public void open(OpenContext openContext) {
         draw = settings.draw();
-        MapStateDescriptor<Tuple2<Long, Long>, Boolean> seen = new MapStateDescriptor<>("seen-event-ids",
-                Types.TUPLE(Types.LONG, Types.LONG), Types.BOOLEAN);
-        seen.enableTimeToLive(StateTtlConfig.newBuilder(settings.dedupeTtl())
-                .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                .cleanupInRocksdbCompactFilter(1000)
-                .build());
-        seenEvents = getRuntimeContext().getMapState(seen);
+        seenEvents = EventDedupe.open(getRuntimeContext(), settings.dedupeTtl());
         users = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("user-wins", Types.LONG, TypeInformation.of(UserWins.class)));
         rounds = getRuntimeContext().getMapState(
@@ -114,12 +105,10 @@ public class ShardPayoutDecider
     @Override
     public void processElement(ShakeRecord shake, ReadOnlyContext ctx, Collector<PayoutDecision> out)
             throws Exception {
-        Tuple2<Long, Long> eventId = Tuple2.of(shake.event.eventIdHi, shake.event.eventIdLo);
-        if (seenEvents.contains(eventId)) {
+        if (!seenEvents.firstSeen(shake.event.eventIdHi, shake.event.eventIdLo)) {
             duplicates.inc();
             return;
         }
-        seenEvents.put(eventId, Boolean.TRUE);
         shakes.inc();
         ctx.output(DISTINCT_SHAKES, shake);
 
@@ -130,6 +119,12 @@ public class ShardPayoutDecider
         }
         paidMetrics.budget(rules);
         if (rules.paused) {
+            return;
+        }
+        // The draw depends on the round and the event id only, never on state: a losing shake (most of them)
+        // is decided here, before any user or shard state is read or a timer set, and changes nothing.
+        long drawn = draw.draw(roundId, shake.event.eventIdHi, shake.event.eventIdLo);
+        if (!PayoutDraw.wins(drawn, rules.winPerMillion)) {
             return;
         }
         ShardRound spent = rounds.get(roundId);
@@ -149,10 +144,6 @@ public class ShardPayoutDecider
             user = new UserWins();
         }
         if (user.winsIn(roundId) >= rules.winsPerRound) {
-            return;
-        }
-        long drawn = draw.draw(roundId, shake.event.eventIdHi, shake.event.eventIdLo);
-        if (!PayoutDraw.wins(drawn, rules.winPerMillion)) {
             return;
         }
         long headroom = rules.fenPerGala - user.fenWon;

@@ -2,6 +2,7 @@ package io.hongbao.jobs.pipeline;
 
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.ingest.profile.GalaProfile;
+import io.hongbao.jobs.counting.CellSums;
 import io.hongbao.jobs.counting.InteractionCounter;
 import io.hongbao.jobs.counting.RejectTally;
 import io.hongbao.jobs.payout.PayoutSettings;
@@ -23,6 +24,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * anything else in tests.
  */
 public final class PayoutJobGraph {
+    /** How long a deciding task sums shakes per count cell before handing the sums on (and at each checkpoint). */
+    public static final java.time.Duration CELL_SUM_INTERVAL = java.time.Duration.ofMillis(200);
+
     private PayoutJobGraph() {}
 
     /** Where the job's outputs go. */
@@ -62,6 +66,8 @@ public final class PayoutJobGraph {
                         rejectTotals)
                 .sinkTo(sinks.settlement()).uid("settlement-sink").name("settlement tables");
         out.distinctShakes()
+                .transform("sum shakes per cell", TypeInformation.of(InteractionCount.class),
+                        new CellSums(CELL_SUM_INTERVAL)).uid("interaction-cell-sums")
                 .keyBy(InteractionCounter::cellOf)
                 .process(new InteractionCounter()).uid("interaction-counts").name("count interactions")
                 .sinkTo(sinks.interactionCounts()).uid("interaction-count-sink").name("interaction counts");

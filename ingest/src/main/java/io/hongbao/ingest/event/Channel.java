@@ -8,9 +8,12 @@ public enum Channel {
     TV,
     MINI_PROGRAM;
 
+    /** Made once: the counting path asks for it per shake. */
+    private final String key = name().toLowerCase(java.util.Locale.ROOT);
+
     /** Profile and report spelling: lower case, as in {@code mini_program}. */
     public String key() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return key;
     }
 
     public static Channel ofKey(String key) {

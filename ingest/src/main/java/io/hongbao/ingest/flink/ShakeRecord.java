@@ -3,12 +3,14 @@ package io.hongbao.ingest.flink;
 import io.hongbao.ingest.event.DecodeResult;
 import io.hongbao.ingest.event.RejectReason;
 import io.hongbao.ingest.event.ShakeEvent;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
 
 /**
  * A Kafka record after decoding, with its lineage (topic, partition, offset) so every payout can name the
  * record that won it. Either {@link #event} is set, or {@link #rejectReason} with {@link #raw} bytes for the
- * dead-letter topic. A Flink POJO.
+ * dead-letter topic. Flink serializes it with {@link ShakeRecordSerializer}, not the generic POJO serializer.
  */
+@TypeInfo(ShakeRecordTypeInfoFactory.class)
 public class ShakeRecord {
     public ShakeEvent event;
     public RejectReason rejectReason;

@@ -8,6 +8,7 @@ import io.hongbao.ingest.event.ShakeEvent;
 import io.hongbao.ingest.event.ShakeEventCodec;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.util.Collector;
@@ -57,10 +58,10 @@ class ShakeRecordDeserializationSchemaTest {
     }
 
     @Test
-    void shouldProduceFlinkPojosNotKryo() {
+    void shouldProduceRecordsWithTheirOwnSerializerNotKryo() {
         TypeInformation<ShakeRecord> type = schema.getProducedType();
 
-        assertThat(type).isInstanceOf(PojoTypeInfo.class);
+        assertThat(type.createSerializer(new SerializerConfigImpl())).isSameAs(ShakeRecordSerializer.INSTANCE);
         assertThat(TypeInformation.of(ShakeEvent.class)).isInstanceOf(PojoTypeInfo.class);
     }
 

@@ -1,0 +1,57 @@
+package io.hongbao.bench;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The results as the markdown tables BENCHMARKS.md quotes. */
+final class Report {
+    private Report() {}
+
+    @SuppressWarnings("unchecked")
+    static String markdown(Map<String, Object> report) {
+        StringBuilder md = new StringBuilder();
+        Map<String, Object> machine = (Map<String, Object>) report.get("machine");
+        md.append(f("Run %s → %s; %s; nproc %s; load average at start %s, at end %s; data %s.%n%n",
+                report.get("started"), report.get("finished"), machine.get("jvm"), machine.get("nproc"),
+                machine.get("load_average"), report.get("load_at_end"), report.get("data")));
+        md.append("| run | p | records | seconds | events/s | ratio to raw | JVM CPU s | events per JVM CPU-s |"
+                + " broker CPU s | checkpoints: n, avg/max ms, avg checkpointed B, last full B | load after |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
+        for (Map<String, Object> t : (List<Map<String, Object>>) report.get("throughput")) {
+            Object cp = t.get("checkpoints");
+            String cps = "—";
+            if (cp instanceof FlinkRun.Checkpoints c) {
+                cps = c.completed() == 0 ? "none" : f("%d, %d/%d, %,d, %,d", c.completed(), c.avgDurationMs(),
+                        c.maxDurationMs(), c.avgCheckpointedBytes(), c.lastFullStateBytes());
+            }
+            md.append(f("| %s | %s | %,d | %.2f | %,.0f | %.3f | %.2f | %,.0f | %.2f | %s | %s |%n", t.get("what"),
+                    t.get("parallelism"), t.get("records"), t.get("seconds"), t.get("events_per_s"),
+                    t.get("ratio_to_raw"), t.get("jvm_cpu_s"), t.get("events_per_jvm_cpu_s"), t.get("broker_cpu_s"),
+                    cps, t.get("load_after")));
+        }
+        for (Map<String, Object> t : (List<Map<String, Object>>) report.get("throughput")) {
+            if (t.get("verified") != null) {
+                md.append(f("%nPayout p=%s verified: %s.", t.get("parallelism"), t.get("verified")));
+            }
+        }
+        md.append("\n\n| devices | events per device | full checkpoint bytes | bytes per device | dedupe events/s |\n");
+        md.append("| ---: | ---: | ---: | ---: | ---: |\n");
+        for (Map<String, Object> s : (List<Map<String, Object>>) report.get("dedupe_state")) {
+            md.append(f("| %,d | %s | %,d | %.1f | %,.0f |%n", s.get("devices"), s.get("events_per_device"),
+                    s.get("full_checkpoint_bytes"), s.get("bytes_per_device"), s.get("dedupe_events_per_s")));
+        }
+        md.append(f("%nCores for 69.1e9 events in 4 h: average %,.0f events/s, peak (10x) %,.0f events/s.%n%n",
+                Sizing.averageRate(), Sizing.peakRate()));
+        md.append("| work | events per core-second | cores at average | cores at peak |\n| --- | ---: | ---: | ---: |\n");
+        for (Map<String, Object> s : (List<Map<String, Object>>) report.get("sizing")) {
+            md.append(f("| %s | %,.0f | %,d | %,d |%n", s.get("what"), s.get("events_per_core_s"),
+                    s.get("cores_for_average"), s.get("cores_for_peak")));
+        }
+        return md.toString();
+    }
+
+    private static String f(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
+    }
+}
