@@ -197,11 +197,20 @@ public final class CheckpointReplicator {
     // ------------------------------------------------------------------------------------------ verify, choose
 
     /**
-     * Checks a replica in B: its manifest is there, every listed file is present with its size and SHA-256, and
-     * the {@code _metadata} in B (read with Flink's reader again) references no file the manifest lacks.
+     * Checks a replica in B. With a manifest (written by {@link #replicate}): every listed file is present with
+     * its size and SHA-256, and the {@code _metadata} in B (read with Flink's reader again) references no file the
+     * manifest lacks. Without one (written by {@link DualWriteFileSystem}): every file the {@code _metadata}
+     * references is present and its SHA-256 equals its sidecar's. The returned manifest lists what was verified.
      */
     public Verification verify(String checkpointDir) {
         Path manifestPath = target.resolve(checkpointDir + "/" + ReplicaManifest.FILE_NAME);
+        try {
+            if (!target.fs().exists(manifestPath)) {
+                return verifyBySidecars(checkpointDir);
+            }
+        } catch (IOException e) {
+            return new Verification(checkpointDir, false, null, List.of("cannot read the replica: " + e));
+        }
         ReplicaManifest manifest;
         try {
             manifest = readManifest(manifestPath);
@@ -212,27 +221,11 @@ public final class CheckpointReplicator {
         Set<String> listed = new HashSet<>();
         for (ReplicaManifest.Entry entry : manifest.files()) {
             listed.add(entry.path());
-            Path file = target.resolve(entry.path());
-            try {
-                long size = target.fs().getFileStatus(file).getLen();
-                if (size != entry.size()) {
-                    problems.add(entry.path() + ": size " + size + ", manifest says " + entry.size());
-                    continue;
-                }
-                String hash = sha256Of(target.fs(), file);
-                if (!hash.equals(entry.sha256())) {
-                    problems.add(entry.path() + ": sha256 " + hash + ", manifest says " + entry.sha256());
-                }
-            } catch (FileNotFoundException e) {
-                problems.add(entry.path() + ": missing");
-            } catch (IOException e) {
-                problems.add(entry.path() + ": unreadable: " + e.getMessage());
-            }
+            checkFile(entry.path(), entry.size(), entry.sha256(), problems);
         }
         if (problems.isEmpty()) {
             try {
-                for (Path file : CheckpointFiles.list(target.fs(), target.resolve(checkpointDir)).files()) {
-                    String relative = logical.relativize(file).or(() -> target.relativize(file)).orElse(file.toString());
+                for (String relative : referencedInTarget(checkpointDir).keySet()) {
                     if (!listed.contains(relative)) {
                         problems.add(relative + ": referenced by _metadata but not in the manifest");
                     }
@@ -242,6 +235,68 @@ public final class CheckpointReplicator {
             }
         }
         return new Verification(checkpointDir, problems.isEmpty(), manifest, List.copyOf(problems));
+    }
+
+    private Verification verifyBySidecars(String checkpointDir) {
+        List<String> problems = new ArrayList<>();
+        List<ReplicaManifest.Entry> entries = new ArrayList<>();
+        long checkpointId = -1;
+        long modified = 0;
+        try {
+            Path dir = target.resolve(checkpointDir);
+            modified = target.fs().getFileStatus(new Path(dir, CheckpointFiles.METADATA)).getModificationTime();
+            checkpointId = CheckpointFiles.list(target.fs(), dir).checkpointId();
+            for (String relative : referencedInTarget(checkpointDir).keySet()) {
+                Path sidecar = DualWriteFileSystem.sidecar(target.resolve(relative));
+                String expected;
+                try (FSDataInputStream in = target.fs().open(sidecar)) {
+                    expected = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
+                } catch (FileNotFoundException e) {
+                    problems.add(relative + ": no recorded SHA-256 (" + sidecar.getName() + " missing)");
+                    continue;
+                }
+                long size = checkFile(relative, -1, expected, problems);
+                entries.add(new ReplicaManifest.Entry(relative, size, expected));
+            }
+        } catch (IOException | RuntimeException e) {
+            problems.add("_metadata unreadable in the replica: " + e);
+        }
+        ReplicaManifest verified = new ReplicaManifest(ReplicaManifest.FORMAT, checkpointDir, checkpointId, modified,
+                modified, List.copyOf(entries));
+        return new Verification(checkpointDir, problems.isEmpty(), verified, List.copyOf(problems));
+    }
+
+    /** Adds what is wrong with one file of B to {@code problems}; returns its size (-1 if unreadable). */
+    private long checkFile(String relative, long expectedSize, String expectedSha256, List<String> problems) {
+        Path file = target.resolve(relative);
+        try {
+            long size = target.fs().getFileStatus(file).getLen();
+            if (expectedSize >= 0 && size != expectedSize) {
+                problems.add(relative + ": size " + size + ", recorded " + expectedSize);
+                return size;
+            }
+            String hash = sha256Of(target.fs(), file);
+            if (!hash.equals(expectedSha256)) {
+                problems.add(relative + ": sha256 " + hash + ", recorded " + expectedSha256);
+            }
+            return size;
+        } catch (FileNotFoundException e) {
+            problems.add(relative + ": missing");
+        } catch (IOException e) {
+            problems.add(relative + ": unreadable: " + e.getMessage());
+        }
+        return -1;
+    }
+
+    /** The files B's copy of a checkpoint's {@code _metadata} references, relative to the root. */
+    private Map<String, Path> referencedInTarget(String checkpointDir) throws IOException {
+        Map<String, Path> referenced = new HashMap<>();
+        for (Path file : CheckpointFiles.list(target.fs(), target.resolve(checkpointDir)).files()) {
+            String relative = logical.relativize(file).or(() -> target.relativize(file))
+                    .orElseThrow(() -> new IOException("references " + file + " outside the storage root"));
+            referenced.put(relative, file);
+        }
+        return referenced;
     }
 
     /** The replicas in B that have a manifest, newest (by completion in A) first. */
@@ -264,10 +319,26 @@ public final class CheckpointReplicator {
      */
     public record Choice(Optional<Verification> chosen, List<Verification> rejected) {}
 
+    /**
+     * Considers every directory of B with a {@code _metadata}, newest first (by completion in A as the manifest
+     * records it, else by the time B's {@code _metadata} was written), and returns the first that verifies.
+     */
     public Choice newestVerified() throws IOException {
-        List<Verification> rejected = new ArrayList<>();
+        // Completion time first; the checkpoint id breaks ties (file times can be coarser than checkpoints).
+        Map<String, long[]> completedAt = new HashMap<>();
+        for (CompletedDir dir : completedDirs(target)) {
+            completedAt.put(dir.relative(), new long[] {dir.metadataModified(), idOf(dir.relative())});
+        }
         for (ReplicaManifest manifest : manifests()) {
-            Verification verification = verify(manifest.checkpointDir());
+            completedAt.put(manifest.checkpointDir(),
+                    new long[] {manifest.metadataModified(), manifest.checkpointId()});
+        }
+        List<String> newestFirst = new ArrayList<>(completedAt.keySet());
+        newestFirst.sort(Comparator.comparing((String d) -> completedAt.get(d)[0])
+                .thenComparing(d -> completedAt.get(d)[1]).reversed());
+        List<Verification> rejected = new ArrayList<>();
+        for (String dir : newestFirst) {
+            Verification verification = verify(dir);
             if (verification.ok()) {
                 return new Choice(Optional.of(verification), rejected);
             }
@@ -318,6 +389,16 @@ public final class CheckpointReplicator {
         }
         verified.keySet().retainAll(needed);
         return new Cleanup(removed, deleted);
+    }
+
+    /** N of a {@code chk-N} directory, -1 for a savepoint's. */
+    private static long idOf(String checkpointDir) {
+        int at = checkpointDir.lastIndexOf("/chk-");
+        try {
+            return at < 0 ? -1 : Long.parseLong(checkpointDir.substring(at + 5));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private static String topDirectory(String relative) {

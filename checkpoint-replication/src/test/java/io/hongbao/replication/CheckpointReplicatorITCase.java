@@ -45,7 +45,14 @@ class CheckpointReplicatorITCase {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+            .setConfiguration(clusterConfiguration()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    /** The JobManager keeps this many completed checkpoints (a cluster setting; the job's is not used here). */
+    static Configuration clusterConfiguration() {
+        Configuration conf = new Configuration();
+        conf.setString("execution.checkpointing.num-retained", "4");
+        return conf;
+    }
 
     @TempDir static Path work;
     static Path logical;
@@ -56,17 +63,17 @@ class CheckpointReplicatorITCase {
         dcA = Files.createDirectories(work.resolve("dc-a"));
         logical = work.resolve("checkpoints");
         Files.createSymbolicLink(logical, dcA);
-        JobClient job = startJob(null);
+        JobClient job = startJob("file://" + logical, null);
         // Four retained checkpoints, so that at least one shared file is referenced by two of them.
         awaitCheckpoints(dcA.resolve(job.getJobID().toHexString()), 4, Duration.ofSeconds(60));
         job.cancel().get();
     }
 
-    private static JobClient startJob(String restorePath) throws Exception {
+    static JobClient startJob(String checkpointDir, String restorePath) throws Exception {
         Configuration conf = new Configuration();
         conf.setString("state.backend.type", "rocksdb");
         conf.setString("execution.checkpointing.incremental", "true");
-        conf.setString("execution.checkpointing.dir", "file://" + logical);
+        conf.setString("execution.checkpointing.dir", checkpointDir);
         conf.setString("execution.checkpointing.interval", "300 ms");
         conf.setString("execution.checkpointing.num-retained", "4");
         conf.setString("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
@@ -102,7 +109,7 @@ class CheckpointReplicatorITCase {
         }
     }
 
-    private static void awaitCheckpoints(Path jobDir, int count, Duration timeout) throws Exception {
+    static void awaitCheckpoints(Path jobDir, int count, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (completedCheckpoints(jobDir) < count) {
             assertThat(System.nanoTime()).as("%d checkpoints in %s", count, jobDir).isLessThan(deadline);
@@ -251,7 +258,7 @@ class CheckpointReplicatorITCase {
             Files.move(switched, logical, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
 
-            JobClient restored = startJob(replicator.restorePath(newest));
+            JobClient restored = startJob("file://" + logical, replicator.restorePath(newest));
             // Running from the replica and checkpointing into B: the restore read every file it needed from B.
             awaitCheckpoints(dcB.resolve(restored.getJobID().toHexString()), 1, Duration.ofSeconds(60));
             assertThat(restored.getJobStatus().get()).hasToString("RUNNING");
