@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "checkpoint-replication", mixinStandardHelpOptions = true,
         subcommands = {ReplicationCommand.Replicate.class, ReplicationCommand.Newest.class,
-            ReplicationCommand.Verify.class},
+            ReplicationCommand.Verify.class, ReplicationCommand.Offsets.class},
         description = "Replicates completed Flink checkpoints and savepoints from datacenter A to B, verified.")
 public final class ReplicationCommand {
 
@@ -45,9 +45,10 @@ public final class ReplicationCommand {
         java.nio.file.Path targetConfig;
 
         CheckpointReplicator replicator() throws IOException {
-            StorageRoot sourceRoot = root(source == null ? logical : source, sourceConfig);
+            // The source is only opened when replicating; verifying and choosing read the target alone.
+            StorageRoot sourceRoot = source == null ? StorageRoot.named(logical) : root(source, sourceConfig);
             StorageRoot targetRoot = root(target, targetConfig);
-            return new CheckpointReplicator(sourceRoot, targetRoot, StorageRoot.of(logical), Clock.systemUTC());
+            return new CheckpointReplicator(sourceRoot, targetRoot, StorageRoot.named(logical), Clock.systemUTC());
         }
 
         private static StorageRoot root(String uri, java.nio.file.Path configDir) throws IOException {
@@ -157,6 +158,25 @@ public final class ReplicationCommand {
                 failed += v.ok() ? 0 : 1;
             }
             return failed == 0 ? 0 : 1;
+        }
+    }
+
+    @Command(name = "kafka-offsets", description = "Print 'partition offset' for each split of a Kafka topic in a "
+            + "checkpoint (where a job restored from it resumes reading), then 'total N'.")
+    static final class Offsets implements Callable<Integer> {
+        @Option(names = "--checkpoint", required = true, description = "Physical checkpoint directory (chk-N).")
+        String checkpoint;
+
+        @Option(names = "--topic", required = true)
+        String topic;
+
+        @Override
+        public Integer call() throws Exception {
+            StorageRoot dir = StorageRoot.of(checkpoint);
+            java.util.Map<Integer, Long> offsets = SourceOffsets.of(dir.fs(), dir.path(), topic);
+            offsets.forEach((partition, offset) -> System.out.println(partition + " " + offset));
+            System.out.println("total " + offsets.values().stream().mapToLong(Long::longValue).sum());
+            return offsets.isEmpty() ? 1 : 0;
         }
     }
 

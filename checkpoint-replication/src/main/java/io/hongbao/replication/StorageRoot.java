@@ -36,6 +36,14 @@ public final class StorageRoot {
         return new StorageRoot(parsed, FileSystem.get(parsed));
     }
 
+    /**
+     * A root that is only a name: the logical checkpoint root ({@code dual:///checkpoints}) that metadata paths are
+     * relativized against, never opened here.
+     */
+    public static StorageRoot named(String uri) {
+        return new StorageRoot(normalize(uri), null);
+    }
+
     /** The root at {@code uri}, through a file system of its own configured with {@code config}. */
     public static StorageRoot of(String uri, Configuration config) throws IOException {
         URI parsed = normalize(uri);
@@ -63,6 +71,9 @@ public final class StorageRoot {
     }
 
     public FileSystem fs() {
+        if (fs == null) {
+            throw new IllegalStateException(uri + " is a logical root, not opened");
+        }
         return fs;
     }
 
