@@ -31,7 +31,7 @@ class ComposeStackTest {
     @Test
     void shouldRunTheWholeStack() {
         assertThat(names(SERVICES)).contains("kafka", "postgres", "jobmanager", "taskmanager", "payout-job",
-                "prometheus", "grafana", "checkpoints-dc-a", "checkpoints-dc-b", "checkpoint-mirror");
+                "prometheus", "grafana", "checkpoints-dc-a", "checkpoints-dc-b", "checkpoint-buckets");
         assertThat(SERVICES.path("payout-job").path("command").toString())
                 .as("the job is submitted on start").contains("flink run").contains("io.hongbao.jobs.PayoutJob");
     }
