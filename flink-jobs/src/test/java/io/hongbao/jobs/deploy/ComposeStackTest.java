@@ -30,8 +30,9 @@ class ComposeStackTest {
 
     @Test
     void shouldRunTheWholeStack() {
-        assertThat(names(SERVICES)).contains("kafka", "postgres", "settlement-migrate", "settlement-logins", "jobmanager", "taskmanager", "payout-job",
-                "prometheus", "grafana", "checkpoints-dc-a", "checkpoints-dc-b", "checkpoint-mirror");
+        assertThat(names(SERVICES)).contains("kafka", "postgres", "settlement-migrate", "settlement-logins",
+                "jobmanager", "taskmanager", "payout-job", "prometheus", "grafana", "checkpoints-dc-a", "checkpoints-dc-b",
+                "checkpoint-buckets");
         assertThat(SERVICES.path("payout-job").path("command").toString())
                 .as("the job is submitted on start").contains("flink run").contains("io.hongbao.jobs.PayoutJob");
     }
