@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -140,10 +141,9 @@ class PasswordLoginITCase {
         CommandLine cli = new CommandLine(new ReconcileCommand(env));
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(out, true));
-        String[] all = new String[args.size() + more.length];
-        System.arraycopy(args.toArray(new String[0]), 0, all, 0, args.size());
-        System.arraycopy(more, 0, all, args.size(), more.length);
-        return cli.execute(all);
+        List<String> all = new ArrayList<>(args);
+        all.addAll(List.of(more));
+        return cli.execute(all.toArray(String[]::new));
     }
 
     private static String stackTrace(Throwable e) {
