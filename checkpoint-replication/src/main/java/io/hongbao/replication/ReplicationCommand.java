@@ -175,6 +175,10 @@ public final class ReplicationCommand {
             StorageRoot dir = StorageRoot.of(checkpoint);
             java.util.Map<Integer, Long> offsets = SourceOffsets.of(dir.fs(), dir.path(), topic);
             offsets.forEach((partition, offset) -> System.out.println(partition + " " + offset));
+            if (offsets.values().stream().anyMatch(o -> o < 0)) {
+                System.err.println("some splits start at a sentinel (latest or committed), not an offset: no total");
+                return 1;
+            }
             System.out.println("total " + offsets.values().stream().mapToLong(Long::longValue).sum());
             return offsets.isEmpty() ? 1 : 0;
         }

@@ -27,10 +27,17 @@ import org.apache.flink.runtime.state.StreamStateHandle;
 public final class SourceOffsets {
 
     private static final String SPLITS_STATE = "SourceReaderState";
+    /** The connector's starting-offset sentinel of a split that has read nothing yet: "from the beginning". */
+    static final long EARLIEST_SENTINEL = -2;
 
     private SourceOffsets() {}
 
-    /** Partition → next offset to read, for the splits of {@code topic} in the checkpoint in {@code checkpointDir}. */
+    /**
+     * Partition → next offset to read, for the splits of {@code topic} in the checkpoint in {@code checkpointDir}.
+     * A split that has not read a record yet carries the connector's "earliest" sentinel; it is given as 0, the
+     * log start of a topic nothing was deleted from (the shake topics' retention outlives a gala). The other
+     * sentinels (latest -1, committed -3) are passed on as they are: they name no position without the broker.
+     */
     public static Map<Integer, Long> of(FileSystem fs, Path checkpointDir, String topic) throws IOException {
         CheckpointMetadata metadata;
         try (FSDataInputStream in = fs.open(new Path(checkpointDir, CheckpointFiles.METADATA));
@@ -73,7 +80,9 @@ public final class SourceOffsets {
                 continue; // not a Kafka split (another source's state)
             }
             if (splitTopic.equals(topic)) {
-                into.put(split.readInt(), split.readLong());
+                int partition = split.readInt();
+                long next = split.readLong();
+                into.put(partition, next == EARLIEST_SENTINEL ? 0 : next);
             }
         }
     }

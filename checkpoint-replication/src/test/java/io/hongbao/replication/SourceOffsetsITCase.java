@@ -1,0 +1,137 @@
+package io.hongbao.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hongbao.ingest.testing.EmbeddedKafka;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.serialization.SimpleStringSchema;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link SourceOffsets} reads the KafkaSource's split state out of a real checkpoint without the connector:
+ * a job reads two topics to their ends, and its checkpoint must name, per partition of the asked topic, exactly
+ * the offset after the last record (the other topic's splits are not mixed in). The DR drill's "events to
+ * replay" rests on this; a change of the connector's split format fails here, not in a failover.
+ */
+class SourceOffsetsITCase {
+    @RegisterExtension
+    @Order(1)
+    static final EmbeddedKafka KAFKA = new EmbeddedKafka();
+
+    @RegisterExtension
+    @Order(2)
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    @TempDir
+    Path checkpoints;
+
+    @Test
+    void shouldReadThePositionOfEveryPartitionOfTheTopic() throws Exception {
+        String shakes = EmbeddedKafka.freshTopic("shakes");
+        String control = EmbeddedKafka.freshTopic("control");
+        createTopic(shakes, 3);
+        createTopic(control, 1);
+        // 7, 0 and 12 records: the empty partition's split has read nothing and holds the connector's "earliest"
+        // sentinel (-2), which must come out as offset 0, not missing and not -2 (that once made replay counts 2 high).
+        produce(shakes, 0, 7);
+        produce(shakes, 2, 12);
+        produce(control, 0, 5);
+
+        JobClient job = readBothTopics(shakes, control);
+        Path jobDir = checkpoints.resolve(job.getJobID().toHexString());
+        Map<Integer, Long> offsets = Map.of();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        // Offsets only grow: wait for a checkpoint taken after everything was read.
+        while (!offsets.equals(Map.of(0, 7L, 1, 0L, 2, 12L)) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            Optional<Path> newest = newestCheckpoint(jobDir);
+            if (newest.isPresent()) {
+                offsets = SourceOffsets.of(FileSystem.getLocalFileSystem(),
+                        new org.apache.flink.core.fs.Path(newest.get().toUri()), shakes);
+            }
+        }
+        Optional<Path> newest = newestCheckpoint(jobDir);
+        job.cancel().get();
+
+        assertThat(offsets).as("partition -> next offset of %s", shakes).isEqualTo(Map.of(0, 7L, 1, 0L, 2, 12L));
+        assertThat(SourceOffsets.of(FileSystem.getLocalFileSystem(),
+                new org.apache.flink.core.fs.Path(newest.orElseThrow().toUri()), control)).isEqualTo(Map.of(0, 5L));
+        assertThat(SourceOffsets.of(FileSystem.getLocalFileSystem(),
+                new org.apache.flink.core.fs.Path(newest.orElseThrow().toUri()), "no-such-topic")).isEmpty();
+    }
+
+    private JobClient readBothTopics(String... topics) throws Exception {
+        Configuration conf = new Configuration();
+        conf.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
+        conf.setString("execution.checkpointing.interval", "200 ms");
+        conf.setString("execution.checkpointing.num-retained", "2");
+        // The split state is small: without this it would be inlined into _metadata, which SourceOffsets reads too.
+        conf.setString("execution.checkpointing.data-inline-threshold", "0 b");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(2);
+        for (String topic : topics) {
+            env.fromSource(KafkaSource.<String>builder().setBootstrapServers(KAFKA.bootstrapServers())
+                            .setTopics(topic).setGroupId("offsets-" + topic)
+                            .setStartingOffsets(OffsetsInitializer.earliest())
+                            .setValueOnlyDeserializer(new SimpleStringSchema()).build(),
+                    WatermarkStrategy.noWatermarks(), topic).uid("source-" + topic)
+                    .sinkTo(new DiscardingSink<>());
+        }
+        return env.executeAsync("source offsets");
+    }
+
+    private static Optional<Path> newestCheckpoint(Path jobDir) throws Exception {
+        if (!Files.isDirectory(jobDir)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> dirs = Files.list(jobDir)) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith("chk-"))
+                    .filter(d -> Files.exists(d.resolve(CheckpointFiles.METADATA)))
+                    .max((a, b) -> Long.compare(number(a), number(b)));
+        }
+    }
+
+    private static long number(Path checkpoint) {
+        return Long.parseLong(checkpoint.getFileName().toString().substring("chk-".length()));
+    }
+
+    private static void createTopic(String topic, int partitions) throws Exception {
+        try (Admin admin = Admin.create(KAFKA.clientProperties())) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+        }
+    }
+
+    private static void produce(String topic, int partition, int records) throws Exception {
+        var text = new StringSerializer();
+        try (var producer = new KafkaProducer<>(KAFKA.clientProperties(), text, text)) {
+            for (int i = 0; i < records; i++) {
+                producer.send(new ProducerRecord<>(topic, partition, null, "record " + i)).get();
+            }
+        }
+    }
+}
