@@ -47,8 +47,11 @@ public final class DualWriteFileSystem extends FileSystem {
     public DualWriteFileSystem(URI primaryRoot, URI replicaRoot) throws IOException {
         this.primaryRoot = primaryRoot;
         this.replicaRoot = replicaRoot;
-        this.primary = new Path(primaryRoot).getFileSystem();
-        this.replica = replicaRoot == null ? null : new Path(replicaRoot).getFileSystem();
+        // Unguarded: Flink caches this file system per process, made under the safety net of whichever task came
+        // first; inner file systems from FileSystem.get would stay bound to that task's net and fail every later
+        // task once it is closed. Streams opened through dual:// are still guarded by the calling task's net.
+        this.primary = FileSystem.getUnguardedFileSystem(primaryRoot);
+        this.replica = replicaRoot == null ? null : FileSystem.getUnguardedFileSystem(replicaRoot);
     }
 
     /** The sidecar holding a file's SHA-256. */
