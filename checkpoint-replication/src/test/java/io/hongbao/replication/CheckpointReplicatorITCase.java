@@ -192,8 +192,10 @@ class CheckpointReplicatorITCase {
         assertThat(choice.chosen()).get().extracting(CheckpointReplicator.Verification::checkpointDir)
                 .isEqualTo(second.checkpointDir());
 
-        // A file the second one needs goes missing: the third is chosen (if a third is retained).
-        String needed = second.files().get(second.files().size() - 1).path();
+        // A state file the second one needs goes missing: the third is chosen (if a third is retained). Not its
+        // _metadata: without that the directory is no checkpoint at all and is not even a candidate.
+        String needed = second.files().stream().map(ReplicaManifest.Entry::path)
+                .filter(path -> !path.endsWith("/" + CheckpointFiles.METADATA)).reduce((a, b) -> b).orElseThrow();
         Files.delete(dcB.resolve(needed));
         choice = replicator.newestVerified();
         assertThat(choice.rejected()).extracting(CheckpointReplicator.Verification::checkpointDir)
