@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -111,19 +112,22 @@ class CheckpointReplicatorITCase {
 
     static void awaitCheckpoints(Path jobDir, int count, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (completedCheckpoints(jobDir) < count) {
+        while (completedCheckpoints(jobDir).size() < count) {
             assertThat(System.nanoTime()).as("%d checkpoints in %s", count, jobDir).isLessThan(deadline);
             Thread.sleep(100);
         }
     }
 
-    private static long completedCheckpoints(Path jobDir) throws IOException {
+    /** The completed checkpoints ({@code chk-N} with a {@code _metadata}) of a job directory, oldest first. */
+    static List<Path> completedCheckpoints(Path jobDir) throws IOException {
         if (!Files.isDirectory(jobDir)) {
-            return 0;
+            return List.of();
         }
         try (Stream<Path> dirs = Files.list(jobDir)) {
             return dirs.filter(d -> d.getFileName().toString().startsWith("chk-"))
-                    .filter(d -> Files.exists(d.resolve("_metadata"))).count();
+                    .filter(d -> Files.exists(d.resolve(CheckpointFiles.METADATA)))
+                    .sorted(Comparator.comparingLong(d -> Long.parseLong(d.getFileName().toString().substring(4))))
+                    .toList();
         }
     }
 

@@ -2,14 +2,13 @@ package io.hongbao.replication;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hongbao.ingest.generator.ShakeTopics;
 import io.hongbao.ingest.testing.EmbeddedKafka;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.serialization.SimpleStringSchema;
 import org.apache.flink.configuration.Configuration;
@@ -21,8 +20,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -54,8 +51,8 @@ class SourceOffsetsITCase {
     void shouldReadThePositionOfEveryPartitionOfTheTopic() throws Exception {
         String shakes = EmbeddedKafka.freshTopic("shakes");
         String control = EmbeddedKafka.freshTopic("control");
-        createTopic(shakes, 3);
-        createTopic(control, 1);
+        ShakeTopics.ensure(KAFKA.clientProperties(), shakes, 3);
+        ShakeTopics.ensure(KAFKA.clientProperties(), control, 1);
         // 7, 0 and 12 records: the empty partition's split has read nothing and holds the connector's "earliest"
         // sentinel (-2), which must come out as offset 0, not missing and not -2 (that once made replay counts 2 high).
         produce(shakes, 0, 7);
@@ -106,24 +103,8 @@ class SourceOffsetsITCase {
     }
 
     private static Optional<Path> newestCheckpoint(Path jobDir) throws Exception {
-        if (!Files.isDirectory(jobDir)) {
-            return Optional.empty();
-        }
-        try (Stream<Path> dirs = Files.list(jobDir)) {
-            return dirs.filter(d -> d.getFileName().toString().startsWith("chk-"))
-                    .filter(d -> Files.exists(d.resolve(CheckpointFiles.METADATA)))
-                    .max((a, b) -> Long.compare(number(a), number(b)));
-        }
-    }
-
-    private static long number(Path checkpoint) {
-        return Long.parseLong(checkpoint.getFileName().toString().substring("chk-".length()));
-    }
-
-    private static void createTopic(String topic, int partitions) throws Exception {
-        try (Admin admin = Admin.create(KAFKA.clientProperties())) {
-            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
-        }
+        List<Path> completed = CheckpointReplicatorITCase.completedCheckpoints(jobDir);
+        return completed.isEmpty() ? Optional.empty() : Optional.of(completed.get(completed.size() - 1));
     }
 
     private static void produce(String topic, int partition, int records) throws Exception {
