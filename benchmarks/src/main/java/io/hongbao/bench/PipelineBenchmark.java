@@ -150,8 +150,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
                     "file://" + out.toAbsolutePath().resolve("checkpoints-" + runId), checkpointInterval);
             extraConf.forEach(production::setString);
             report.put("extra_conf", extraConf);
-            PayoutSettings settings = new PayoutSettings(256, 10_000, Duration.ofMinutes(30),
-                    0x6a09e667f3bcc908L, 0xbb67ae8584caa73bL);
+            PayoutSettings settings = new PayoutSettings(256, 10_000, 0x6a09e667f3bcc908L, 0xbb67ae8584caa73bL);
             if (warmUpEvents > 0) {
                 warmUp(gala, kafka, control, production, settings);
             }

@@ -112,14 +112,14 @@ final class Topologies {
 
     /**
      * The dedupe operator alone, fed {@code devices} distinct devices with {@code eventsPerDevice} events each,
-     * keyed by budget shard exactly as the payout decider is: its checkpoint size over the device count is
+     * keyed by identity shard exactly as EventIdentity is: its checkpoint size over the device count is
      * the state a device costs.
      */
     static void dedupeState(StreamExecutionEnvironment env, long devices, int eventsPerDevice,
             PayoutSettings settings, String run) {
         env.fromSequence(0, devices * eventsPerDevice - 1).name("synthetic shakes")
-                .keyBy(i -> settings.shardOf(userOf(i % devices)))
-                .process(new DedupeOnly(settings.dedupeTtl(), devices, run)).uid("dedupe").name("dedupe")
+                .keyBy(i -> PayoutSettings.identityShardOf(mix(i + 1), mix(~i)))
+                .process(new DedupeOnly(devices, run)).uid("dedupe").name("dedupe")
                 .sinkTo(new DiscardingSink<>());
     }
 
@@ -137,21 +137,19 @@ final class Topologies {
     /** The payout decider's retry filter and nothing else. */
     static final class DedupeOnly extends KeyedProcessFunction<Integer, Long, Long> {
         private static final long serialVersionUID = 1L;
-        private final Duration ttl;
         private final long devices;
         private final String run;
         private transient EventDedupe dedupe;
         private transient Probe probe;
 
-        DedupeOnly(Duration ttl, long devices, String run) {
-            this.ttl = ttl;
+        DedupeOnly(long devices, String run) {
             this.devices = devices;
             this.run = run;
         }
 
         @Override
         public void open(OpenContext openContext) {
-            dedupe = EventDedupe.open(getRuntimeContext(), ttl);
+            dedupe = EventDedupe.open(getRuntimeContext());
             probe = Probe.named(run);
         }
 
@@ -159,7 +157,7 @@ final class Topologies {
         public void processElement(Long i, Context ctx, Collector<Long> out) throws Exception {
             probe.in();
             // Random-looking 128-bit ids, as clients make them; event i belongs to device i % devices.
-            if (dedupe.firstSeen(mix(i + 1), mix(~i))) {
+            if (dedupe.remember(mix(i + 1), mix(~i), 1, userOf(i % devices)) == EventDedupe.Verdict.NEW) {
                 probe.out();
             }
         }

@@ -20,7 +20,7 @@ class HarnessSmokeTest {
     @Test
     void shouldMeasureDedupeStatePerDeviceFromTheFinalCheckpoint(@TempDir Path dir) throws Exception {
         long devices = 2_000;
-        PayoutSettings settings = new PayoutSettings(16, 0, Duration.ofMinutes(30), 1, 2);
+        PayoutSettings settings = new PayoutSettings(16, 0, 1, 2);
 
         FlinkRun.Checkpoints cp = FlinkRun.run("smoke", JobEnvironment.configuration(dir.toUri().toString(),
                 Duration.ofMillis(200)), 1, env -> Topologies.dedupeState(env, devices, 2, settings, "smoke"));

@@ -40,7 +40,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 final class TinyGalaRun {
     static final GalaProfile TINY = GalaProfile.load(Datasets.file("tiny.yaml"));
     /** The flink-jobs end-to-end test's settings and (test-only) draw secret. */
-    static final PayoutSettings SETTINGS = new PayoutSettings(16, 10_000, Duration.ofHours(1), 0x1234L, 0x5678L);
+    static final PayoutSettings SETTINGS = new PayoutSettings(16, 10_000, 0x1234L, 0x5678L);
     /**
      * Lowers the finale's budget before it starts, so the ledger and the burn-down have a budget change. Still
      * above what the finale pays, so it does not matter whether the replaying job sees it before the finale's

@@ -99,10 +99,6 @@ public final class PayoutJob implements Callable<Integer> {
             description = "Budget share held for each round's sweeper (default: ${DEFAULT-VALUE} = 1%%).")
     int reservePerMillion;
 
-    @Option(names = "--dedupe-ttl", defaultValue = "PT30M",
-            description = "How long event ids are remembered to drop retries (default: ${DEFAULT-VALUE}).")
-    Duration dedupeTtl;
-
     @Option(names = "--idleness", defaultValue = "PT30S",
             description = "A shake partition without records for this long stops holding event time back, so the "
                     + "last round closes when traffic ends. Keep it above the longest Kafka outage to ride through: "
@@ -112,6 +108,11 @@ public final class PayoutJob implements Callable<Integer> {
     @Option(names = "--count-flush-interval", defaultValue = "PT1S",
             description = "How often interaction counts are written to PostgreSQL, ISO-8601 (default: ${DEFAULT-VALUE}).")
     Duration countFlushInterval;
+
+    @Option(names = "--from-savepoint", paramLabel = "PATH",
+            description = "Resume from this savepoint or retained checkpoint (Flink's execution.state-recovery.path), "
+                    + "e.g. after `flink stop`. REST submission and `flink run -s` set the same.")
+    String fromSavepoint;
 
     @Option(names = "--bounded", description = "Stop at the topics' end offsets as of start (local runs and tests).")
     boolean bounded;
@@ -147,12 +148,16 @@ public final class PayoutJob implements Callable<Integer> {
         // (and unchanged, or the job stops here) before anything is paid.
         RoundCatalog.register(db, SettlementRecords.roundConfigs(gala));
         long[] key = drawKey(secret(drawSecretFile, "HONGBAO_DRAW_SECRET", null));
-        PayoutSettings settings = new PayoutSettings(shards, reservePerMillion, dedupeTtl, key[0], key[1]);
+        PayoutSettings settings = new PayoutSettings(shards, reservePerMillion, key[0], key[1]);
 
         // Auto-creation is off on our brokers (a typo must not create a topic): make the job's own topics.
         ShakeTopics.ensure(kafka.clientProperties(), controlTopic, 1);
         ShakeTopics.ensure(kafka.clientProperties(), deadLetterTopic, 4);
-        StreamExecutionEnvironment env = JobEnvironment.create(checkpointDir, checkpointInterval);
+        org.apache.flink.configuration.Configuration conf = JobEnvironment.configuration(checkpointDir, checkpointInterval);
+        if (fromSavepoint != null) {
+            conf.setString("execution.state-recovery.path", fromSavepoint);
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(kafka.clientProperties(), topic, bounded),
                 ShakeWatermarks.strategy(gala.windows(), Duration.ofSeconds(2), idleness), "shakes")
                 .uid("shake-source");

@@ -69,7 +69,7 @@ public class BudgetBenchmark {
         for (int i = 0; i < values.length; i++) {
             shakes[i] = ShakeRecord.of(ShakeEventCodec.decode(values[i]), values[i], "hongbao.shakes", i % 4, i, 0L);
         }
-        settings = new PayoutSettings(256, 10_000, Duration.ofMinutes(30), 0x6a09e667f3bcc908L, 0xbb67ae8584caa73bL);
+        settings = new PayoutSettings(256, 10_000, 0x6a09e667f3bcc908L, 0xbb67ae8584caa73bL);
         draw = settings.draw();
     }
 

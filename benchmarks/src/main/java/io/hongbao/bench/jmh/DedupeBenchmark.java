@@ -1,7 +1,6 @@
 package io.hongbao.bench.jmh;
 
 import io.hongbao.jobs.functions.EventDedupe;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -92,12 +91,12 @@ public class DedupeBenchmark {
 
         @Override
         public void open(OpenContext openContext) {
-            dedupe = EventDedupe.open(getRuntimeContext(), Duration.ofMinutes(30));
+            dedupe = EventDedupe.open(getRuntimeContext());
         }
 
         @Override
         public void processElement(Long i, Context ctx, Collector<Long> out) throws Exception {
-            if (dedupe.firstSeen(mix(i), i)) {
+            if (dedupe.remember(mix(i), i, 1, i) == EventDedupe.Verdict.NEW) {
                 out.collect(i);
             }
         }

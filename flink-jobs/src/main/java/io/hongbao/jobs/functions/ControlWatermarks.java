@@ -1,14 +1,15 @@
 package io.hongbao.jobs.functions;
 
-import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 
 /**
- * Watermarks for the control stream: always the maximum. Control records carry wall-clock time while shakes
- * carry gala event time; a broadcast input that held event time back would stop every round from closing,
- * and an idle control topic is the normal case.
+ * Watermarks for the control stream: none, and the stream is idle from its first periodic emit on. Event time
+ * is the shakes' gateway time; the control stream must neither hold it back (an idle control topic is the normal
+ * case) nor push it forward. An earlier version emitted {@code Long.MAX_VALUE}: when every shake partition went
+ * quiet, that maximum won, the deciders' event time ran to the end of time and every open and future round
+ * closed. An idle input takes no part in the operator's watermark, so only shakes move it.
  */
 public final class ControlWatermarks {
     private ControlWatermarks() {}
@@ -20,7 +21,7 @@ public final class ControlWatermarks {
 
             @Override
             public void onPeriodicEmit(WatermarkOutput output) {
-                output.emitWatermark(new Watermark(Long.MAX_VALUE));
+                output.markIdle();
             }
         });
     }

@@ -25,8 +25,9 @@ import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction
 import org.apache.flink.util.Collector;
 
 /**
- * Pays the tail of a round's budget (keyed by round). Collects the shards' overflow candidates and, when the
- * watermark passes the round's end, their reports; then funds = budget minus what the shards spent, and the
+ * Pays the tail of a round's budget (keyed by round). Every configured round is announced to it at the job's
+ * start, so every round is swept, also one that nobody won in. Collects the shards' overflow candidates and, when
+ * the watermark passes the round's end, their reports; then funds = budget minus what the shards spent, and the
  * candidates are paid in event-time order (ties by event id) while money and tier packets last. Deterministic
  * for a given set of candidates and reports, whatever order they arrived in. What it pays shows in the same
  * {@code hongbao.round.<id>.paidFen} gauges as the shards' payouts.
@@ -73,7 +74,7 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
         }
         if (in.candidate != null) {
             candidates.add(in.candidate);
-        } else {
+        } else if (in.report != null) {
             ShardReport report = in.report;
             long[] spent = spentByShards.value();
             if (spent == null) {
@@ -85,7 +86,7 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
             }
             spentByShards.update(spent);
         }
-        ctx.timerService().registerEventTimeTimer(rules.endMs - 1);
+        ctx.timerService().registerEventTimeTimer(EventIdentity.closeTimeOf(rules.endMs));
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.hongbao.jobs.functions;
 
+import io.hongbao.ingest.event.RejectReason;
+import io.hongbao.ingest.event.ShakeEventCodec;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.payout.BudgetSplit;
 import io.hongbao.jobs.payout.LedgerLine;
@@ -31,8 +33,8 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * The payout decision for one budget shard (keyed by shard; a shard holds many users). Per shake: drop it if
- * its event id was seen (retry), skip it if the round is paused or closed or the user is capped, draw; a
+ * The payout decision for one budget shard (keyed by shard; a shard holds many users). Shakes arrive
+ * deduplicated by {@link EventIdentity}. Per shake: skip it if the round is paused or the user is capped, draw; a
  * winner is paid from the shard's share of the round budget and tier caps, or handed to the round's sweeper
  * when the share is spent. When the watermark passes the round's end, the shard reports what it spent.
  *
@@ -40,7 +42,7 @@ import org.apache.flink.util.OutputTag;
  * cross-shard coordination and the budget has no hot key. Live round changes arrive as broadcast elements;
  * subtask 0 writes each one's ledger line.
  *
- * <p>Metrics (group {@code hongbao}): {@code shakes} decided, {@code wins}, {@code dedupeHits}, and per round
+ * <p>Metrics (group {@code hongbao}): {@code shakes} decided, {@code wins}, and per round
  * {@code budgetFen} and {@code paidFen} ({@link RoundPaidMetrics}).
  */
 public class ShardPayoutDecider
@@ -55,17 +57,17 @@ public class ShardPayoutDecider
     public static final OutputTag<OverflowCandidate> OVERFLOW = new OutputTag<>("overflow") {};
     public static final OutputTag<ShardReport> SHARD_REPORTS = new OutputTag<>("shard-reports") {};
     public static final OutputTag<LedgerLine> LEDGER = new OutputTag<>("ledger") {};
+    /** Shakes that reached the decision after their round closed: rejects, counted and dead-lettered. */
+    public static final OutputTag<ShakeRecord> LATE = new OutputTag<>("late-shakes") {};
     /** A round's rules after each applied change, for the settlement tables. */
     public static final OutputTag<RoundRules> APPLIED_RULES = new OutputTag<>("applied-rules") {};
 
     private final PayoutSettings settings;
     private final RoundRulesInForce rulesInForce;
     private transient PayoutDraw draw;
-    private transient EventDedupe seenEvents;
     private transient MapState<Long, UserWins> users;
     private transient MapState<Integer, ShardRound> rounds;
     private transient Counter shakes;
-    private transient Counter duplicates;
     private transient Counter wins;
     private transient RoundPaidMetrics paidMetrics;
 
@@ -91,32 +93,30 @@ public class ShardPayoutDecider
     @Override
     public void open(OpenContext openContext) {
         draw = settings.draw();
-        seenEvents = EventDedupe.open(getRuntimeContext(), settings.dedupeTtl());
         users = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("user-wins", Types.LONG, TypeInformation.of(UserWins.class)));
         rounds = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("shard-rounds", Types.INT, TypeInformation.of(ShardRound.class)));
         MetricGroup metrics = metrics(getRuntimeContext());
         shakes = metrics.counter("shakes");
-        duplicates = metrics.counter("dedupeHits");
         wins = metrics.counter("wins");
     }
 
     @Override
     public void processElement(ShakeRecord shake, ReadOnlyContext ctx, Collector<PayoutDecision> out)
             throws Exception {
-        if (!seenEvents.firstSeen(shake.event.eventIdHi, shake.event.eventIdLo)) {
-            duplicates.inc();
+        int roundId = shake.event.roundId;
+        RoundRules rules = rulesInForce.of(ctx.getBroadcastState(RULES), roundId);
+        if (rules == null || ctx.timerService().currentWatermark() >= EventIdentity.closeTimeOf(rules.endMs)) {
+            // EventIdentity upstream already refuses shakes of closed rounds, and its watermark is never behind
+            // this one: this is a guard, so a shake that could not be decided is a counted reject, never a gap.
+            ctx.output(LATE, shake.reject(rules == null ? RejectReason.UNKNOWN_ROUND : RejectReason.LATE,
+                    "round " + roundId + (rules == null ? " is not configured" : " closed before the decision"),
+                    ShakeEventCodec.encode(shake.event)));
             return;
         }
         shakes.inc();
         ctx.output(DISTINCT_SHAKES, shake);
-
-        int roundId = shake.event.roundId;
-        RoundRules rules = rulesInForce.of(ctx.getBroadcastState(RULES), roundId);
-        if (rules == null) {
-            return;
-        }
         paidMetrics.budget(rules);
         if (rules.paused) {
             return;
@@ -129,14 +129,8 @@ public class ShardPayoutDecider
         }
         ShardRound spent = rounds.get(roundId);
         if (spent == null) {
-            if (ctx.timerService().currentWatermark() >= rules.endMs - 1) {
-                return; // the round closed here before this shard saw it: nothing to pay, nothing to report
-            }
             spent = ShardRound.open(rules.tiers.length);
-            ctx.timerService().registerEventTimeTimer(rules.endMs - 1);
-        }
-        if (spent.closed) {
-            return;
+            ctx.timerService().registerEventTimeTimer(EventIdentity.closeTimeOf(rules.endMs));
         }
         long userId = shake.event.userId;
         UserWins user = users.get(userId);
@@ -183,7 +177,7 @@ public class ShardPayoutDecider
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<PayoutDecision> out) throws Exception {
         ReadOnlyBroadcastState<Integer, RoundRules> broadcast = ctx.getBroadcastState(RULES);
         for (RoundRules rules : rulesInForce.all(broadcast)) {
-            if (rules.endMs - 1 != timestamp) {
+            if (EventIdentity.closeTimeOf(rules.endMs) != timestamp) {
                 continue;
             }
             ShardRound spent = rounds.get(rules.roundId);

@@ -1,7 +1,6 @@
 package io.hongbao.jobs.payout;
 
 import java.io.Serializable;
-import java.time.Duration;
 
 /**
  * Knobs of the payout decision that are not round config.
@@ -9,11 +8,10 @@ import java.time.Duration;
  * @param shards virtual budget shards; users are spread over them by hash, each shard pays from its share.
  *     Keep it well above the operator's parallelism so shards spread evenly over subtasks.
  * @param reservePerMillion the part of each budget and tier cap held back for the round's sweeper
- * @param dedupeTtl how long an event id is remembered to drop retries (processing time)
  * @param drawKey0 first half of the 128-bit campaign secret keying the draw
  * @param drawKey1 second half
  */
-public record PayoutSettings(int shards, int reservePerMillion, Duration dedupeTtl, long drawKey0, long drawKey1)
+public record PayoutSettings(int shards, int reservePerMillion, long drawKey0, long drawKey1)
         implements Serializable {
 
     public PayoutSettings {
@@ -23,9 +21,18 @@ public record PayoutSettings(int shards, int reservePerMillion, Duration dedupeT
         if (reservePerMillion < 0 || reservePerMillion > 1_000_000) {
             throw new IllegalArgumentException("reserve must be within 0..1000000 per million");
         }
-        if (dedupeTtl.isNegative() || dedupeTtl.isZero()) {
-            throw new IllegalArgumentException("dedupe TTL must be positive");
-        }
+    }
+
+    /**
+     * Identity shards: every copy of an event id meets in one ({@code EventIdentity}). Fixed, not a knob: the
+     * remembered ids are keyed state under it, so changing it would scatter them on restore. Many more than
+     * any parallelism, so key groups spread them evenly; each holds one timer per live round.
+     */
+    public static final int IDENTITY_SHARDS = 1 << 14;
+
+    /** The identity shard of an event id. */
+    public static int identityShardOf(long eventIdHi, long eventIdLo) {
+        return (int) Long.remainderUnsigned(PayoutDraw.mix(eventIdHi ^ PayoutDraw.mix(eventIdLo)), IDENTITY_SHARDS);
     }
 
     /** The shard a user's shakes, wins and caps live in. */

@@ -1,9 +1,15 @@
 package io.hongbao.jobs.payout;
 
-/** What the round sweeper receives: an overflow candidate or a shard's report. A Flink POJO. */
+/**
+ * What the round sweeper receives: an overflow candidate, a shard's report, or the notice that a configured
+ * round exists (so every round gets its sweep and its SWEPT line, also one nobody won in: paused, or without
+ * traffic). A Flink POJO.
+ */
 public class SweepInput {
     public OverflowCandidate candidate;
     public ShardReport report;
+    /** Set on a round's notice only. */
+    public Integer configuredRound;
 
     public SweepInput() {}
 
@@ -19,7 +25,14 @@ public class SweepInput {
         return in;
     }
 
+    public static SweepInput configured(int roundId) {
+        SweepInput in = new SweepInput();
+        in.configuredRound = roundId;
+        return in;
+    }
+
     public int roundId() {
-        return candidate != null ? candidate.shake.event.roundId : report.roundId;
+        return candidate != null ? candidate.shake.event.roundId
+                : report != null ? report.roundId : configuredRound;
     }
 }

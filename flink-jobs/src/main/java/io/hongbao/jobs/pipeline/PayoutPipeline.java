@@ -2,9 +2,11 @@ package io.hongbao.jobs.pipeline;
 
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.ingest.profile.RoundWindows;
+import io.hongbao.jobs.functions.EventIdentity;
 import io.hongbao.jobs.functions.RoundSweeper;
 import io.hongbao.jobs.functions.ShakeValidation;
 import io.hongbao.jobs.functions.ShardPayoutDecider;
+import io.hongbao.jobs.functions.WithoutEventTime;
 import io.hongbao.jobs.payout.LedgerLine;
 import io.hongbao.jobs.payout.PayoutDecision;
 import io.hongbao.jobs.payout.PayoutSettings;
@@ -23,11 +25,11 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * what they need.
  *
  * <pre>
- * shakes -> validate -> keyBy(shard of user) -> ShardPayoutDecider -> payouts
- *              |                                   | overflow, shard reports
- *              v rejected                          v
- *                                    keyBy(round) -> RoundSweeper -> payouts
- * round changes ---- broadcast to both ----^
+ * shakes -> validate -> keyBy(identity shard of event id) -> EventIdentity -> keyBy(shard of user) -> ShardPayoutDecider -> payouts
+ *              | rejected                                     | repeats dropped; LATE,          | LATE guard; overflow, shard reports
+ *              v                                              v EVENT_ID_REUSED rejected        v
+ *                                                               configured rounds -> keyBy(round) -> RoundSweeper -> payouts
+ * round changes ---- broadcast to the deciders and the sweeper ----------------------------------------^
  * </pre>
  */
 public final class PayoutPipeline {
@@ -41,19 +43,32 @@ public final class PayoutPipeline {
     public static Outputs build(DataStream<ShakeRecord> records, DataStream<RoundChange> changes,
             List<RoundRules> rules, RoundWindows windows, PayoutSettings settings) {
         SingleOutputStreamOperator<ShakeRecord> valid = IntakePipeline.validate(records, windows);
-        BroadcastStream<RoundChange> control = changes.broadcast(ShardPayoutDecider.RULES);
+        // Round changes never move event time: only shakes close rounds (WithoutEventTime says why).
+        DataStream<RoundChange> changesOutOfTime = changes
+                .transform("round changes out of event time", changes.getType(), new WithoutEventTime<>())
+                .setParallelism(changes.getParallelism()).uid("control-without-event-time");
+        BroadcastStream<RoundChange> control = changesOutOfTime.broadcast(ShardPayoutDecider.RULES);
 
-        SingleOutputStreamOperator<PayoutDecision> shardPayouts = valid
+        SingleOutputStreamOperator<ShakeRecord> distinct = valid
+                .keyBy(r -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo))
+                .process(new EventIdentity(rules))
+                .uid("event-identity").name("one identity per event id");
+        SingleOutputStreamOperator<PayoutDecision> shardPayouts = distinct
                 .keyBy(r -> settings.shardOf(r.event.userId))
                 .connect(control)
                 .process(new ShardPayoutDecider(rules, settings))
                 .uid("payout-shards").name("decide payouts per shard");
 
         TypeInformation<SweepInput> sweepType = TypeInformation.of(SweepInput.class);
+        // Every configured round is announced to its sweeper, so each gets its sweep and SWEPT line even when
+        // no shard ever won in it (paused throughout, or no traffic at all).
+        List<SweepInput> configuredRounds = rules.stream().map(r -> SweepInput.configured(r.roundId)).toList();
         DataStream<SweepInput> toSweep = shardPayouts.getSideOutput(ShardPayoutDecider.OVERFLOW)
                 .map(SweepInput::of).returns(sweepType).name("overflow")
                 .union(shardPayouts.getSideOutput(ShardPayoutDecider.SHARD_REPORTS)
-                        .map(SweepInput::of).returns(sweepType).name("shard reports"));
+                        .map(SweepInput::of).returns(sweepType).name("shard reports"),
+                        records.getExecutionEnvironment().fromData(configuredRounds, sweepType)
+                                .uid("configured-rounds").name("configured rounds"));
         SingleOutputStreamOperator<PayoutDecision> sweptPayouts = toSweep
                 .keyBy(SweepInput::roundId)
                 .connect(control)
@@ -65,7 +80,9 @@ public final class PayoutPipeline {
                 shardPayouts.getSideOutput(ShardPayoutDecider.LEDGER)
                         .union(sweptPayouts.getSideOutput(ShardPayoutDecider.LEDGER)),
                 shardPayouts.getSideOutput(ShardPayoutDecider.APPLIED_RULES),
-                valid.getSideOutput(ShakeValidation.REJECTED),
+                valid.getSideOutput(ShakeValidation.REJECTED)
+                        .union(distinct.getSideOutput(EventIdentity.REJECTED),
+                                shardPayouts.getSideOutput(ShardPayoutDecider.LATE)),
                 shardPayouts.getSideOutput(ShardPayoutDecider.DISTINCT_SHAKES));
     }
 }

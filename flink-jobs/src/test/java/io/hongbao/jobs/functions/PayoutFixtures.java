@@ -42,7 +42,7 @@ final class PayoutFixtures {
     }
 
     static PayoutSettings settings(int shards, int reservePerMillion) {
-        return new PayoutSettings(shards, reservePerMillion, Duration.ofHours(1), 0xC0FFEEL, 0xBEEFL);
+        return new PayoutSettings(shards, reservePerMillion, 0xC0FFEEL, 0xBEEFL);
     }
 
     static ShakeRecord shake(long userId, long eventLo, long gatewayTs) {

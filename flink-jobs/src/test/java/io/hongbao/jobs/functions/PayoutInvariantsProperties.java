@@ -29,7 +29,9 @@ import net.jqwik.api.Provide;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 
 /**
  * The money invariants under random traffic: shakes from a small crowd (so caps bite), client retries, live
@@ -142,7 +144,10 @@ class PayoutInvariantsProperties {
         final List<Object> sinceCheckpoint = new ArrayList<>();
         final List<ShakeRecord> sent = new ArrayList<>();
         KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, PayoutDecision> harness;
+        /** EventIdentity, the stage in front of the decider in the pipeline: retries stop there. */
+        KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> identity;
         OperatorSubtaskState checkpoint;
+        OperatorSubtaskState identityCheckpoint;
         long checkpointId;
         long clock = ROUND_START;
         int crashes;
@@ -151,6 +156,7 @@ class PayoutInvariantsProperties {
             this.initial = initial;
             this.settings = settings;
             this.harness = open(null);
+            this.identity = openIdentity(null);
         }
 
         void apply(Step step) throws Exception {
@@ -175,6 +181,8 @@ class PayoutInvariantsProperties {
                 crashes++;
                 harness.close();
                 harness = open(checkpoint);
+                identity.close();
+                identity = openIdentity(identityCheckpoint);
                 for (Object replayed : new ArrayList<>(sinceCheckpoint)) {
                     process(replayed);
                 }
@@ -188,7 +196,11 @@ class PayoutInvariantsProperties {
 
         void process(Object input) throws Exception {
             if (input instanceof ShakeRecord shake) {
-                harness.processElement(shake, shake.event.gatewayTsMs);
+                identity.processElement(shake, shake.event.gatewayTsMs);
+                for (ShakeRecord distinct : identity.extractOutputValues()) {
+                    harness.processElement(distinct, distinct.event.gatewayTsMs);
+                }
+                identity.getOutput().clear();
             } else {
                 harness.processBroadcastElement((RoundChange) input, clock);
             }
@@ -196,6 +208,7 @@ class PayoutInvariantsProperties {
 
         void checkpoint() throws Exception {
             checkpoint = harness.snapshot(++checkpointId, clock);
+            identityCheckpoint = identity.snapshot(checkpointId, clock);
             committedPayouts.addAll(harness.extractOutputValues());
             committedOverflow.addAll(ShardPayoutDeciderTest.values(harness.getSideOutput(ShardPayoutDecider.OVERFLOW)));
             committedReports.addAll(
@@ -210,6 +223,7 @@ class PayoutInvariantsProperties {
             harness.processWatermark(ROUND_END - 1);
             checkpoint();
             harness.close();
+            identity.close();
         }
 
         List<PayoutDecision> sweep() throws Exception {
@@ -242,6 +256,20 @@ class PayoutInvariantsProperties {
             }
             h.open();
             h.processBroadcastWatermark(Long.MAX_VALUE);
+            return h;
+        }
+
+        private KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> openIdentity(
+                OperatorSubtaskState restore) throws Exception {
+            var h = new KeyedOneInputStreamOperatorTestHarness<>(
+                    new KeyedProcessOperator<>(new EventIdentity(List.of(initial))),
+                    (ShakeRecord r) -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo),
+                    Types.INT, 128, 1, 0);
+            h.setup();
+            if (restore != null) {
+                h.initializeState(restore);
+            }
+            h.open();
             return h;
         }
 

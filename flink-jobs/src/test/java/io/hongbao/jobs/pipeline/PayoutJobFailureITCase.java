@@ -114,7 +114,7 @@ class PayoutJobFailureITCase {
                         .setStartingOffsets(OffsetsInitializer.earliest()).setBounded(OffsetsInitializer.latest())
                         .setDeserializer(new RoundChangeDeserializationSchema()).build(),
                 ControlWatermarks.neverHoldBack(), "round changes");
-        PayoutSettings settings = new PayoutSettings(16, 10_000, Duration.ofHours(1), 0x1234L, 0x5678L);
+        PayoutSettings settings = new PayoutSettings(16, 10_000, 0x1234L, 0x5678L);
         // As PayoutJob does before it starts: payouts need their round and tier rows (foreign keys). All of it as
         // the job's own login (hongbao_writer), as in production: no superuser rights to lean on.
         RoundCatalog.register(POSTGRES.jobLogin(), SettlementRecords.roundConfigs(TINY));

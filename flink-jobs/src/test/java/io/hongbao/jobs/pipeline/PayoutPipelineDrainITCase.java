@@ -63,7 +63,7 @@ class PayoutPipelineDrainITCase {
         round.winsPerRound = 1;
         round.tiers = new TierRule[] {new TierRule(1, "small", 100, 888, 1_000_000, 95),
             new TierRule(2, "big", 8_888, 8_888, 40, 5)};
-        PayoutSettings settings = new PayoutSettings(64, 10_000, Duration.ofHours(1), 1L, 2L);
+        PayoutSettings settings = new PayoutSettings(64, 10_000, 1L, 2L);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);

@@ -49,6 +49,27 @@ public final class EmbeddedSettlementDatabase implements BeforeAllCallback, Afte
         return jobLogin;
     }
 
+    /** A database of its own on the same server, migrated, with the admin's and the job's login to it. */
+    public Database freshDatabase(String name) throws Exception {
+        try (Connection c = database.connect("test"); Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + name);
+        }
+        String url = database.jdbcUrl().replaceFirst("/postgres$", "/" + name);
+        SettlementDatabase admin = SettlementDatabase.of(url, "postgres", "");
+        SettlementSchema.migrate(admin);
+        return new Database(admin, SettlementDatabase.of(url, "hongbao_job", ""));
+    }
+
+    /** One settlement database: as its admin (to inspect) and as the job's login. */
+    public record Database(SettlementDatabase admin, SettlementDatabase job) {
+        public long queryLong(String sql) throws Exception {
+            try (Connection c = admin.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     /** The first column of the first row of a query, as a long. */
     public long queryLong(String sql) throws Exception {
         try (Connection c = database.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {

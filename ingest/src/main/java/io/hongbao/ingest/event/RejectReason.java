@@ -16,5 +16,16 @@ public enum RejectReason {
     /** The round id names no configured round. */
     UNKNOWN_ROUND,
     /** The gateway timestamp lies outside the round's window. */
-    OUT_OF_WINDOW
+    OUT_OF_WINDOW,
+    /**
+     * Reached the payout job after its round had closed in the job's event time (a partition that stalled, a
+     * retry hours late): the round's budget has been swept and its event ids forgotten, so it can no longer be
+     * decided. Appended: ordinals are on the wire ({@code ShakeRecordSerializer}).
+     */
+    LATE,
+    /**
+     * The event id was already seen with other content (another user, round, device or payload). An event id
+     * is one event: the first record wins, a copy that differs is refused, never paid and never counted.
+     */
+    EVENT_ID_REUSED
 }
