@@ -2,7 +2,7 @@ package io.hongbao.settlement;
 
 import java.io.Serializable;
 import java.sql.Connection;
-import java.sql.DriverManager;
+import java.sql.Driver;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -85,11 +85,42 @@ public final class SettlementDatabase implements Serializable {
         props.setProperty("connectTimeout", "10");
         props.setProperty("tcpKeepAlive", "true");
         try {
-            return DriverManager.getConnection(jdbcUrl, props);
+            Connection connection = Pg.DRIVER.connect(jdbcUrl, props);
+            if (connection == null) {
+                // Driver#connect answers null for a URL it does not take; the constructor checked the prefix.
+                throw new SQLException("pgjdbc does not accept the URL", "08001");
+            }
+            return connection;
         } catch (SQLException e) {
             // pgjdbc does not echo the password, but the URL may carry one: describe the target ourselves.
             throw new SQLException("cannot connect to " + redactedUrl() + " as " + user + ": " + e.getMessage(),
                     e.getSQLState(), e);
+        }
+    }
+
+    /**
+     * pgjdbc's driver, used directly rather than through {@link java.sql.DriverManager}: on a Flink cluster each
+     * job has its own user-code class loader with its own copy of pgjdbc, and DriverManager hands a caller only
+     * drivers its class loader can see as the same class, so a second job on the same JobManager or TaskManager
+     * got "No suitable driver" (the first job's driver was registered, not its own). Loading the class registers
+     * it with DriverManager, a JVM-wide registry, which would keep each job's class loader (and all its classes)
+     * alive after the job ends: when pgjdbc came with a job's class loader rather than the JVM's, that
+     * registration is taken back. In the JVM's own loader (tests, CLIs, a local run) it is left for others.
+     */
+    private static final class Pg {
+        static final Driver DRIVER = load();
+
+        private static Driver load() {
+            Driver driver = new org.postgresql.Driver();
+            if (org.postgresql.Driver.class.getClassLoader() != ClassLoader.getSystemClassLoader()
+                    && org.postgresql.Driver.isRegistered()) {
+                try {
+                    org.postgresql.Driver.deregister();
+                } catch (SQLException e) {
+                    throw new IllegalStateException("cannot deregister pgjdbc from DriverManager", e);
+                }
+            }
+            return driver;
         }
     }
 

@@ -1,7 +1,6 @@
 package io.hongbao.jobs.functions;
 
 import io.hongbao.ingest.event.RejectReason;
-import io.hongbao.ingest.event.ShakeEventCodec;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.ingest.profile.RoundWindows;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -32,10 +31,10 @@ public class ShakeValidation extends ProcessFunction<ShakeRecord, ShakeRecord> {
         }
         RejectReason reason = windows.check(record.event);
         if (reason == null) {
-            out.collect(record);
+            // The original bytes are needed only for a dead letter: past here they would ride every network hop.
+            out.collect(record.withoutRaw());
         } else {
-            ctx.output(REJECTED, record.reject(reason, windows.explain(record.event),
-                    ShakeEventCodec.encode(record.event)));
+            ctx.output(REJECTED, record.reject(reason, windows.explain(record.event)));
         }
     }
 }

@@ -9,13 +9,18 @@ import org.apache.flink.api.common.typeinfo.TypeInfo;
  * A Kafka record after decoding, with its lineage (topic, partition, offset) so every payout can name the
  * record that won it. Either {@link #event} is set, or {@link #rejectReason} with {@link #raw} bytes for the
  * dead-letter topic. Flink serializes it with {@link ShakeRecordSerializer}, not the generic POJO serializer.
+ *
+ * <p>{@link #raw} is the Kafka record's value exactly as read: dead letters carry the original bytes, never a
+ * re-encoding (which drops unknown fields and normalises the encoding). Accepted records carry it from the
+ * source to validation (chained, no network hop), which drops it with {@link #withoutRaw()}: past validation
+ * it would cost its ~60 bytes on every hop of every shake.
  */
 @TypeInfo(ShakeRecordTypeInfoFactory.class)
 public class ShakeRecord {
     public ShakeEvent event;
     public RejectReason rejectReason;
     public String rejectDetail;
-    /** The undecodable value, kept only for rejected records (dead letters carry it). */
+    /** The record's value as read: kept for rejected records (dead letters carry it) and, until validation, for accepted ones. */
     public byte[] raw;
 
     public String topic;
@@ -47,17 +52,42 @@ public class ShakeRecord {
         return rejectReason != null;
     }
 
-    /** Turns an accepted record into a rejected one, for checks made after decoding (round, window). */
-    public ShakeRecord reject(RejectReason reason, String detail, byte[] encoded) {
+    /**
+     * The record as read from Kafka: {@link #of} with the original bytes kept on an accepted record too, for
+     * a dead letter should validation reject it.
+     */
+    public static ShakeRecord read(DecodeResult decoded, byte[] value, String topic, int partition, long offset,
+            long kafkaTimestampMs) {
+        ShakeRecord r = of(decoded, value, topic, partition, offset, kafkaTimestampMs);
+        r.raw = value == null ? new byte[0] : value;
+        return r;
+    }
+
+    /**
+     * Turns an accepted record into a rejected one, for checks made after decoding (round, window), with the
+     * record's original bytes for the dead letter.
+     *
+     * @throws IllegalStateException when the original bytes were dropped already ({@link #withoutRaw()})
+     */
+    public ShakeRecord reject(RejectReason reason, String detail) {
+        if (raw == null) {
+            throw new IllegalStateException(lineage() + ": the original bytes were dropped before validation");
+        }
         ShakeRecord r = new ShakeRecord();
         r.rejectReason = reason;
         r.rejectDetail = detail;
-        r.raw = encoded;
+        r.raw = raw;
         r.topic = topic;
         r.partition = partition;
         r.offset = offset;
         r.kafkaTimestampMs = kafkaTimestampMs;
         return r;
+    }
+
+    /** This accepted record without its original bytes, for everything downstream of validation. */
+    public ShakeRecord withoutRaw() {
+        raw = null;
+        return this;
     }
 
     /** Where the record came from, as {@code topic/partition/offset}. */

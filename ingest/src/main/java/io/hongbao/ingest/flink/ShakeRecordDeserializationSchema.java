@@ -9,7 +9,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 /**
  * Reads shake events for a {@code KafkaSource}. Every Kafka record yields exactly one {@link ShakeRecord}:
  * bytes that do not decode become a rejected record with a reason, never an exception, because one bad
- * record must not restart a job that pays money.
+ * record must not restart a job that pays money. Every record keeps its original bytes ({@link ShakeRecord#raw})
+ * for its dead letter; validation drops them from the records it lets through.
  */
 public class ShakeRecordDeserializationSchema implements KafkaRecordDeserializationSchema<ShakeRecord> {
     private static final long serialVersionUID = 1L;
@@ -17,7 +18,7 @@ public class ShakeRecordDeserializationSchema implements KafkaRecordDeserializat
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<ShakeRecord> out) {
         byte[] value = record.value();
-        out.collect(ShakeRecord.of(ShakeEventCodec.decode(value), value, record.topic(), record.partition(),
+        out.collect(ShakeRecord.read(ShakeEventCodec.decode(value), value, record.topic(), record.partition(),
                 record.offset(), record.timestamp()));
     }
 

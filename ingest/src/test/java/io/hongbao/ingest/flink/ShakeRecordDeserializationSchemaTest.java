@@ -22,14 +22,15 @@ class ShakeRecordDeserializationSchemaTest {
     void shouldCarryTheEventAndItsKafkaLineage() throws Exception {
         ShakeEvent shake = new ShakeEvent(1, 2, 100_000_001L, 9, 1, Channel.IOS, "CN-SH", 1000, 1200, 3);
 
-        List<ShakeRecord> out = deserialize(new ConsumerRecord<>("shakes", 3, 1234L, new byte[8],
-                ShakeEventCodec.encode(shake)));
+        byte[] value = ShakeEventCodec.encode(shake);
+        List<ShakeRecord> out = deserialize(new ConsumerRecord<>("shakes", 3, 1234L, new byte[8], value));
 
         assertThat(out).singleElement().satisfies(r -> {
             assertThat(r.isRejected()).isFalse();
             assertThat(r.event).isEqualTo(shake);
             assertThat(r.lineage()).isEqualTo("shakes/3/1234");
-            assertThat(r.raw).isNull();
+            // Kept for a dead letter should validation reject the shake; validation drops it otherwise.
+            assertThat(r.raw).isSameAs(value);
         });
     }
 
