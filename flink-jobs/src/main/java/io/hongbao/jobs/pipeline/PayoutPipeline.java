@@ -41,7 +41,7 @@ public final class PayoutPipeline {
     public static Outputs build(DataStream<ShakeRecord> records, DataStream<RoundChange> changes,
             List<RoundRules> rules, RoundWindows windows, PayoutSettings settings) {
         SingleOutputStreamOperator<ShakeRecord> valid = IntakePipeline.validate(records, windows);
-        BroadcastStream<RoundChange> control = changes.broadcast(ShardPayoutDecider.RULES);
+        BroadcastStream<RoundChange> control = changes.broadcast(ShardPayoutDecider.RULES, io.hongbao.jobs.functions.RoundRulesInForce.CHANGE_IDS);
 
         SingleOutputStreamOperator<PayoutDecision> shardPayouts = valid
                 .keyBy(r -> settings.shardOf(r.event.userId))
