@@ -5,7 +5,7 @@ import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.ingest.generator.ShakeTopics;
 import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.jobs.functions.ControlWatermarks;
-import io.hongbao.jobs.functions.DeadLetterSerializationSchema;
+import io.hongbao.jobs.functions.DeadLetters;
 import io.hongbao.jobs.functions.RoundChangeDeserializationSchema;
 import io.hongbao.jobs.functions.ShakeWatermarks;
 import io.hongbao.jobs.payout.PayoutSettings;
@@ -23,8 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.Callable;
-import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -44,6 +42,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "payout-job", mixinStandardHelpOptions = true,
         description = "Decide red-packet payouts from shake events under budget caps and settle them exactly once.")
 public final class PayoutJob implements Callable<Integer> {
+    /** The settlement sink's name: with the database, what makes a deployment (DeadLetters.deploymentId). */
+    static final String SETTLEMENT_SINK_NAME = "payouts";
+
     @Spec
     CommandSpec spec;
 
@@ -99,10 +100,10 @@ public final class PayoutJob implements Callable<Integer> {
             description = "Budget share held for each round's sweeper (default: ${DEFAULT-VALUE} = 1%%).")
     int reservePerMillion;
 
-    @Option(names = "--idleness", defaultValue = "PT30S",
-            description = "A shake partition without records for this long stops holding event time back, so the "
-                    + "last round closes when traffic ends. Keep it above the longest Kafka outage to ride through: "
-                    + "when every partition is idle, open rounds close early (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--idleness", defaultValue = "PT0S",
+            description = "A shake partition without records for this long stops holding event time back "
+                    + "(default: ${DEFAULT-VALUE}, off: gateway ticks close rounds when traffic ends). Setting it lets a "
+                    + "merely stalled partition close its round early; its later shakes are then LATE rejects.")
     Duration idleness;
 
     @Option(names = "--count-flush-interval", defaultValue = "PT1S",
@@ -164,8 +165,10 @@ public final class PayoutJob implements Callable<Integer> {
         DataStream<RoundChange> changes = env.fromSource(controlSource(), ControlWatermarks.neverHoldBack(),
                 "round changes").uid("control-source");
         PayoutJobGraph.build(env, shakes, changes, gala, settings, new PayoutJobGraph.Sinks(
-                SettlementSink.builder().database(db).sinkName("payouts").build(),
-                new InteractionCountSink(db, countFlushInterval), deadLetterSink()));
+                SettlementSink.builder().database(db).sinkName(SETTLEMENT_SINK_NAME).build(),
+                new InteractionCountSink(db, countFlushInterval),
+                DeadLetters.sink(kafka.clientProperties(), deadLetterTopic,
+                        DeadLetters.deploymentId(db, SETTLEMENT_SINK_NAME))));
         env.execute("hongbao payouts (" + gala.name() + ")");
         return 0;
     }
@@ -182,16 +185,6 @@ public final class PayoutJob implements Callable<Integer> {
             builder.setBounded(OffsetsInitializer.latest());
         }
         return builder.build();
-    }
-
-    private KafkaSink<ShakeRecord> deadLetterSink() {
-        return KafkaSink.<ShakeRecord>builder()
-                .setKafkaProducerConfig(kafka.clientProperties())
-                .setRecordSerializer(new DeadLetterSerializationSchema(deadLetterTopic))
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix("hongbao-dead-letters")
-                .setProperty("transaction.timeout.ms", "900000")
-                .build();
     }
 
     private static String secret(Path file, String env, String fallback) throws IOException {

@@ -1,7 +1,6 @@
 package io.hongbao.jobs.functions;
 
 import io.hongbao.ingest.event.RejectReason;
-import io.hongbao.ingest.event.ShakeEventCodec;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.payout.RoundRules;
 import java.time.Instant;
@@ -63,16 +62,14 @@ public class EventIdentity extends KeyedProcessFunction<Integer, ShakeRecord, Sh
         int roundId = shake.event.roundId;
         Long end = roundEndMs.get(roundId);
         if (end == null) { // validation lets only configured rounds through; refuse rather than guess
-            ctx.output(REJECTED, shake.reject(RejectReason.UNKNOWN_ROUND, "round " + roundId + " is not configured",
-                    ShakeEventCodec.encode(shake.event)));
+            ctx.output(REJECTED, shake.reject(RejectReason.UNKNOWN_ROUND, "round " + roundId + " is not configured"));
             return;
         }
         long closesAt = closeTimeOf(end);
         long watermark = ctx.timerService().currentWatermark();
         if (watermark >= closesAt) {
             ctx.output(REJECTED, shake.reject(RejectReason.LATE, "round " + roundId + " closed at event time "
-                    + Instant.ofEpochMilli(watermark) + " before this shake arrived",
-                    ShakeEventCodec.encode(shake.event)));
+                    + Instant.ofEpochMilli(watermark) + " before this shake arrived"));
             return;
         }
         switch (seen.remember(shake.event)) {
@@ -80,11 +77,11 @@ public class EventIdentity extends KeyedProcessFunction<Integer, ShakeRecord, Sh
                 if (timersSet.add(((long) ctx.getCurrentKey() << 32) | (roundId & 0xffffffffL))) {
                     ctx.timerService().registerEventTimeTimer(closesAt);
                 }
-                out.collect(shake);
+                out.collect(shake.withoutRaw()); // nothing rejects it later: its original bytes stay here
             }
             case REPEAT -> repeats.inc();
             case CONFLICT -> ctx.output(REJECTED, shake.reject(RejectReason.EVENT_ID_REUSED, "event id "
-                    + shake.event.eventIdHex() + " was seen before with other content", ShakeEventCodec.encode(shake.event)));
+                    + shake.event.eventIdHex() + " was seen before with other content"));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.hongbao.jobs.functions;
 
+import io.hongbao.jobs.payout.ChangeReceipt;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.payout.RoundRulebook;
 import io.hongbao.jobs.payout.RoundRules;
@@ -9,15 +10,27 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.co.BaseBroadcastProcessFunction;
 
 /**
  * The rules in force for each round: the profile's, until a live change applied through
  * {@link ShardPayoutDecider#RULES} broadcast state replaces them. Shared by the deciders and the sweeper so
  * both read, and change, a round's rules the same way.
+ *
+ * <p>The change ids already used live in a second broadcast state, {@link #CHANGE_IDS}: checkpointed, and the
+ * same on every instance (the control topic has one partition, so every instance sees the changes in the same
+ * order), so a resent change is recognised on all of them alike, also after a restore.
  */
-final class RoundRulesInForce implements Serializable {
+public final class RoundRulesInForce implements Serializable {
     private static final long serialVersionUID = 1L;
+
+    /** Change id -> what its first record asked for. Register it with the broadcast, next to RULES. */
+    public static final MapStateDescriptor<String, ChangeReceipt> CHANGE_IDS =
+            new MapStateDescriptor<>("round-change-ids", Types.STRING, TypeInformation.of(ChangeReceipt.class));
 
     private final Map<Integer, RoundRules> configured = new HashMap<>();
     private final int reservePerMillion;
@@ -41,11 +54,34 @@ final class RoundRulesInForce implements Serializable {
         return all;
     }
 
-    /** Applies a live change to the broadcast state (when the rulebook accepts it) and says what happened. */
+    /**
+     * Applies a live change (when the rulebook accepts it) and says what happened; remembers its change id.
+     * Needs both {@link ShardPayoutDecider#RULES} and {@link #CHANGE_IDS} registered with the broadcast.
+     */
+    RoundRulebook.Outcome apply(BaseBroadcastProcessFunction.Context ctx, RoundChange change) throws Exception {
+        return apply(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getBroadcastState(CHANGE_IDS), change);
+    }
+
+    /**
+     * Without the change ids: a resent change id writes a second line with the same entry id, which fails the
+     * settlement writer. Only for callers not yet passing the context; use {@link #apply(BaseBroadcastProcessFunction.Context, RoundChange)}.
+     */
+    @Deprecated
     RoundRulebook.Outcome apply(BroadcastState<Integer, RoundRules> broadcast, RoundChange change) throws Exception {
-        RoundRulebook.Outcome outcome = RoundRulebook.apply(of(broadcast, change.roundId), change, reservePerMillion);
+        return apply(broadcast, null, change);
+    }
+
+    RoundRulebook.Outcome apply(BroadcastState<Integer, RoundRules> broadcast,
+            BroadcastState<String, ChangeReceipt> changeIds, RoundChange change) throws Exception {
+        ChangeReceipt earlier = changeIds != null && RoundRulebook.validChangeId(change.changeId)
+                ? changeIds.get(change.changeId) : null;
+        RoundRulebook.Outcome outcome = RoundRulebook.apply(of(broadcast, change.roundId), earlier, change,
+                reservePerMillion);
         if (outcome.rules() != null) {
             broadcast.put(change.roundId, outcome.rules());
+        }
+        if (changeIds != null && outcome.receipt() != null) {
+            changeIds.put(change.changeId, outcome.receipt());
         }
         return outcome;
     }

@@ -131,6 +131,6 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
     @Override
     public void processBroadcastElement(RoundChange change, Context ctx, Collector<PayoutDecision> out)
             throws Exception {
-        rulesInForce.apply(ctx.getBroadcastState(ShardPayoutDecider.RULES), change);
+        rulesInForce.apply(ctx, change);
     }
 }

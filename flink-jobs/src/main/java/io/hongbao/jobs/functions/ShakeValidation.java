@@ -31,8 +31,8 @@ public class ShakeValidation extends ProcessFunction<ShakeRecord, ShakeRecord> {
         }
         RejectReason reason = windows.check(record.event);
         if (reason == null) {
-            // The original bytes are needed only for a dead letter: past here they would ride every network hop.
-            out.collect(record.withoutRaw());
+            // The original bytes ride on to the identity check, which may still reject the shake (and drops them).
+            out.collect(record);
         } else {
             ctx.output(REJECTED, record.reject(reason, windows.explain(record.event)));
         }

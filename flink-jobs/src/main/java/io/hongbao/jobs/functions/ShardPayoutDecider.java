@@ -1,7 +1,6 @@
 package io.hongbao.jobs.functions;
 
 import io.hongbao.ingest.event.RejectReason;
-import io.hongbao.ingest.event.ShakeEventCodec;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.payout.BudgetSplit;
 import io.hongbao.jobs.payout.LedgerLine;
@@ -111,8 +110,7 @@ public class ShardPayoutDecider
             // EventIdentity upstream already refuses shakes of closed rounds, and its watermark is never behind
             // this one: this is a guard, so a shake that could not be decided is a counted reject, never a gap.
             ctx.output(LATE, shake.reject(rules == null ? RejectReason.UNKNOWN_ROUND : RejectReason.LATE,
-                    "round " + roundId + (rules == null ? " is not configured" : " closed before the decision"),
-                    ShakeEventCodec.encode(shake.event)));
+                    "round " + roundId + (rules == null ? " is not configured" : " closed before the decision")));
             return;
         }
         shakes.inc();
@@ -193,7 +191,7 @@ public class ShardPayoutDecider
     @Override
     public void processBroadcastElement(RoundChange change, Context ctx, Collector<PayoutDecision> out)
             throws Exception {
-        RoundRulebook.Outcome outcome = rulesInForce.apply(ctx.getBroadcastState(RULES), change);
+        RoundRulebook.Outcome outcome = rulesInForce.apply(ctx, change);
         if (outcome.rules() != null) {
             paidMetrics.budget(outcome.rules());
         }

@@ -2,8 +2,9 @@ package io.hongbao.jobs.payout;
 
 /**
  * A live change to a round, from the control topic: pause, resume, or set the budget. A Flink POJO.
- * {@code issuedAtMs} is the control record's timestamp; with {@code source} (its topic/partition/offset) it
- * makes every parallel instance decide the change identically.
+ * {@code issuedAtMs} is the control record's timestamp (producer-set, so informational only: no rule depends
+ * on it); {@code source} (its topic/partition/offset) names the record, and with the change id makes every
+ * ledger entry id unique.
  */
 public class RoundChange {
     /** What the change does. */
@@ -13,6 +14,7 @@ public class RoundChange {
         SET_BUDGET
     }
 
+    /** The operator's id for the change; null when the record has none that is valid. */
     public String changeId;
     public int roundId;
     public Action action;
@@ -21,6 +23,8 @@ public class RoundChange {
     public String reason;
     public long issuedAtMs;
     public String source;
+    /** Why the record itself is refused (unreadable, oversized, a field invalid); null for a well-formed change. */
+    public String invalid;
 
     public RoundChange() {}
 
@@ -36,8 +40,27 @@ public class RoundChange {
         return c;
     }
 
+    /**
+     * What the change asks for, canonically: a repeated change id with the same content is the same change
+     * resent. The timestamp and the source are not content (a resend has new ones).
+     */
+    public String content() {
+        StringBuilder s = new StringBuilder().append("round_id=").append(roundId).append(" action=").append(action);
+        if (action == Action.SET_BUDGET) {
+            s.append(" budget_fen=").append(budgetFen);
+        }
+        if (reason != null) {
+            s.append(" reason=").append(reason);
+        }
+        if (invalid != null) {
+            s.append(" invalid=").append(invalid);
+        }
+        return s.toString();
+    }
+
     @Override
     public String toString() {
-        return changeId + " round " + roundId + " " + action + (action == Action.SET_BUDGET ? " " + budgetFen : "");
+        return changeId + " round " + roundId + " " + action + (action == Action.SET_BUDGET ? " " + budgetFen : "")
+                + (invalid == null ? "" : " (invalid: " + invalid + ")");
     }
 }

@@ -3,6 +3,7 @@ package io.hongbao.jobs.pipeline;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.ingest.profile.RoundWindows;
 import io.hongbao.jobs.functions.EventIdentity;
+import io.hongbao.jobs.functions.RoundRulesInForce;
 import io.hongbao.jobs.functions.RoundSweeper;
 import io.hongbao.jobs.functions.ShakeValidation;
 import io.hongbao.jobs.functions.ShardPayoutDecider;
@@ -47,7 +48,8 @@ public final class PayoutPipeline {
         DataStream<RoundChange> changesOutOfTime = changes
                 .transform("round changes out of event time", changes.getType(), new WithoutEventTime<>())
                 .setParallelism(changes.getParallelism()).uid("control-without-event-time");
-        BroadcastStream<RoundChange> control = changesOutOfTime.broadcast(ShardPayoutDecider.RULES);
+        BroadcastStream<RoundChange> control = changesOutOfTime.broadcast(ShardPayoutDecider.RULES,
+                RoundRulesInForce.CHANGE_IDS);
 
         SingleOutputStreamOperator<ShakeRecord> distinct = valid
                 .keyBy(r -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo))

@@ -2,14 +2,18 @@ package io.hongbao.jobs.functions;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hongbao.jobs.payout.LedgerLine;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.payout.RoundRulebook;
+import io.hongbao.jobs.payout.RoundRules;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class RoundChangeDeserializationSchemaTest {
 
@@ -25,6 +29,17 @@ class RoundChangeDeserializationSchemaTest {
         assertThat(c.reason).isEqualTo("sponsor");
         assertThat(c.source).isEqualTo("control/0/5");
         assertThat(c.issuedAtMs).isEqualTo(1234L);
+        assertThat(ledger(c).kind).isEqualTo("BUDGET_RAISED");
+    }
+
+    @Test
+    void shouldReadPauseAndResumeWithoutABudget() {
+        assertThat(ledger(read("{\"change_id\":\"p.1\",\"round_id\":6,\"action\":\"PAUSE\"}")).kind)
+                .isEqualTo("PAUSED");
+        assertThat(ledger(read("{\"change_id\":\"r_1\",\"round_id\":6,\"action\":\"RESUME\",\"reason\":null}")).kind)
+                .isEqualTo("RESUMED");
+        assertThat(ledger(read("{\"round_id\":2147483647,\"action\":\"PAUSE\",\"change_id\":\"far\"}")).detail)
+                .contains("round 2147483647 is not configured");
     }
 
     @Test
@@ -40,11 +55,111 @@ class RoundChangeDeserializationSchemaTest {
         assertThat(outcome.ledger().detail).contains("unreadable control record");
     }
 
-    private static RoundChange read(String json) {
+    /**
+     * Numbers Jackson's asLong/asInt would coerce into something else (2^64+1000 into 1000, 1e30 into
+     * Long.MAX_VALUE, 4294967301 into round 5, 6.9 into round 6), and every other kind of wrong value: each
+     * is refused with the field named, never applied.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "{'change_id':'a','round_id':6,'action':'SET_BUDGET','budget_fen':18446744073709552616}|budget_fen",
+        "{'change_id':'a','round_id':6,'action':'SET_BUDGET','budget_fen':1e30}|budget_fen",
+        "{'change_id':'a','round_id':6,'action':'SET_BUDGET','budget_fen':1E3}|budget_fen",
+        "{'change_id':'a','round_id':6,'action':'SET_BUDGET','budget_fen':25000.0}|budget_fen",
+        "{'change_id':'a','round_id':6,'action':'SET_BUDGET','budget_fen':'25000'}|budget_fen",
+        "{'change_id':'a','round_id':6,'action':'SET_BUDGET','budget_fen':true}|budget_fen",
+        "{'change_id':'a','round_id':6,'action':'SET_BUDGET','budget_fen':-5}|budget_fen",
+        "{'change_id':'a','round_id':6,'action':'SET_BUDGET','budget_fen':0}|budget_fen",
+        "{'change_id':'a','round_id':6,'action':'SET_BUDGET','budget_fen':150000000001}|budget_fen",
+        "{'change_id':'a','round_id':6,'action':'SET_BUDGET','budget_fen':9223372036854775807}|budget_fen",
+        "{'change_id':'a','round_id':6,'action':'SET_BUDGET','budget_fen':null}|budget_fen",
+        "{'change_id':'a','round_id':6,'action':'SET_BUDGET'}|budget_fen",
+        "{'change_id':'a','round_id':6,'action':'PAUSE','budget_fen':100}|budget_fen is only for SET_BUDGET",
+        "{'change_id':'a','round_id':4294967301,'action':'PAUSE'}|round_id",
+        "{'change_id':'a','round_id':6.9,'action':'PAUSE'}|round_id",
+        "{'change_id':'a','round_id':6.0,'action':'PAUSE'}|round_id",
+        "{'change_id':'a','round_id':'3','action':'PAUSE'}|round_id",
+        "{'change_id':'a','round_id':true,'action':'PAUSE'}|round_id",
+        "{'change_id':'a','round_id':-6,'action':'PAUSE'}|round_id",
+        "{'change_id':'a','round_id':0,'action':'PAUSE'}|round_id",
+        "{'change_id':'a','action':'PAUSE'}|round_id",
+        "{'change_id':'a','round_id':6}|action",
+        "{'change_id':'a','round_id':6,'action':'pause'}|unknown action",
+        "{'change_id':'a','round_id':6,'action':'DOUBLE_IT'}|unknown action",
+        "{'change_id':'a','round_id':6,'action':1}|action",
+        "{'change_id':'a','round_id':6,'action':'PAUSE','when':'now'}|unknown field \"when\"",
+        "{'change_id':'a','round_id':6,'action':'PAUSE','round_id':5}|Duplicate field",
+        "{'change_id':'a','round_id':6,'action':'PAUSE'} {'change_id':'b'}|unreadable",
+        "{'change_id':'a','round_id':6,'action':'PAUSE','reason':7}|reason",
+        "{'change_id':'a','round_id':6,'action':'PAUSE','reason':'nul \\u0000 inside'}|reason",
+        "{'round_id':6,'action':'PAUSE'}|change_id is missing",
+        "{'change_id':17,'round_id':6,'action':'PAUSE'}|change_id must be",
+        "{'change_id':'','round_id':6,'action':'PAUSE'}|change_id must be",
+        "{'change_id':'a b','round_id':6,'action':'PAUSE'}|change_id must be",
+        "{'change_id':'x/repeat/control/0/1','round_id':6,'action':'PAUSE'}|change_id must be",
+        "{'change_id':'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa','round_id':6,'action':'PAUSE'}"
+                + "|change_id must be",
+        "[1,2]|not a JSON object",
+        "42|not a JSON object",
+        "|empty control record",
+    })
+    void shouldRefuseWhatIsNotExactlyAChange(String caseLine) {
+        String json = caseLine.substring(0, caseLine.lastIndexOf('|')).replace('\'', '"');
+        String why = caseLine.substring(caseLine.lastIndexOf('|') + 1);
+
+        RoundChange change = read(json);
+        LedgerLine line = ledger(change);
+
+        assertThat(line.kind).as(json).isEqualTo("CHANGE_REFUSED");
+        assertThat(line.detail).as(json).contains(why);
+        assertThat(line.budgetAfterFen).as("nothing applied").isIn(0L, 1_000_000L);
+        assertThat(line.detail.chars()).as("printable detail").noneMatch(Character::isISOControl);
+    }
+
+    @Test
+    void shouldRefuseAnOversizedRecordWithoutParsingIt() {
+        String padding = "x".repeat(RoundChangeDeserializationSchema.MAX_RECORD_BYTES);
+        // Valid JSON, a valid change: only its size is wrong, and the id in it is not believed.
+        RoundChange change = read("{\"change_id\":\"big\",\"round_id\":6,\"action\":\"PAUSE\",\"reason\":\"" + padding
+                + "\"}");
+
+        LedgerLine line = ledger(change);
+        assertThat(line.kind).isEqualTo("CHANGE_REFUSED");
+        assertThat(line.detail).contains("over the limit of 65536");
+        assertThat(line.entryId).isEqualTo("change-control/0/5");
+        assertThat(change.changeId).isNull();
+    }
+
+    @Test
+    void shouldNameARefusalByItsChangeIdWhenTheIdIsValidAndByTheRecordOtherwise() {
+        assertThat(ledger(read("{\"change_id\":\"ops-9\",\"round_id\":6.9,\"action\":\"PAUSE\"}")).entryId)
+                .isEqualTo("change-ops-9");
+        assertThat(ledger(read("{\"change_id\":\"swept-r6\",\"round_id\":6,\"action\":\"PAUSE\"}")).entryId)
+                .isEqualTo("change-swept-r6");
+        assertThat(ledger(read("{\"change_id\":\"../x\",\"round_id\":6,\"action\":\"PAUSE\"}")).entryId)
+                .isEqualTo("change-control/0/5");
+        assertThat(ledger(read("{not json")).entryId).isEqualTo("change-control/0/5");
+    }
+
+    /** Applies the change as the job does: to the rules of the round it names, rounds 1 to 6 configured. */
+    private static LedgerLine ledger(RoundChange change) {
+        RoundRules current = null;
+        if (change.roundId >= 1 && change.roundId <= 6) {
+            current = PayoutFixtures.round(1_000_000, 1_000_000, 1000, 10, 5, 1_000_000);
+            current.roundId = change.roundId;
+        }
+        return RoundRulebook.apply(current, change, 10_000).ledger();
+    }
+
+    static RoundChange read(String json) {
+        return read(json.getBytes(StandardCharsets.UTF_8), 5L);
+    }
+
+    static RoundChange read(byte[] value, long offset) {
         List<RoundChange> out = new ArrayList<>();
-        new RoundChangeDeserializationSchema().deserialize(new ConsumerRecord<>("control", 0, 5L, 1234L,
-                org.apache.kafka.common.record.TimestampType.CREATE_TIME, 0, 0, null,
-                json.getBytes(StandardCharsets.UTF_8), new org.apache.kafka.common.header.internals.RecordHeaders(),
+        new RoundChangeDeserializationSchema().deserialize(new ConsumerRecord<>("control", 0, offset, 1234L,
+                org.apache.kafka.common.record.TimestampType.CREATE_TIME, 0, value == null ? 0 : value.length, null,
+                value, new org.apache.kafka.common.header.internals.RecordHeaders(),
                 java.util.Optional.empty()), new Collector<>() {
                     @Override
                     public void collect(RoundChange record) {

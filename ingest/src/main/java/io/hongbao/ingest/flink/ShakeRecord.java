@@ -12,8 +12,9 @@ import org.apache.flink.api.common.typeinfo.TypeInfo;
  *
  * <p>{@link #raw} is the Kafka record's value exactly as read: dead letters carry the original bytes, never a
  * re-encoding (which drops unknown fields and normalises the encoding). Accepted records carry it from the
- * source to validation (chained, no network hop), which drops it with {@link #withoutRaw()}: past validation
- * it would cost its ~60 bytes on every hop of every shake.
+ * source through validation to the payout job's identity check (the last place a shake can be rejected before
+ * it is decided), which drops it with {@link #withoutRaw()}: past there it would cost its ~60 bytes on every
+ * hop of every shake.
  */
 @TypeInfo(ShakeRecordTypeInfoFactory.class)
 public class ShakeRecord {
@@ -64,19 +65,20 @@ public class ShakeRecord {
     }
 
     /**
-     * Turns an accepted record into a rejected one, for checks made after decoding (round, window), with the
-     * record's original bytes for the dead letter.
-     *
-     * @throws IllegalStateException when the original bytes were dropped already ({@link #withoutRaw()})
+     * Turns an accepted record into a rejected one, for checks made after decoding (round, window, identity),
+     * with the record's original bytes for the dead letter. Never throws (a reject must not fail the job): a
+     * record whose bytes were dropped already ({@link #withoutRaw()}) carries its re-encoding, and says so.
      */
     public ShakeRecord reject(RejectReason reason, String detail) {
-        if (raw == null) {
-            throw new IllegalStateException(lineage() + ": the original bytes were dropped before validation");
-        }
         ShakeRecord r = new ShakeRecord();
         r.rejectReason = reason;
-        r.rejectDetail = detail;
-        r.raw = raw;
+        if (raw != null) {
+            r.rejectDetail = detail;
+            r.raw = raw;
+        } else {
+            r.rejectDetail = detail + " (value re-encoded: the original bytes were no longer held)";
+            r.raw = io.hongbao.ingest.event.ShakeEventCodec.encode(event);
+        }
         r.topic = topic;
         r.partition = partition;
         r.offset = offset;
