@@ -87,6 +87,34 @@ class ShakeRecordSerializerTest {
         assertThat(restored.restoreSerializer()).isSameAs(SERIALIZER);
     }
 
+    /**
+     * The bytes of records that are no ticks, as the serializer wrote them before ticks existed: they are in
+     * checkpoints and savepoints (the sweeper's overflow candidates), so they must never change.
+     */
+    @Test
+    void shouldWriteNonTickRecordsExactlyAsBeforeTicks() throws IOException {
+        ShakeRecord accepted = ShakeRecord.of(DecodeResult.accepted(SHAKE), ShakeEventCodec.encode(SHAKE), "shakes",
+                3, 1234L, 99L);
+        byte[] garbage = {ShakeEventCodec.FORMAT_V1, 0, 42};
+        ShakeRecord rejected = ShakeRecord.of(ShakeEventCodec.decode(garbage), garbage, "shakes", 0, 7L, 5L);
+        ShakeRecord handMade = new ShakeRecord();
+        handMade.event = new ShakeEvent();
+
+        assertThat(hex(accepted)).isEqualTo(ACCEPTED_BYTES);
+        assertThat(hex(rejected)).isEqualTo(REJECTED_BYTES);
+        assertThat(hex(handMade)).isEqualTo(HAND_MADE_BYTES);
+    }
+
+    private static final String ACCEPTED_BYTES = "01ffffffffffffffff00000000000000020000000005f5e1010000000000000009000000030406434e2d534800000000000003e800000000000004b0000000000000004d00077368616b65730000000300000000000004d20000000000000063";
+    private static final String REJECTED_BYTES = "06003c70726f746f6275663a2050726f746f636f6c206d65737361676520636f6e7461696e656420616e20696e76616c69642074616720287a65726f292e0000000301002a077368616b65730000000000000000000000070000000000000005";
+    private static final String HAND_MADE_BYTES = "01000000000000000000000000000000000000000000000000000000000000000000000000ff0000000000000000000000000000000000ffffffffffffffff00000000000000000000000000000000000000000000";
+
+    private static String hex(ShakeRecord r) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        SERIALIZER.serialize(r, out);
+        return java.util.HexFormat.of().formatHex(out.getCopyOfBuffer());
+    }
+
     private static ShakeRecord roundTrip(ShakeRecord r) throws IOException {
         TypeSerializer<ShakeRecord> s = SERIALIZER.duplicate();
         DataOutputSerializer out = new DataOutputSerializer(64);
