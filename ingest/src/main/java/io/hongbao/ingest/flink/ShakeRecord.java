@@ -8,7 +8,9 @@ import org.apache.flink.api.common.typeinfo.TypeInfo;
 /**
  * A Kafka record after decoding, with its lineage (topic, partition, offset) so every payout can name the
  * record that won it. Either {@link #event} is set, or {@link #rejectReason} with {@link #raw} bytes for the
- * dead-letter topic. Flink serializes it with {@link ShakeRecordSerializer}, not the generic POJO serializer.
+ * dead-letter topic, or it is a gateway tick ({@link #isTick()}: only {@link #tickMs} and the lineage), which
+ * moves event time and is neither a shake nor a reject. Flink serializes it with {@link ShakeRecordSerializer},
+ * not the generic POJO serializer.
  */
 @TypeInfo(ShakeRecordTypeInfoFactory.class)
 public class ShakeRecord {
@@ -17,6 +19,8 @@ public class ShakeRecord {
     public String rejectDetail;
     /** The undecodable value, kept only for rejected records (dead letters carry it). */
     public byte[] raw;
+    /** A gateway tick's time (positive); 0 for every record that is no tick. */
+    public long tickMs;
 
     public String topic;
     public int partition;
@@ -31,6 +35,8 @@ public class ShakeRecord {
         ShakeRecord r = new ShakeRecord();
         if (decoded.isAccepted()) {
             r.event = decoded.event();
+        } else if (decoded.isTick()) {
+            r.tickMs = decoded.tickMs();
         } else {
             r.rejectReason = decoded.reason();
             r.rejectDetail = decoded.detail();
@@ -45,6 +51,11 @@ public class ShakeRecord {
 
     public boolean isRejected() {
         return rejectReason != null;
+    }
+
+    /** A gateway tick: no event, no reject reason, never counted nor dead-lettered; drop it after the source. */
+    public boolean isTick() {
+        return tickMs > 0;
     }
 
     /** Turns an accepted record into a rejected one, for checks made after decoding (round, window). */
@@ -67,6 +78,9 @@ public class ShakeRecord {
 
     @Override
     public String toString() {
+        if (isTick()) {
+            return lineage() + " tick " + tickMs;
+        }
         return lineage() + " " + (isRejected() ? rejectReason + " (" + rejectDetail + ")" : String.valueOf(event));
     }
 }

@@ -46,6 +46,36 @@ class ShakeRecordSerializerTest {
     }
 
     @Test
+    void shouldRoundTripATickWithItsTimeAndLineage() throws IOException {
+        byte[] value = ShakeEventCodec.encodeTick(1_801_000_001_000L, 7);
+        ShakeRecord r = ShakeRecord.of(ShakeEventCodec.decode(value), value, "shakes", 2, 55L, 6L);
+
+        ShakeRecord back = roundTrip(r);
+
+        assertThat(back).usingRecursiveComparison().isEqualTo(r);
+        assertThat(back.isTick()).isTrue();
+        assertThat(back.tickMs).isEqualTo(1_801_000_001_000L);
+        assertThat(back.isRejected()).isFalse();
+        assertThat(back.event).isNull();
+        assertThat(back.raw).isNull();
+        assertThat(SERIALIZER.copy(r)).usingRecursiveComparison().isEqualTo(r);
+    }
+
+    /** A tick is the old bytes of a bare record with one more flag bit and its time after the lineage. */
+    @Test
+    void shouldWriteATickAsANewFlagBitAndItsTimeAtTheEnd() throws IOException {
+        ShakeRecord tick = new ShakeRecord();
+        tick.topic = "shakes";
+        tick.partition = 1;
+        tick.offset = 2;
+        tick.kafkaTimestampMs = 3;
+        tick.tickMs = 0x0102030405060708L;
+
+        assertThat(hex(tick)).isEqualTo("08" + "00" // flags, null reject detail
+                + "077368616b6573" + "00000001" + "0000000000000002" + "0000000000000003" + "0102030405060708");
+    }
+
+    @Test
     void shouldKeepNullsOfAHandMadeRecord() throws IOException {
         ShakeRecord r = new ShakeRecord();
         r.event = new ShakeEvent();
