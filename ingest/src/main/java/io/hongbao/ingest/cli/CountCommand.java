@@ -56,13 +56,16 @@ public class CountCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         GalaProfile gala = GalaProfile.load(profile);
-        IntakeCounts counts = new ShakeTopicCounter(kafka.clientProperties(), gala.windows()).count(topic, timeout);
+        ShakeTopicCounter counter = new ShakeTopicCounter(kafka.clientProperties(), gala.windows());
+        IntakeCounts counts = counter.count(topic, timeout);
         PrintWriter out = spec.commandLine().getOut();
         CountsTable.print(out, topic, counts);
+        out.printf("gateway ticks read: %,d (not counted as shakes or rejects)%n", counter.ticks());
 
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("topic", topic);
         report.put("counts", counts);
+        report.put("ticks", counter.ticks());
         boolean pass = true;
         if (manifestFile != null) {
             Manifest manifest = Manifest.read(manifestFile);

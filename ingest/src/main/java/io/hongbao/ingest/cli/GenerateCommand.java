@@ -8,6 +8,7 @@ import io.hongbao.ingest.generator.ShakeTrafficGenerator;
 import io.hongbao.ingest.profile.GalaProfile;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
@@ -51,6 +52,12 @@ public class GenerateCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Generate and write the manifest without Kafka.")
     boolean dryRun;
 
+    @Option(names = "--tick-interval", defaultValue = "PT1S", paramLabel = "DURATION",
+            description = "Write a gateway tick to every partition of the topic each DURATION of gateway time, and a "
+                    + "final one past the last round's end, so the payout job's rounds close in event time without "
+                    + "idleness; PT0S writes none (default: ${DEFAULT-VALUE}).")
+    Duration tickInterval;
+
     @Option(names = "--progress-seconds", defaultValue = "5", description = "Progress line interval (default: ${DEFAULT-VALUE}).")
     int progressSeconds;
 
@@ -65,6 +72,12 @@ public class GenerateCommand implements Callable<Integer> {
         manifest.topic = dryRun ? null : topic;
         manifest.eventsPerRound = generator.eventsPerRound();
         manifest.botDevices = gala.traffic().botDevices();
+        if (tickInterval.isNegative()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--tick-interval must not be negative, was " + tickInterval);
+        }
+        boolean ticks = !tickInterval.isZero();
+        manifest.tickIntervalMs = ticks ? tickInterval.toMillis() : 0;
 
         AtomicLong generated = new AtomicLong();
         long started = System.nanoTime();
@@ -77,11 +90,21 @@ public class GenerateCommand implements Callable<Integer> {
                         generated.get() / seconds(started)), progressSeconds, progressSeconds, TimeUnit.SECONDS);
         try {
             if (dryRun) {
+                if (ticks) {
+                    // No topic to ask: the profile's partition count, the one a fresh topic gets.
+                    manifest.partitions = gala.traffic().partitions();
+                    generator.withTicks(manifest.partitions, tickInterval);
+                }
                 generator.generate(manifest.andThen(r -> generated.incrementAndGet()));
             } else {
                 Properties props = kafka.clientProperties();
                 ShakeTopics.Existing existing = ShakeTopics.ensure(props, topic, gala.traffic().partitions());
                 manifest.partitions = existing.partitions();
+                if (ticks) {
+                    // Ticks go to every partition the topic really has; a partition without them would hold
+                    // event time back.
+                    generator.withTicks(existing.partitions(), tickInterval);
+                }
                 if (existing.existedBefore()) {
                     err.printf("generate: topic %s already existed; the manifest describes this run only%n", topic);
                 }
@@ -95,9 +118,10 @@ public class GenerateCommand implements Callable<Integer> {
         }
         manifest.finish().write(manifestFile);
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("generated %,d records (%,d distinct valid shakes, %,d retries, %,d rejects) in %.1f s%s%n",
-                manifest.records, manifest.expected.distinctValidEvents(), manifest.expected.duplicates(),
-                manifest.expected.rejectedTotal(), seconds(started), dryRun ? "" : " to " + topic);
+        out.printf("generated %,d records (%,d distinct valid shakes, %,d retries, %,d rejects) and %,d ticks in "
+                + "%.1f s%s%n", manifest.records, manifest.expected.distinctValidEvents(),
+                manifest.expected.duplicates(), manifest.expected.rejectedTotal(), manifest.ticks, seconds(started),
+                dryRun ? "" : " to " + topic);
         out.printf("manifest: %s (sha256 %s)%n", manifestFile, manifest.recordsSha256);
         return 0;
     }

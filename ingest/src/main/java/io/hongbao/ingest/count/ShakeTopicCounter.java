@@ -23,11 +23,13 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 /**
  * Reads a shake topic back from the beginning to the end it had when reading started, decodes every record
  * and counts it: distinct valid shakes, duplicates by event id, rejects by reason. A plain Kafka consumer,
- * independent of Flink, so it can check the generator and later the pipeline.
+ * independent of Flink, so it can check the generator and later the pipeline. Gateway ticks are no shakes and
+ * no rejects: they are left out of the counts and only tallied on the side ({@link #ticks()}).
  */
 public final class ShakeTopicCounter {
     private final Properties clientProps;
     private final RoundWindows windows;
+    private long ticks;
 
     public ShakeTopicCounter(Properties clientProps, RoundWindows windows) {
         this.clientProps = clientProps;
@@ -71,6 +73,10 @@ public final class ShakeTopicCounter {
     /** Counts one record value; {@code seen} holds the event ids already counted. */
     public void count(byte[] value, IntakeCounts counts, Set<EventKey> seen) {
         DecodeResult decoded = ShakeEventCodec.decode(value);
+        if (decoded.isTick()) {
+            ticks++;
+            return;
+        }
         if (!decoded.isAccepted()) {
             counts.countRejected(decoded.reason());
             return;
@@ -84,6 +90,11 @@ public final class ShakeTopicCounter {
         } else {
             counts.countDuplicate();
         }
+    }
+
+    /** Gateway ticks this counter has read (and left out of every count). */
+    public long ticks() {
+        return ticks;
     }
 
     /** An event id as a set member. */

@@ -4,7 +4,13 @@ import com.google.protobuf.CodedInputStream;
 import io.hongbao.ingest.wire.v1.ShakeEventV1;
 
 /**
- * The shake event's wire format: one format byte ({@link #FORMAT_V1}) then a protobuf {@code ShakeEventV1}.
+ * The shake topic's wire format: one format byte, then either a protobuf {@code ShakeEventV1}
+ * ({@link #FORMAT_V1}) or a gateway tick ({@link #FORMAT_TICK}, {@value #TICK_BYTES} bytes in all: the gateway
+ * time as a big-endian int64, then the gateway's id as a big-endian uint32).
+ *
+ * <p>A tick is the gateway's heartbeat, written to every partition at a fixed interval: "on this partition no
+ * more shakes from me with a gateway time below this tick's time minus the out-of-orderness". It moves the
+ * partition's watermark when no shake does (between rounds, after the gala) without any idleness timeout.
  *
  * <p>{@link #decode} never throws on bad input: it is the first thing every untrusted byte meets, and a
  * record that cannot be read must be counted and dead-lettered, not fail the job.
@@ -12,6 +18,13 @@ import io.hongbao.ingest.wire.v1.ShakeEventV1;
 public final class ShakeEventCodec {
     /** Format byte of {@code ShakeEventV1}. */
     public static final byte FORMAT_V1 = 1;
+    /**
+     * Format byte of a gateway tick: {@code 'T'}, not 2, which stays free for the next shake format; a tick is
+     * another kind of record, not a version of the shake.
+     */
+    public static final byte FORMAT_TICK = 0x54;
+    /** A tick's exact size: format byte, gateway time (int64), gateway id (uint32), all big-endian. */
+    public static final int TICK_BYTES = 1 + Long.BYTES + Integer.BYTES;
     /** A real event is ~60 bytes; anything past this is not a shake and is not parsed at all. */
     public static final int MAX_RECORD_BYTES = 512;
     public static final int MAX_REGION_CHARS = 16;
@@ -47,6 +60,15 @@ public final class ShakeEventCodec {
         return out;
     }
 
+    /** A tick at {@code gatewayTsMs} (positive) from gateway {@code gatewayId} (0 when unnamed). */
+    public static byte[] encodeTick(long gatewayTsMs, int gatewayId) {
+        if (gatewayTsMs <= 0) {
+            throw new IllegalArgumentException("tick time must be positive, was " + gatewayTsMs);
+        }
+        return java.nio.ByteBuffer.allocate(TICK_BYTES).put(FORMAT_TICK).putLong(gatewayTsMs).putInt(gatewayId)
+                .array();
+    }
+
     public static DecodeResult decode(byte[] value) {
         if (value == null || value.length == 0) {
             return DecodeResult.rejected(RejectReason.UNDECODABLE, "empty record value");
@@ -54,6 +76,9 @@ public final class ShakeEventCodec {
         if (value.length > MAX_RECORD_BYTES) {
             return DecodeResult.rejected(RejectReason.OVERSIZED,
                     value.length + " bytes, limit " + MAX_RECORD_BYTES);
+        }
+        if (value[0] == FORMAT_TICK) {
+            return decodeTick(value);
         }
         if (value[0] != FORMAT_V1) {
             return DecodeResult.rejected(RejectReason.UNSUPPORTED_VERSION,
@@ -72,6 +97,19 @@ public final class ShakeEventCodec {
         return DecodeResult.accepted(new ShakeEvent(m.getEventIdHi(), m.getEventIdLo(), m.getUserId(),
                 m.getDeviceId(), m.getRoundId(), Channel.values()[m.getChannelValue() - 1], m.getRegion(),
                 m.getClientTsMs(), m.getGatewayTsMs(), m.hasDeviceSeq() ? m.getDeviceSeq() : ShakeEvent.NO_SEQUENCE));
+    }
+
+    private static DecodeResult decodeTick(byte[] value) {
+        if (value.length != TICK_BYTES) {
+            return DecodeResult.rejected(RejectReason.UNDECODABLE,
+                    "tick of " + value.length + " bytes, must be " + TICK_BYTES);
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(value, 1, TICK_BYTES - 1);
+        long gatewayTsMs = b.getLong();
+        if (gatewayTsMs <= 0) {
+            return DecodeResult.rejected(RejectReason.INVALID_FIELD, "tick time must be positive, was " + gatewayTsMs);
+        }
+        return DecodeResult.tick(gatewayTsMs, b.getInt());
     }
 
     /** 1 to {@value #MAX_REGION_CHARS} characters of {@code [A-Z0-9-]}; a loop, not a regex: it runs per event. */

@@ -8,7 +8,9 @@ import org.apache.flink.api.common.typeinfo.TypeInfo;
 /**
  * A Kafka record after decoding, with its lineage (topic, partition, offset) so every payout can name the
  * record that won it. Either {@link #event} is set, or {@link #rejectReason} with {@link #raw} bytes for the
- * dead-letter topic. Flink serializes it with {@link ShakeRecordSerializer}, not the generic POJO serializer.
+ * dead-letter topic, or it is a gateway tick ({@link #isTick()}: only {@link #tickMs} and the lineage), which
+ * moves event time and is neither a shake nor a reject. Flink serializes it with {@link ShakeRecordSerializer},
+ * not the generic POJO serializer.
  *
  * <p>{@link #raw} is the Kafka record's value exactly as read: dead letters carry the original bytes, never a
  * re-encoding (which drops unknown fields and normalises the encoding). Accepted records carry it from the
@@ -23,6 +25,8 @@ public class ShakeRecord {
     public String rejectDetail;
     /** The record's value as read: kept for rejected records (dead letters carry it) and, until validation, for accepted ones. */
     public byte[] raw;
+    /** A gateway tick's time (positive); 0 for every record that is no tick. */
+    public long tickMs;
 
     public String topic;
     public int partition;
@@ -37,6 +41,8 @@ public class ShakeRecord {
         ShakeRecord r = new ShakeRecord();
         if (decoded.isAccepted()) {
             r.event = decoded.event();
+        } else if (decoded.isTick()) {
+            r.tickMs = decoded.tickMs();
         } else {
             r.rejectReason = decoded.reason();
             r.rejectDetail = decoded.detail();
@@ -53,6 +59,11 @@ public class ShakeRecord {
         return rejectReason != null;
     }
 
+    /** A gateway tick: no event, no reject reason, never counted nor dead-lettered; drop it after the source. */
+    public boolean isTick() {
+        return tickMs > 0;
+    }
+
     /**
      * The record as read from Kafka: {@link #of} with the original bytes kept on an accepted record too, for
      * a dead letter should validation reject it.
@@ -60,7 +71,9 @@ public class ShakeRecord {
     public static ShakeRecord read(DecodeResult decoded, byte[] value, String topic, int partition, long offset,
             long kafkaTimestampMs) {
         ShakeRecord r = of(decoded, value, topic, partition, offset, kafkaTimestampMs);
-        r.raw = value == null ? new byte[0] : value;
+        if (!r.isTick()) {
+            r.raw = value == null ? new byte[0] : value;
+        }
         return r;
     }
 
@@ -99,6 +112,9 @@ public class ShakeRecord {
 
     @Override
     public String toString() {
+        if (isTick()) {
+            return lineage() + " tick " + tickMs;
+        }
         return lineage() + " " + (isRejected() ? rejectReason + " (" + rejectDetail + ")" : String.valueOf(event));
     }
 }

@@ -17,7 +17,9 @@ import org.apache.flink.types.StringValue;
  * serializer spent a fifth of the payout job's task time there, most of it in reflective field access
  * (BENCHMARKS.md, step 1). The bytes: one flags byte saying which nullable parts follow, the event's fields
  * in declaration order (channel and reject reason as ordinals, strings as Flink's {@link StringValue} does
- * them), then the lineage. Not used for state today; its snapshot lets it be.
+ * them), then the lineage, then, for a tick only ({@link #HAS_TICK}), its time. A record that is no tick has
+ * exactly the bytes it had before ticks existed, so the one snapshot version reads every old checkpoint. Shake
+ * records are in state (the sweeper's overflow candidates), ticks never are (they are dropped after the source).
  */
 public final class ShakeRecordSerializer extends TypeSerializerSingleton<ShakeRecord> {
     private static final long serialVersionUID = 1L;
@@ -26,6 +28,8 @@ public final class ShakeRecordSerializer extends TypeSerializerSingleton<ShakeRe
     private static final int HAS_EVENT = 1;
     private static final int HAS_REASON = 1 << 1;
     private static final int HAS_RAW = 1 << 2;
+    /** Added with ticks; old bytes never have it, so they read as before. */
+    private static final int HAS_TICK = 1 << 3;
     private static final Channel[] CHANNELS = Channel.values();
     private static final RejectReason[] REASONS = RejectReason.values();
 
@@ -46,6 +50,7 @@ public final class ShakeRecordSerializer extends TypeSerializerSingleton<ShakeRe
         r.rejectReason = from.rejectReason;
         r.rejectDetail = from.rejectDetail;
         r.raw = from.raw == null ? null : from.raw.clone();
+        r.tickMs = from.tickMs;
         r.topic = from.topic;
         r.partition = from.partition;
         r.offset = from.offset;
@@ -66,7 +71,7 @@ public final class ShakeRecordSerializer extends TypeSerializerSingleton<ShakeRe
     @Override
     public void serialize(ShakeRecord r, DataOutputView out) throws IOException {
         out.writeByte((r.event != null ? HAS_EVENT : 0) | (r.rejectReason != null ? HAS_REASON : 0)
-                | (r.raw != null ? HAS_RAW : 0));
+                | (r.raw != null ? HAS_RAW : 0) | (r.tickMs != 0 ? HAS_TICK : 0));
         ShakeEvent e = r.event;
         if (e != null) {
             out.writeLong(e.eventIdHi);
@@ -92,6 +97,9 @@ public final class ShakeRecordSerializer extends TypeSerializerSingleton<ShakeRe
         out.writeInt(r.partition);
         out.writeLong(r.offset);
         out.writeLong(r.kafkaTimestampMs);
+        if (r.tickMs != 0) {
+            out.writeLong(r.tickMs);
+        }
     }
 
     @Override
@@ -126,6 +134,9 @@ public final class ShakeRecordSerializer extends TypeSerializerSingleton<ShakeRe
         r.partition = in.readInt();
         r.offset = in.readLong();
         r.kafkaTimestampMs = in.readLong();
+        if ((flags & HAS_TICK) != 0) {
+            r.tickMs = in.readLong();
+        }
         return r;
     }
 

@@ -13,7 +13,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Sends generated records to Kafka with the idempotent producer and {@code acks=all}, so a broker hiccup can
  * neither lose nor duplicate a record and the manifest stays exact. The first send failure is kept and
- * rethrown by {@link #close()}: a run that lost a record must not pass for a good one.
+ * rethrown by {@link #close()}: a run that lost a record must not pass for a good one. Shakes go to the
+ * partition of their key (the user id); ticks to the partition they name.
  */
 public final class KafkaShakeProducer implements Consumer<GeneratedRecord>, AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
@@ -39,13 +40,21 @@ public final class KafkaShakeProducer implements Consumer<GeneratedRecord>, Auto
         if (firstFailure.get() != null) {
             throw new IllegalStateException("Kafka send failed; stopping", firstFailure.get());
         }
-        producer.send(new ProducerRecord<>(topic, record.key(), record.value()), (metadata, error) -> {
+        ProducerRecord<byte[], byte[]> out = record.partition() == GeneratedRecord.BY_KEY
+                ? new ProducerRecord<>(topic, record.key(), record.value())
+                : new ProducerRecord<>(topic, record.partition(), record.key(), record.value());
+        producer.send(out, (metadata, error) -> {
             if (error == null) {
                 acked.incrementAndGet();
             } else {
                 firstFailure.compareAndSet(null, error);
             }
         });
+    }
+
+    /** The topic's partition count as the brokers report it: what {@code withTicks} needs. */
+    public int partitions() {
+        return producer.partitionsFor(topic).size();
     }
 
     /** Records the broker has acknowledged so far. */

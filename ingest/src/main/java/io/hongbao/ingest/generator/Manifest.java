@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.hongbao.ingest.count.IntakeCounts;
+import io.hongbao.ingest.event.ShakeEventCodec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -21,9 +22,14 @@ import java.util.function.Consumer;
  * Exactly what a generator run produced: how the run was made, a SHA-256 over every record in order, records
  * per kind, and the {@link IntakeCounts} a correct pipeline must arrive at. Written as JSON next to the run
  * so tests and the reconciliation can check figures exactly.
+ *
+ * <p>Gateway ticks are in the digest (with their partition) but nowhere else: {@code records},
+ * {@code records_by_kind} and {@code expected} are the shakes and rejects only, whether ticks were written
+ * or not; {@code ticks} counts the tick records (one per partition per tick) and {@code last_tick_ms} is the
+ * final tick's gateway time.
  */
 @JsonPropertyOrder({"profile", "seed", "topic", "partitions", "events_per_round", "records", "records_sha256",
-    "records_by_kind", "bot_devices", "expected"})
+    "records_by_kind", "bot_devices", "tick_interval_ms", "ticks", "last_tick_ms", "expected"})
 public final class Manifest implements Consumer<GeneratedRecord> {
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -56,6 +62,18 @@ public final class Manifest implements Consumer<GeneratedRecord> {
     @JsonProperty("bot_devices")
     public int botDevices;
 
+    /** Gateway time between ticks; 0 when the run wrote none. */
+    @JsonProperty("tick_interval_ms")
+    public long tickIntervalMs;
+
+    /** Tick records written (each tick once per partition); not in {@code records}. */
+    @JsonProperty("ticks")
+    public long ticks;
+
+    /** The gateway time of the last tick; 0 when none. */
+    @JsonProperty("last_tick_ms")
+    public long lastTickMs;
+
     /** What the pipeline must count: distinct valid shakes per round/channel/region/minute, rejects per reason. */
     @JsonProperty("expected")
     public IntakeCounts expected = new IntakeCounts();
@@ -64,6 +82,13 @@ public final class Manifest implements Consumer<GeneratedRecord> {
 
     @Override
     public void accept(GeneratedRecord record) {
+        if (record.isTick()) {
+            ticks++;
+            lastTickMs = Math.max(lastTickMs, ShakeEventCodec.decode(record.value()).tickMs());
+            digest.update(ByteBuffer.allocate(Integer.BYTES).putInt(record.partition()).array());
+            digest.update(record.value());
+            return;
+        }
         records++;
         recordsByKind.merge(record.kind(), 1L, Long::sum);
         switch (record.kind()) {

@@ -21,7 +21,12 @@ public enum RecordKind {
     INVALID_FIELD(RejectReason.INVALID_FIELD),
     UNKNOWN_ROUND(RejectReason.UNKNOWN_ROUND),
     /** A shake just before a round opens or just after it closes. */
-    OUT_OF_WINDOW(RejectReason.OUT_OF_WINDOW);
+    OUT_OF_WINDOW(RejectReason.OUT_OF_WINDOW),
+    /**
+     * A gateway tick (heartbeat) on one partition: moves event time, and is neither a shake nor a reject; never
+     * in {@code records}, {@code records_by_kind} or {@code expected}, counted as the manifest's {@code ticks}.
+     */
+    TICK(null);
 
     /** The kinds the malformed share is spread over, in turn. */
     static final RecordKind[] MALFORMED = {EMPTY, GARBAGE, TRUNCATED, UNSUPPORTED_VERSION, OVERSIZED, INVALID_FIELD};
@@ -32,7 +37,7 @@ public enum RecordKind {
         this.expectedReason = expectedReason;
     }
 
-    /** The reason a correct pipeline rejects this kind with; null for kinds that are shakes. */
+    /** The reason a correct pipeline rejects this kind with; null for kinds that are shakes, and for ticks. */
     public RejectReason expectedReason() {
         return expectedReason;
     }

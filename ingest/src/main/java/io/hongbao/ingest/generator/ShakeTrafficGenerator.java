@@ -29,6 +29,13 @@ import org.apache.commons.rng.simple.RandomSource;
  * (one seeded generator drives every choice). Records come out in gateway-time order, shuffled within each
  * {@value #SLOT_MS} ms slot, so event time is out of order by less than a slot, except for retries, which
  * arrive up to {@code retry_delay_max} after the shake they repeat. One instance generates once.
+ *
+ * <p>With {@link #withTicks} it also writes what the gateway writes: a tick to every partition each interval of
+ * gateway time (on the interval's multiples since the epoch), in order with the traffic (a tick at T comes
+ * before the first record written at T or later, so first deliveries are never behind a tick; retries, the
+ * same bytes again, are), through the quiet spells between rounds, and a final tick {@link #FINAL_TICK_LEAD_MS}
+ * past the last round's end (and past the last record), so the rounds close in event time with no idleness.
+ * Ticks draw no random numbers: the other records are the same bytes with or without them.
  */
 public final class ShakeTrafficGenerator {
     /** Granularity of the traffic curve; also the bound on event-time disorder of first deliveries. */
@@ -38,6 +45,11 @@ public final class ShakeTrafficGenerator {
     static final long USER_ID_BASE = 100_000_000L;
     static final long BOT_USER_ID_BASE = 900_000_000L;
     private static final int OVERSIZED_REGION_CHARS = ShakeEventCodec.MAX_RECORD_BYTES + 100;
+    /**
+     * The final tick's lead over the last round's end: more than any job's out-of-orderness (2 s in the payout
+     * job), so the watermark passes every round's end; less than ShakeWatermarks' tick horizon (1 h).
+     */
+    public static final long FINAL_TICK_LEAD_MS = 60_000;
 
     private final GalaProfile profile;
     private final TrafficProfile traffic;
@@ -55,6 +67,12 @@ public final class ShakeTrafficGenerator {
     private int invalidFieldTurn;
     private long retryOrder;
     private boolean used;
+    private int tickPartitions;
+    private long tickIntervalMs;
+    /** The gateway clock: the write time of the latest record; ticks up to it have been written. */
+    private long clockMs = Long.MIN_VALUE;
+    private long nextTickMs = Long.MIN_VALUE;
+    private long lastTickMs = Long.MIN_VALUE;
 
     /**
      * @param eventsPerRound person shakes per round; 0 or less keeps the profile's {@code events_per_round}
@@ -78,6 +96,31 @@ public final class ShakeTrafficGenerator {
         return eventsPerRound;
     }
 
+    /**
+     * Also writes a gateway tick to each partition {@code 0..partitions-1} every {@code interval} of gateway time.
+     * {@code partitions} must be the topic's real partition count: a partition without ticks holds event time
+     * back at its last shake.
+     */
+    public ShakeTrafficGenerator withTicks(int partitions, java.time.Duration interval) {
+        if (partitions <= 0) {
+            throw new IllegalArgumentException("ticks need the topic's partition count, was " + partitions);
+        }
+        if (interval.toMillis() <= 0) {
+            throw new IllegalArgumentException("tick interval must be at least 1 ms, was " + interval);
+        }
+        if (used) {
+            throw new IllegalStateException("configure ticks before generating");
+        }
+        this.tickPartitions = partitions;
+        this.tickIntervalMs = interval.toMillis();
+        return this;
+    }
+
+    /** The time of the last tick written; {@link Long#MIN_VALUE} when none was. */
+    public long lastTickMs() {
+        return lastTickMs;
+    }
+
     /** Sends every record, in order, to {@code out}. */
     public void generate(Consumer<GeneratedRecord> out) {
         if (used) {
@@ -86,9 +129,39 @@ public final class ShakeTrafficGenerator {
         used = true;
         List<RoundProfile> rounds = new ArrayList<>(profile.rounds());
         rounds.sort(Comparator.comparing(RoundProfile::startOffset));
+        long lastEnd = Long.MIN_VALUE;
         for (RoundProfile round : rounds) {
             generateRound(round, out);
+            lastEnd = Math.max(lastEnd, profile.roundEndMs(round));
         }
+        if (tickPartitions > 0 && lastEnd != Long.MIN_VALUE) {
+            long finalTick = Math.max(clockMs, lastEnd) + FINAL_TICK_LEAD_MS;
+            advanceTo(finalTick, out);
+            if (lastTickMs < finalTick) {
+                tick(finalTick, out);
+            }
+        }
+    }
+
+    /** The gateway clock reaches {@code writeMs}: first the ticks due by then, on every partition. */
+    private void advanceTo(long writeMs, Consumer<GeneratedRecord> out) {
+        clockMs = Math.max(clockMs, writeMs);
+        if (tickPartitions == 0) {
+            return;
+        }
+        if (nextTickMs == Long.MIN_VALUE) {
+            nextTickMs = -Math.floorDiv(-writeMs, tickIntervalMs) * tickIntervalMs; // the first multiple at or after
+        }
+        for (; nextTickMs <= writeMs; nextTickMs += tickIntervalMs) {
+            tick(nextTickMs, out);
+        }
+    }
+
+    private void tick(long gatewayTsMs, Consumer<GeneratedRecord> out) {
+        for (int p = 0; p < tickPartitions; p++) {
+            out.accept(GeneratedRecord.tick(p, gatewayTsMs));
+        }
+        lastTickMs = gatewayTsMs;
     }
 
     private void generateRound(RoundProfile round, Consumer<GeneratedRecord> out) {
@@ -109,6 +182,7 @@ public final class ShakeTrafficGenerator {
         for (int s = 0; s < slots; s++) {
             long slotStart = start + s * SLOT_MS;
             long slotEnd = Math.min(slotStart + SLOT_MS, end);
+            advanceTo(slotStart, out);
             for (long i = 0; i < quota[s]; i++) {
                 long ts = slotStart + rng.nextLong(slotEnd - slotStart);
                 GeneratedRecord shake = record(RecordKind.VALID, personShake(round.id(), ts));
@@ -137,6 +211,8 @@ public final class ShakeTrafficGenerator {
             slot.forEach(out);
             slot.clear();
         }
+        // The clock stays put for the trailing retries: the out-of-window shakes after the round, written after
+        // them, fall from the round's end on, and a tick must never run ahead of a first delivery. A tick may lag.
         while (!retries.isEmpty()) {
             out.accept(retries.poll().asRetry());
         }
@@ -184,6 +260,7 @@ public final class ShakeTrafficGenerator {
         }
         Arrays.sort(times);
         for (long ts : times) {
+            advanceTo(ts, out);
             out.accept(record(RecordKind.OUT_OF_WINDOW, personShake(round.id(), ts)));
         }
     }
@@ -216,7 +293,9 @@ public final class ShakeTrafficGenerator {
             case TRUNCATED -> Arrays.copyOf(ShakeEventCodec.encode(shake), 3 + rng.nextInt(7));
             case UNSUPPORTED_VERSION -> {
                 byte[] v = ShakeEventCodec.encode(shake);
-                v[0] = (byte) (2 + rng.nextInt(254));
+                int format = 2 + rng.nextInt(254);
+                // 0x54 is a tick's format byte: a shake behind it is UNDECODABLE, not an unknown format.
+                v[0] = (byte) (format == ShakeEventCodec.FORMAT_TICK ? format + 1 : format);
                 yield v;
             }
             case OVERSIZED -> {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hongbao.ingest.count.IntakeCounts;
 import io.hongbao.ingest.count.ShakeTopicCounter;
+import io.hongbao.ingest.event.DecodeResult;
+import io.hongbao.ingest.event.ShakeEventCodec;
 import io.hongbao.ingest.generator.GeneratedRecord;
 import io.hongbao.ingest.generator.Manifest;
 import io.hongbao.ingest.generator.ShakeTrafficGenerator;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,6 +60,25 @@ class IngestCliKafkaITCase {
                 .count(topic, Duration.ofMinutes(1));
         assertThat(counts).isEqualTo(manifest.expected);
         assertThat(readAll(topic)).isEqualTo(regenerate(11));
+        assertThat(manifest.tickIntervalMs).isEqualTo(1_000);
+        assertThat(manifest.ticks).isPositive();
+        assertThat(Files.readString(reportFile)).contains("\"ticks\" : " + manifest.ticks);
+
+        // Every partition's ticks, in partition order, rise and end past the last round (the default is on).
+        long lastEnd = GalaProfile.load(TINY).rounds().stream().mapToLong(GalaProfile.load(TINY)::roundEndMs).max()
+                .orElseThrow();
+        Map<Integer, List<Long>> ticks = new TreeMap<>();
+        for (var r : KAFKA.readAll(topic)) {
+            DecodeResult decoded = ShakeEventCodec.decode(r.value());
+            if (decoded.isTick()) {
+                ticks.computeIfAbsent(r.partition(), p -> new ArrayList<>()).add(decoded.tickMs());
+            }
+        }
+        assertThat(ticks.keySet()).containsExactly(0, 1, 2, 3);
+        for (List<Long> times : ticks.values()) {
+            assertThat(times).isSorted().doesNotHaveDuplicates();
+            assertThat(times.get(times.size() - 1)).isEqualTo(manifest.lastTickMs).isGreaterThan(lastEnd);
+        }
     }
 
     @Test
@@ -65,7 +87,7 @@ class IngestCliKafkaITCase {
         Path produced = dir.resolve("produced.json");
         Path other = dir.resolve("other.json");
         IngestCli.run("generate", "--bootstrap-servers", KAFKA.bootstrapServers(), "--profile", TINY.toString(),
-                "--topic", topic, "--seed", "1", "--manifest", produced.toString());
+                "--topic", topic, "--seed", "1", "--manifest", produced.toString(), "--tick-interval", "PT0S");
         IngestCli.run("generate", "--dry-run", "--profile", TINY.toString(), "--seed", "2", "--manifest",
                 other.toString());
 
@@ -73,6 +95,8 @@ class IngestCliKafkaITCase {
                 TINY.toString(), "--topic", topic, "--manifest", other.toString());
 
         assertThat(counted).isEqualTo(1);
+        assertThat(Manifest.read(produced).ticks).isZero();
+        assertThat(KAFKA.readAll(topic)).noneMatch(r -> ShakeEventCodec.decode(r.value()).isTick());
     }
 
     @Test
@@ -85,20 +109,24 @@ class IngestCliKafkaITCase {
 
     private static Map<String, Integer> regenerate(long seed) {
         List<GeneratedRecord> records = new ArrayList<>();
-        new ShakeTrafficGenerator(GalaProfile.load(TINY), seed, 0).generate(records::add);
+        new ShakeTrafficGenerator(GalaProfile.load(TINY), seed, 0).withTicks(4, Duration.ofSeconds(1))
+                .generate(records::add);
         Map<String, Integer> out = new HashMap<>();
-        records.forEach(r -> out.merge(key(r.key(), r.value()), 1, Integer::sum));
+        records.forEach(r -> out.merge(key(r.key(), r.partition(), r.value()), 1, Integer::sum));
         return out;
     }
 
 
     private static Map<String, Integer> readAll(String topic) {
         Map<String, Integer> out = new HashMap<>();
-        KAFKA.readAll(topic).forEach(r -> out.merge(key(r.key(), r.value()), 1, Integer::sum));
+        KAFKA.readAll(topic).forEach(r -> out.merge(key(r.key(),
+                r.key() == null ? r.partition() : GeneratedRecord.BY_KEY, r.value()), 1, Integer::sum));
         return out;
     }
 
-    private static String key(byte[] key, byte[] value) {
-        return ByteBuffer.wrap(key).getLong() + ":" + java.util.HexFormat.of().formatHex(value);
+    /** A shake by its key (user id), a tick (no key) by the partition it names. */
+    private static String key(byte[] key, int partition, byte[] value) {
+        String where = key == null ? "tick@" + partition : String.valueOf(ByteBuffer.wrap(key).getLong());
+        return where + ":" + java.util.HexFormat.of().formatHex(value);
     }
 }

@@ -45,7 +45,10 @@ class ShakeEventCodecFuzzProperties {
         }
     }
 
-    /** The contract: a verdict, never an exception; an accepted event obeys the field rules; a rejection says why. */
+    /**
+     * The contract: a verdict, never an exception; an accepted event obeys the field rules; a tick is exactly a
+     * well-formed tick; a rejection says why.
+     */
     static void checkOutcome(byte[] value, DecodeResult result) {
         assertThat(result).isNotNull();
         if (result.isAccepted()) {
@@ -60,10 +63,28 @@ class ShakeEventCodecFuzzProperties {
             assertThat(ShakeEventCodec.isRegionCode(e.region)).as("region %s", e.region).isTrue();
             assertThat(e.gatewayTsMs).isPositive();
             assertThat(e.clientTsMs).isPositive();
+        } else if (result.isTick()) {
+            assertThat(value).hasSize(ShakeEventCodec.TICK_BYTES).startsWith(ShakeEventCodec.FORMAT_TICK);
+            assertThat(result.tickMs()).isPositive();
+            assertThat(result.reason()).isNull();
+            assertThat(ShakeEventCodec.encodeTick(result.tickMs(), result.tickGatewayId())).isEqualTo(value);
         } else {
             assertThat(result.reason()).as("rejection reason").isNotNull();
             assertThat(result.detail()).as("rejection detail").isNotBlank();
         }
+    }
+
+    @Property
+    void mutatedTicksNeverEscapeTheDecoder(@ForAll("mutatedTicks") byte[] value) {
+        checkOutcome(value, ShakeEventCodec.decode(value));
+    }
+
+    @Provide
+    Arbitrary<byte[]> mutatedTicks() {
+        Arbitrary<byte[]> valid = Combinators.combine(Arbitraries.longs().greaterOrEqual(1), Arbitraries.integers())
+                .as(ShakeEventCodec::encodeTick);
+        return Combinators.combine(valid, Arbitraries.integers().between(1, 4), Arbitraries.longs())
+                .as(ShakeEventCodecFuzzProperties::mutate);
     }
 
     @Provide

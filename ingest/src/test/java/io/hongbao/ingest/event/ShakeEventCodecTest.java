@@ -90,13 +90,70 @@ class ShakeEventCodecTest {
     @Test
     void shouldRejectUnknownFormatBytes() {
         for (int format = 0; format < 256; format++) {
-            if (format == ShakeEventCodec.FORMAT_V1) {
+            if (format == ShakeEventCodec.FORMAT_V1 || format == ShakeEventCodec.FORMAT_TICK) {
                 continue;
             }
             byte[] value = ShakeEventCodec.encode(SHAKE);
             value[0] = (byte) format;
 
             assertThat(ShakeEventCodec.decode(value).reason()).isEqualTo(RejectReason.UNSUPPORTED_VERSION);
+        }
+    }
+
+    @Test
+    void shouldRoundTripATick() {
+        byte[] value = ShakeEventCodec.encodeTick(1_801_000_001_000L, 0xfffffffe);
+
+        DecodeResult decoded = ShakeEventCodec.decode(value);
+
+        assertThat(value).hasSize(ShakeEventCodec.TICK_BYTES).startsWith(ShakeEventCodec.FORMAT_TICK);
+        assertThat(decoded.isTick()).isTrue();
+        assertThat(decoded.isAccepted()).as("a tick is no shake").isFalse();
+        assertThat(decoded.isRejected()).as("nor a reject").isFalse();
+        assertThat(decoded.reason()).isNull();
+        assertThat(decoded.tickMs()).isEqualTo(1_801_000_001_000L);
+        assertThat(decoded.tickGatewayId()).isEqualTo(0xfffffffe);
+        assertThat(ShakeEventCodec.decode(ShakeEventCodec.encodeTick(1, 0)).tickMs()).isEqualTo(1);
+        assertThat(ShakeEventCodec.decode(ShakeEventCodec.encodeTick(Long.MAX_VALUE, 0)).tickMs())
+                .isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
+    void shouldPinTheTickLayout() {
+        assertThat(java.util.HexFormat.of().formatHex(ShakeEventCodec.encodeTick(0x0102030405060708L, 0x0a0b0c0d)))
+                .isEqualTo("5401020304050607080a0b0c0d");
+    }
+
+    @Test
+    void shouldRejectTicksOfAnyOtherLength() {
+        byte[] tick = ShakeEventCodec.encodeTick(1_801_000_001_000L, 3);
+        for (int length = 1; length < 40; length++) {
+            if (length == ShakeEventCodec.TICK_BYTES) {
+                continue;
+            }
+            byte[] value = Arrays.copyOf(tick, length);
+
+            DecodeResult decoded = ShakeEventCodec.decode(value);
+
+            assertThat(decoded.reason()).as("%d bytes", length).isEqualTo(RejectReason.UNDECODABLE);
+            assertThat(decoded.detail()).contains(length + " bytes");
+        }
+        byte[] shakeBehindATickByte = ShakeEventCodec.encode(SHAKE);
+        shakeBehindATickByte[0] = ShakeEventCodec.FORMAT_TICK;
+        assertThat(ShakeEventCodec.decode(shakeBehindATickByte).reason()).isEqualTo(RejectReason.UNDECODABLE);
+    }
+
+    @Test
+    void shouldRejectTicksWithoutAPositiveTime() {
+        for (long time : new long[] {0, -1, Long.MIN_VALUE}) {
+            byte[] value = java.nio.ByteBuffer.allocate(ShakeEventCodec.TICK_BYTES).put(ShakeEventCodec.FORMAT_TICK)
+                    .putLong(time).putInt(1).array();
+
+            DecodeResult decoded = ShakeEventCodec.decode(value);
+
+            assertThat(decoded.reason()).as("time %d", time).isEqualTo(RejectReason.INVALID_FIELD);
+            assertThat(decoded.isTick()).isFalse();
+            assertThat(decoded.detail()).contains("tick time");
         }
     }
 
@@ -122,8 +179,8 @@ class ShakeEventCodecTest {
 
             DecodeResult decoded = ShakeEventCodec.decode(value);
 
-            assertThat(decoded.isAccepted() || decoded.reason() != null).isTrue();
-            if (!decoded.isAccepted()) {
+            assertThat(decoded.isAccepted() || decoded.isTick() || decoded.reason() != null).isTrue();
+            if (decoded.isRejected()) {
                 assertThat(decoded.detail()).isNotBlank();
             }
         }

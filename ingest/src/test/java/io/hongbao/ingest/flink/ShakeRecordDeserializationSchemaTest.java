@@ -49,6 +49,35 @@ class ShakeRecordDeserializationSchemaTest {
     }
 
     @Test
+    void shouldTurnATickIntoATickRecordNeitherShakeNorReject() throws Exception {
+        List<ShakeRecord> out = deserialize(new ConsumerRecord<>("shakes", 2, 9L, null,
+                ShakeEventCodec.encodeTick(1_801_000_001_000L, 5)));
+
+        assertThat(out).singleElement().satisfies(r -> {
+            assertThat(r.isTick()).isTrue();
+            assertThat(r.tickMs).isEqualTo(1_801_000_001_000L);
+            assertThat(r.isRejected()).isFalse();
+            assertThat(r.event).isNull();
+            assertThat(r.raw).isNull();
+            assertThat(r.rejectDetail).isNull();
+            assertThat(r.lineage()).isEqualTo("shakes/2/9");
+        });
+    }
+
+    @Test
+    void shouldRejectABadTickWithItsRawBytes() throws Exception {
+        byte[] cut = java.util.Arrays.copyOf(ShakeEventCodec.encodeTick(1_801_000_001_000L, 5), 9);
+
+        List<ShakeRecord> out = deserialize(new ConsumerRecord<>("shakes", 2, 10L, null, cut));
+
+        assertThat(out).singleElement().satisfies(r -> {
+            assertThat(r.isTick()).isFalse();
+            assertThat(r.rejectReason).isEqualTo(RejectReason.UNDECODABLE);
+            assertThat(r.raw).isEqualTo(cut);
+        });
+    }
+
+    @Test
     void shouldRejectATombstone() throws Exception {
         List<ShakeRecord> out = deserialize(new ConsumerRecord<>("shakes", 0, 8L, new byte[8], null));
 

@@ -18,6 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 class ShakeTrafficGeneratorTest {
@@ -43,11 +44,115 @@ class ShakeTrafficGeneratorTest {
 
     @Test
     void shouldProduceEveryKindOfRecord() {
-        Manifest manifest = manifest(generate(42));
+        Manifest manifest = manifest(generateWithTicks(42));
 
-        assertThat(manifest.recordsByKind.keySet()).isEqualTo(EnumSet.allOf(RecordKind.class));
+        assertThat(manifest.recordsByKind.keySet()).isEqualTo(EnumSet.complementOf(EnumSet.of(RecordKind.TICK)));
         assertThat(manifest.expected.rejected().keySet()).isEqualTo(EnumSet.allOf(RejectReason.class));
         assertThat(manifest.records).isEqualTo(manifest.expected.records());
+        assertThat(manifest.ticks).isPositive();
+    }
+
+    @Test
+    void shouldTickEveryPartitionAtEachIntervalAndOncePastTheLastRound() {
+        List<GeneratedRecord> records = generateWithTicks(42);
+        long lastEnd = TINY.rounds().stream().mapToLong(TINY::roundEndMs).max().orElseThrow();
+        long latestShake = records.stream().filter(r -> r.event() != null).mapToLong(r -> r.event().gatewayTsMs)
+                .max().orElseThrow();
+        Map<Integer, List<Long>> ticksByPartition = new TreeMap<>();
+        for (GeneratedRecord r : records) {
+            if (r.isTick()) {
+                assertThat(r.key()).isNull();
+                ticksByPartition.computeIfAbsent(r.partition(), p -> new ArrayList<>())
+                        .add(ShakeEventCodec.decode(r.value()).tickMs());
+            } else {
+                assertThat(r.partition()).isEqualTo(GeneratedRecord.BY_KEY);
+            }
+        }
+
+        assertThat(ticksByPartition.keySet()).containsExactly(0, 1, 2, 3);
+        List<Long> times = ticksByPartition.get(0);
+        for (List<Long> other : ticksByPartition.values()) {
+            assertThat(other).as("every partition gets every tick").isEqualTo(times);
+        }
+        for (int i = 1; i < times.size() - 1; i++) {
+            assertThat(times.get(i) - times.get(i - 1)).as("tick %d", i).isEqualTo(TICK_INTERVAL_MS);
+            assertThat(times.get(i) % TICK_INTERVAL_MS).isZero();
+        }
+        long last = times.get(times.size() - 1);
+        assertThat(last).isGreaterThan(times.get(times.size() - 2))
+                .isEqualTo(Math.max(lastEnd, latestShake) + ShakeTrafficGenerator.FINAL_TICK_LEAD_MS);
+        assertThat(times.get(0)).isLessThanOrEqualTo(TINY.roundStartMs(TINY.round(1)));
+        // Through the quiet spell between the rounds, ticks keep coming at the interval.
+        long gapStart = TINY.roundEndMs(TINY.round(1)) + ShakeTrafficGenerator.OUT_OF_WINDOW_SPREAD_MS;
+        assertThat(times).filteredOn(t -> t > gapStart && t < TINY.roundStartMs(TINY.round(2)) - 5_000)
+                .hasSizeGreaterThan(5);
+        Manifest manifest = manifest(records);
+        assertThat(manifest.ticks).isEqualTo(4L * times.size());
+        assertThat(manifest.lastTickMs).isEqualTo(last);
+    }
+
+    /** A tick at T promises no later first delivery below T (retries, old bytes again, are the exception). */
+    @Test
+    void shouldNeverWriteAFirstDeliveryBehindATick() {
+        long latestTick = Long.MIN_VALUE;
+        int checked = 0;
+        for (GeneratedRecord r : generateWithTicks(42)) {
+            if (r.isTick()) {
+                latestTick = ShakeEventCodec.decode(r.value()).tickMs();
+            } else if (r.event() != null && r.kind() != RecordKind.RETRY) {
+                assertThat(r.event().gatewayTsMs).as("%s record", r.kind()).isGreaterThanOrEqualTo(latestTick);
+                checked++;
+            }
+        }
+        assertThat(checked).isGreaterThan(5_000);
+    }
+
+    @Test
+    void shouldLeaveEveryOtherRecordAndTheExpectedCountsAsTheyAreWithoutTicks() {
+        List<GeneratedRecord> withTicks = generateWithTicks(9);
+        List<GeneratedRecord> without = generate(9);
+        List<GeneratedRecord> shakesAndRejects = withTicks.stream().filter(r -> !r.isTick()).toList();
+
+        assertThat(shakesAndRejects).hasSameSizeAs(without);
+        for (int i = 0; i < without.size(); i++) {
+            assertThat(shakesAndRejects.get(i).value()).as("record %d", i).isEqualTo(without.get(i).value());
+        }
+        Manifest ticked = manifest(withTicks);
+        Manifest plain = manifest(without);
+        assertThat(ticked.expected).isEqualTo(plain.expected);
+        assertThat(ticked.records).isEqualTo(plain.records);
+        assertThat(ticked.recordsByKind).isEqualTo(plain.recordsByKind);
+        assertThat(plain.ticks).isZero();
+        assertThat(ticked.recordsSha256).as("the digest covers the ticks").isNotEqualTo(plain.recordsSha256);
+    }
+
+    @Test
+    void shouldCountNoTickAsAShakeOrAReject() {
+        List<GeneratedRecord> records = generateWithTicks(42);
+        ShakeTopicCounter counter = new ShakeTopicCounter(new java.util.Properties(), TINY.windows());
+        IntakeCounts counted = new IntakeCounts();
+        Set<ShakeTopicCounter.EventKey> seen = new HashSet<>();
+        records.forEach(r -> counter.count(r.value(), counted, seen));
+
+        Manifest manifest = manifest(records);
+        assertThat(counted).isEqualTo(manifest.expected);
+        assertThat(counter.ticks()).isEqualTo(manifest.ticks).isPositive();
+        assertThat(counted.records()).isEqualTo(records.size() - manifest.ticks);
+    }
+
+    /** An unknown-format record must never get the tick's format byte: it would be UNDECODABLE instead. */
+    @Test
+    void shouldNeverGiveAnUnsupportedVersionRecordTheTickFormatByte() {
+        List<GeneratedRecord> records = new ArrayList<>();
+        new ShakeTrafficGenerator(TINY, 42, 100_000).generate(records::add);
+        long unsupported = 0;
+        for (GeneratedRecord r : records) {
+            if (r.kind() == RecordKind.UNSUPPORTED_VERSION) {
+                unsupported++;
+                assertThat(ShakeEventCodec.decode(r.value()).reason()).isEqualTo(RejectReason.UNSUPPORTED_VERSION);
+            }
+        }
+        assertThat(unsupported).isGreaterThan(300);
     }
 
     @Test
@@ -134,6 +239,15 @@ class ShakeTrafficGeneratorTest {
             }
         }
         assertThat(attributes.size()).isGreaterThan(100);
+    }
+
+    static final long TICK_INTERVAL_MS = 1_000;
+
+    static List<GeneratedRecord> generateWithTicks(long seed) {
+        List<GeneratedRecord> records = new ArrayList<>();
+        new ShakeTrafficGenerator(TINY, seed, 0).withTicks(TINY.traffic().partitions(),
+                java.time.Duration.ofMillis(TICK_INTERVAL_MS)).generate(records::add);
+        return records;
     }
 
     static List<GeneratedRecord> generate(long seed) {
