@@ -15,6 +15,7 @@ public enum Check {
     SHARED_KAFKA_RECORD("no two payouts come from the same Kafka record"),
     UNCONFIGURED_ROUND_OR_TIER("every payout belongs to a configured round and tier"),
     LOST_TRANSACTION("no settlement transaction was lost between prepare and commit"),
+    QUARANTINED("the sink quarantined no row (a payout or ledger entry whose key was taken by another row, unpaid)"),
     INTERACTION_COUNT_MISMATCH("each round's interaction count equals the manifest's distinct valid shakes "
             + "(only with a manifest)"),
     REJECT_COUNT_MISMATCH("each reason's reject count equals the manifest's (only with a manifest)");

@@ -136,6 +136,11 @@ public final class Reconciliation {
                     SELECT NULL::int, gid, payouts || ' payouts (' || payout_fen || ' fen) of sink ' || sink_name
                            || ' lost, detected ' || detected_at
                     FROM settlement_lost_transaction ORDER BY detected_at, gid""");
+            query(st, sink, Check.QUARANTINED, """
+                    SELECT round_id, kind || ' ' || row_key, reason || ': ' || detail
+                           || COALESCE(' (existing ' || existing_key || ')', '') || ', lineage ' || lineage
+                           || ', sink ' || sink_name || ' subtask ' || subtask || ', detected ' || detected_at
+                    FROM settlement_quarantine ORDER BY quarantine_id""");
             if (expected != null) {
                 query(st, sink, Check.INTERACTION_COUNT_MISMATCH, "SELECT COALESCE(e.round_id, i.round_id), "
                         + "'round ' || COALESCE(e.round_id, i.round_id), COALESCE(i.shakes, 0) || ' interactions "

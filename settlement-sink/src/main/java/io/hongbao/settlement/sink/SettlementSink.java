@@ -59,7 +59,7 @@ public final class SettlementSink implements Sink<SettlementRecord>, SupportsCom
     public SettlementWriter createWriter(WriterInitContext context) throws IOException {
         TaskInfo task = context.getTaskInfo();
         return new SettlementWriter(options, task.getIndexOfThisSubtask(), task.getNumberOfParallelSubtasks(),
-                context.getRestoredCheckpointId().orElse(0L));
+                context.getRestoredCheckpointId().orElse(0L), context.metricGroup());
     }
 
     @Override
@@ -105,7 +105,7 @@ public final class SettlementSink implements Sink<SettlementRecord>, SupportsCom
         private SettlementDatabase database;
         private String sinkName = "settlement";
         private int batchSize = 1000;
-        private Duration lockTimeout = Duration.ofSeconds(30);
+        private Duration lockTimeout = Duration.ofSeconds(5);
 
         private Builder() {}
 
@@ -127,8 +127,10 @@ public final class SettlementSink implements Sink<SettlementRecord>, SupportsCom
         }
 
         /**
-         * How long a write may wait for a row lock before the writer fails (default 30 s). Writes only insert
-         * fresh keys, so a wait means a key is in a prepared, uncommitted transaction: a duplicate upstream.
+         * How long a batch may wait for a key locked by an unfinished transaction (default 5 s). Writes only
+         * insert fresh keys, so a wait means a copy of a row that is not committed yet: the batch is then decided
+         * row by row at the checkpoint, waiting once more as long, and a key still locked is quarantined. Other
+         * lock waits (a table lock) fail the writer after this time.
          */
         public Builder lockTimeout(Duration lockTimeout) {
             this.lockTimeout = lockTimeout;

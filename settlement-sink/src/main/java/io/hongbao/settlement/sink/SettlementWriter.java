@@ -1,5 +1,6 @@
 package io.hongbao.settlement.sink;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.SettlementRecord;
 import io.hongbao.settlement.SettlementRecord.LedgerEntry;
@@ -18,17 +19,24 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.SimpleCounter;
 import org.postgresql.util.PSQLException;
-import org.postgresql.util.ServerErrorMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,40 +49,63 @@ import org.slf4j.LoggerFactory;
  * <p>Round configs and reject counts are absolute values: the writer keeps the latest per key and hands them
  * over in the committable (see {@link SettlementCommittable} for why they stay out of the transaction).
  *
- * <p>Any database error fails the writer; the open transaction dies with the connection, so nothing is half
- * written, and Flink restarts from the last checkpoint.
+ * <p>Rows never fail the writer: each batch is one {@code INSERT ... ON CONFLICT DO NOTHING RETURNING} inside a
+ * savepoint; a row whose key is taken by an identical row is skipped and counted, one whose key is taken by a
+ * different row is written to {@code settlement_quarantine} instead (same transaction, so exactly once; not paid).
+ * A batch that waited in vain for a key locked by an unfinished transaction (typically this sink's previous
+ * prepared transaction, whose commit is on its way) is undone and its rows retried one by one at the checkpoint;
+ * a key still locked then is quarantined. Any other database error fails the writer; the open transaction dies
+ * with the connection, so nothing is half written, and Flink restarts from the last checkpoint.
  */
 public final class SettlementWriter
         implements CommittingSinkWriter<SettlementRecord, SettlementCommittable>, StatefulSinkWriter<SettlementRecord, Void> {
     private static final Logger LOG = LoggerFactory.getLogger(SettlementWriter.class);
 
-    private static final String INSERT_PAYOUT = "INSERT INTO payout (payout_id, round_id, tier_id, user_id, amount_fen, "
-            + "event_id, kafka_topic, kafka_partition, kafka_offset, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    // One statement per batch: arrays of the columns, unnested; ON CONFLICT DO NOTHING covers both unique keys of
+    // payout (payout_id, (round_id, event_id)), and RETURNING names the rows that went in.
+    private static final String INSERT_PAYOUTS = "INSERT INTO payout (payout_id, round_id, tier_id, user_id, amount_fen, "
+            + "event_id, kafka_topic, kafka_partition, kafka_offset, decided_at) "
+            + "SELECT p, r, t, u, a, e, kt, kp, ko, timestamptz 'epoch' + d * interval '1 millisecond' "
+            + "FROM unnest(?::text[], ?::int4[], ?::int4[], ?::int8[], ?::int8[], ?::text[], ?::text[], ?::int4[], "
+            + "?::int8[], ?::int8[]) AS v (p, r, t, u, a, e, kt, kp, ko, d) ON CONFLICT DO NOTHING RETURNING payout_id";
+    private static final String SELECT_PAYOUTS = "SELECT payout_id, round_id, tier_id, user_id, amount_fen, event_id, "
+            + "kafka_topic, kafka_partition, kafka_offset, (extract(epoch FROM decided_at) * 1000)::int8 "
+            + "FROM payout WHERE payout_id = ANY (?)";
     private static final String INSERT_LEDGER = "INSERT INTO round_ledger (entry_id, round_id, kind, amount_fen, "
-            + "budget_fen_after, detail, effective_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+            + "budget_fen_after, detail, effective_at, source) "
+            + "SELECT i, r, k, a, b, d, timestamptz 'epoch' + e * interval '1 millisecond', s "
+            + "FROM unnest(?::text[], ?::int4[], ?::text[], ?::int8[], ?::int8[], ?::text[], ?::int8[], ?::text[]) "
+            + "AS v (i, r, k, a, b, d, e, s) ON CONFLICT DO NOTHING RETURNING entry_id";
+    private static final String SELECT_LEDGER = "SELECT entry_id, round_id, kind, amount_fen, budget_fen_after, detail, "
+            + "(extract(epoch FROM effective_at) * 1000)::int8, source FROM round_ledger WHERE entry_id = ANY (?)";
+    private static final String INSERT_QUARANTINE = "INSERT INTO settlement_quarantine (kind, row_key, round_id, "
+            + "reason, detail, row_data, existing_key, existing_row, lineage, sink_name, subtask) "
+            + "VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, ?)";
     private static final String INSERT_MARKER = "INSERT INTO settlement_commit (gid, sink_name, subtask, "
             + "after_checkpoint_id, attempt_nonce, payouts, ledger_entries, payout_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-    private static final Pattern DUPLICATE_PAYOUT = Pattern.compile("Key \\(payout_id\\)=\\((.+)\\) already exists");
-    private static final Pattern DUPLICATE_EVENT =
-            Pattern.compile("Key \\(round_id, event_id\\)=\\((\\d+), ([0-9a-f]+)\\) already exists");
-    private static final Pattern DUPLICATE_ENTRY = Pattern.compile("Key \\(entry_id\\)=\\((.+)\\) already exists");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final SettlementSink.Options options;
     private final int subtask;
     private final String nonce;
     private final Connection connection;
-    private final PreparedStatement insertPayout;
+    private final PreparedStatement insertPayouts;
+    private final PreparedStatement selectPayouts;
     private final PreparedStatement insertLedger;
+    private final PreparedStatement selectLedger;
+    private final PreparedStatement insertQuarantine;
     private final PreparedStatement insertMarker;
+    private final PayoutTable payouts = new PayoutTable();
+    private final LedgerTable ledger = new LedgerTable();
+    private final Counter duplicateRowsSkipped;
+    private final Counter rowsQuarantined;
 
     /** The last checkpoint this writer took or was restored from; part of every gid it prepares. */
     private long lastCheckpointId;
     private long sequence;
 
-    private int payoutBatch;
-    private int ledgerBatch;
-    private final List<String> payoutIdsInBatch = new ArrayList<>();
     private int payoutsInTransaction;
+    private int quarantinedInTransaction;
     private int ledgerEntriesInTransaction;
     private long payoutFenInTransaction;
     private final TreeMap<Integer, RoundConfig> roundConfigs = new TreeMap<>();
@@ -86,7 +117,19 @@ public final class SettlementWriter
      */
     public SettlementWriter(SettlementSink.Options options, int subtask, int parallelism, long restoredCheckpointId)
             throws IOException {
+        this(options, subtask, parallelism, restoredCheckpointId, null);
+    }
+
+    /**
+     * As above, registering the counters {@code hongbao.duplicateRowsSkipped} and {@code hongbao.rowsQuarantined}
+     * in {@code metrics} (the writer's operator group; none when null).
+     */
+    public SettlementWriter(SettlementSink.Options options, int subtask, int parallelism, long restoredCheckpointId,
+            MetricGroup metrics) throws IOException {
         this.options = options;
+        MetricGroup group = metrics == null ? null : metrics.addGroup("hongbao");
+        this.duplicateRowsSkipped = group == null ? new SimpleCounter() : group.counter("duplicateRowsSkipped");
+        this.rowsQuarantined = group == null ? new SimpleCounter() : group.counter("rowsQuarantined");
         this.subtask = subtask;
         this.lastCheckpointId = restoredCheckpointId;
         this.nonce = newNonce();
@@ -102,15 +145,18 @@ public final class SettlementWriter
                     orphans.size());
             try (Statement st = c.createStatement()) {
                 // No legitimate write waits for a lock (inserts of fresh keys only): a wait means a key is already
-                // in a transaction that is prepared but not committed yet, i.e. a duplicate upstream.
+                // in a transaction that is not finished (a copy of an uncommitted row); see insert().
                 st.execute("SET lock_timeout = " + options.lockTimeout().toMillis());
                 // The transaction stays open between checkpoints, possibly idle.
                 st.execute("SET idle_in_transaction_session_timeout = 0");
             }
             c.setAutoCommit(false);
             this.connection = c;
-            this.insertPayout = c.prepareStatement(INSERT_PAYOUT);
+            this.insertPayouts = c.prepareStatement(INSERT_PAYOUTS);
+            this.selectPayouts = c.prepareStatement(SELECT_PAYOUTS);
             this.insertLedger = c.prepareStatement(INSERT_LEDGER);
+            this.selectLedger = c.prepareStatement(SELECT_LEDGER);
+            this.insertQuarantine = c.prepareStatement(INSERT_QUARANTINE);
             this.insertMarker = c.prepareStatement(INSERT_MARKER);
         } catch (SQLException e) {
             closeQuietly(c);
@@ -148,8 +194,8 @@ public final class SettlementWriter
         record.validate();
         try {
             switch (record.kind) {
-                case PAYOUT -> addPayout(record.payout);
-                case LEDGER_ENTRY -> addLedgerEntry(record.ledgerEntry);
+                case PAYOUT -> add(payouts, copy(record.payout));
+                case LEDGER_ENTRY -> add(ledger, copy(record.ledgerEntry));
                 case REJECT_COUNT -> rejectCounts.merge(record.rejectCount.reason, copy(record.rejectCount),
                         (old, now) -> now.records >= old.records ? now : old);
                 case ROUND_CONFIG -> roundConfigs.merge(record.roundConfig.roundId, copy(record.roundConfig),
@@ -160,59 +206,152 @@ public final class SettlementWriter
         }
     }
 
-    private void addPayout(Payout p) throws SQLException, IOException {
-        insertPayout.setString(1, p.payoutId);
-        insertPayout.setInt(2, p.roundId);
-        insertPayout.setInt(3, p.tierId);
-        insertPayout.setLong(4, p.userId);
-        insertPayout.setLong(5, p.amountFen);
-        insertPayout.setString(6, p.eventId);
-        insertPayout.setString(7, p.kafkaTopic);
-        insertPayout.setInt(8, p.kafkaPartition);
-        insertPayout.setLong(9, p.kafkaOffset);
-        insertPayout.setObject(10, timestamp(p.decidedAtMs));
-        insertPayout.addBatch();
-        payoutIdsInBatch.add(p.payoutId);
-        payoutBatch++;
-        payoutsInTransaction++;
-        payoutFenInTransaction = Math.addExact(payoutFenInTransaction, p.amountFen);
-        if (payoutBatch >= options.batchSize()) {
+    /** Queues a row for its table's next batch; a second row with the key of a queued one is decided here. */
+    private <R> void add(RowTable<R> table, R row) throws SQLException, IOException {
+        R queued = table.batch.get(table.key(row));
+        if (queued != null) {
+            if (queued.equals(row)) {
+                duplicateRowsSkipped.inc();
+            } else {
+                quarantine(table, row, queued, Reason.CONFLICTING_CONTENT, "key already taken in this transaction by "
+                        + "a row that differs in " + table.differences(row, queued));
+            }
+            return;
+        }
+        table.batch.put(table.key(row), row);
+        if (table.batch.size() >= options.batchSize()) {
             executeBatches();
         }
     }
 
-    private void addLedgerEntry(LedgerEntry l) throws SQLException, IOException {
-        insertLedger.setString(1, l.entryId);
-        insertLedger.setInt(2, l.roundId);
-        insertLedger.setString(3, l.kind);
-        insertLedger.setLong(4, l.amountFen);
-        insertLedger.setLong(5, l.budgetFenAfter);
-        insertLedger.setString(6, l.detail);
-        insertLedger.setObject(7, timestamp(l.effectiveAtMs));
-        insertLedger.setString(8, l.source);
-        insertLedger.addBatch();
-        ledgerBatch++;
-        ledgerEntriesInTransaction++;
-        if (ledgerBatch >= options.batchSize()) {
-            executeBatches();
-        }
-    }
-
-    /** Sends the pending batches (into the open transaction); constraint violations surface here. */
+    /** Sends the pending batches (into the open transaction). */
     private void executeBatches() throws IOException {
         try {
-            if (payoutBatch > 0) {
-                insertPayout.executeBatch();
-                payoutBatch = 0;
-                payoutIdsInBatch.clear();
-            }
-            if (ledgerBatch > 0) {
-                insertLedger.executeBatch();
-                ledgerBatch = 0;
-            }
+            send(payouts);
+            send(ledger);
         } catch (SQLException e) {
             throw failure("writing", e);
         }
+    }
+
+    private <R> void send(RowTable<R> table) throws SQLException, IOException {
+        if (table.batch.isEmpty()) {
+            return;
+        }
+        List<R> rows = new ArrayList<>(table.batch.values());
+        table.batch.clear();
+        if (!insert(table, rows)) {
+            // A key of the batch is in a transaction that is not finished, typically one this sink prepared at
+            // the last checkpoint and whose commit is on its way: decide these rows at the checkpoint.
+            LOG.warn("Settlement writer {} subtask {}: a {} key of this batch of {} is locked by an unfinished "
+                    + "transaction; the batch is retried row by row at the checkpoint", options.sinkName(), subtask,
+                    table.kind, rows.size());
+            table.deferred.addAll(rows);
+        }
+    }
+
+    /**
+     * Inserts {@code rows} with {@code ON CONFLICT DO NOTHING}; the rows that did not go in are compared with the
+     * row holding their key: identical ones are skipped, others quarantined. Returns false, having undone the
+     * statement (savepoint), when a key is locked by an unfinished transaction, so its content is unknown.
+     */
+    private <R> boolean insert(RowTable<R> table, List<R> rows) throws SQLException, IOException {
+        Set<String> inserted;
+        Savepoint savepoint = connection.setSavepoint();
+        try {
+            inserted = table.insert(connection, rows);
+            connection.releaseSavepoint(savepoint);
+        } catch (SQLException e) {
+            if (!isKeyLocked(e)) {
+                throw e;
+            }
+            connection.rollback(savepoint);
+            return false;
+        }
+        List<R> conflicts = new ArrayList<>();
+        for (R row : rows) {
+            if (inserted.contains(table.key(row))) {
+                table.counted(row);
+            } else {
+                conflicts.add(row);
+            }
+        }
+        if (!conflicts.isEmpty()) {
+            Map<String, R> existing = table.select(connection, conflicts.stream().map(table::key).toList());
+            for (R row : conflicts) {
+                R held = existing.get(table.key(row));
+                if (row.equals(held)) {
+                    duplicateRowsSkipped.inc();
+                } else if (held == null) {
+                    quarantine(table, row, null, Reason.CONFLICTING_CONTENT, "a unique key of the row is taken by a "
+                            + "row the writer cannot see");
+                } else {
+                    quarantine(table, row, held, Reason.CONFLICTING_CONTENT, "key already taken by a committed "
+                            + "row that differs in " + table.differences(row, held));
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The rows whose key was locked: one by one now; a key still locked is quarantined (content unknown). */
+    private <R> void retryDeferred(RowTable<R> table) throws SQLException, IOException {
+        List<R> rows = new ArrayList<>(table.deferred);
+        table.deferred.clear();
+        for (R row : rows) {
+            if (!insert(table, List.of(row))) {
+                quarantine(table, row, null, Reason.KEY_LOCKED, "key locked for more than " + options.lockTimeout()
+                        + " twice by a transaction that is prepared or open and was not committed: its content "
+                        + "could not be compared (a duplicate of an uncommitted row, or another job's)");
+            }
+        }
+    }
+
+    private <R> void quarantine(RowTable<R> table, R row, R existing, Reason reason, String detail)
+            throws SQLException, IOException {
+        insertQuarantine.setString(1, table.kind);
+        insertQuarantine.setString(2, table.key(row));
+        insertQuarantine.setInt(3, table.roundId(row));
+        insertQuarantine.setString(4, reason.name());
+        insertQuarantine.setString(5, detail);
+        insertQuarantine.setString(6, JSON.writeValueAsString(row));
+        insertQuarantine.setString(7, existing == null ? null : table.key(existing));
+        insertQuarantine.setString(8, existing == null ? null : JSON.writeValueAsString(existing));
+        insertQuarantine.setString(9, table.lineage(row));
+        insertQuarantine.setString(10, options.sinkName());
+        insertQuarantine.setInt(11, subtask);
+        insertQuarantine.executeUpdate();
+        rowsQuarantined.inc();
+        quarantinedInTransaction++;
+        LOG.error("Settlement writer {} subtask {} quarantined {} {} ({}): {}; not paid, see settlement_quarantine",
+                options.sinkName(), subtask, table.kind, table.key(row), reason, detail);
+    }
+
+    /**
+     * A unique-key check that waited for a transaction holding the same key (lock timeout, or a deadlock with
+     * another writer inserting the other's keys). Any other lock wait (a table lock of an admin's DDL, say) is
+     * not about a row's content: it stays a failure.
+     */
+    static boolean isKeyLocked(SQLException e) {
+        if (!("55P03".equals(e.getSQLState()) || "40P01".equals(e.getSQLState()))) {
+            return false;
+        }
+        if (e instanceof PSQLException p && p.getServerErrorMessage() != null) {
+            String where = p.getServerErrorMessage().getWhere();
+            return where != null && (where.contains("while inserting index tuple")
+                    || where.contains("while checking uniqueness"));
+        }
+        return false;
+    }
+
+    /** Rows per checkpoint that the writer skipped as identical copies of a row already written. */
+    public long duplicateRowsSkipped() {
+        return duplicateRowsSkipped.getCount();
+    }
+
+    /** Rows the writer quarantined instead of writing them. */
+    public long rowsQuarantined() {
+        return rowsQuarantined.getCount();
     }
 
     @Override
@@ -223,8 +362,14 @@ public final class SettlementWriter
     @Override
     public Collection<SettlementCommittable> prepareCommit() throws IOException {
         executeBatches();
+        try {
+            retryDeferred(payouts);
+            retryDeferred(ledger);
+        } catch (SQLException e) {
+            throw failure("deciding rows whose key was locked", e);
+        }
         String gid = null;
-        if (payoutsInTransaction + ledgerEntriesInTransaction > 0) {
+        if (payoutsInTransaction + ledgerEntriesInTransaction + quarantinedInTransaction > 0) {
             TransactionId id = new TransactionId(options.sinkName(), subtask, lastCheckpointId, nonce, sequence++);
             gid = id.gid();
             try {
@@ -253,6 +398,7 @@ public final class SettlementWriter
                     new ArrayList<>(rejectCounts.values())));
         }
         payoutsInTransaction = 0;
+        quarantinedInTransaction = 0;
         ledgerEntriesInTransaction = 0;
         payoutFenInTransaction = 0;
         roundConfigs.clear();
@@ -274,60 +420,265 @@ public final class SettlementWriter
         closeQuietly(connection);
     }
 
-    /** A failure of the writer, naming the duplicate row when there is one; never carries the password. */
+    /**
+     * A failure of the writer: only what is not about a row's content reaches here (the server or the connection
+     * failed, a serialization failure, a lock that is not a key's); never carries the password.
+     */
     private IOException failure(String doing, SQLException e) {
         SQLException cause = e;
         if (e instanceof BatchUpdateException && e.getNextException() != null) {
             cause = e.getNextException();
         }
-        String state = cause.getSQLState();
-        String where = "settlement writer " + options.sinkName() + " subtask " + subtask;
-        if ("23505".equals(state)) {
-            String detail = detail(cause);
-            Matcher m;
-            if ((m = DUPLICATE_PAYOUT.matcher(detail)).find()) {
-                return new DuplicateSettlementRowException(m.group(1), where + ": payout " + m.group(1)
-                        + " was written twice (a bug upstream: each payout is decided once)", e);
-            }
-            if ((m = DUPLICATE_EVENT.matcher(detail)).find()) {
-                String id = SettlementRecord.payoutId(Integer.parseInt(m.group(1)), m.group(2));
-                return new DuplicateSettlementRowException(id, where + ": payout " + id + " (round " + m.group(1)
-                        + ", event " + m.group(2) + ") was written twice (a bug upstream: each payout is decided once)", e);
-            }
-            if ((m = DUPLICATE_ENTRY.matcher(detail)).find()) {
-                return new DuplicateSettlementRowException(m.group(1), where + ": ledger entry " + m.group(1)
-                        + " was written twice (a bug upstream)", e);
-            }
-            return new DuplicateSettlementRowException(null, where + ": a settlement row was written twice: " + detail, e);
-        }
-        if ("55P03".equals(state)) {
-            return new IOException(where + ": a row waited for a lock held by a transaction that is prepared but not "
-                    + "yet committed, so one of these payouts was written twice (a bug upstream): "
-                    + summarize(payoutIdsInBatch), e);
-        }
-        return new IOException(where + ": " + doing + " failed (" + state + "): " + cause.getMessage(), e);
-    }
-
-    private static String detail(SQLException e) {
-        if (e instanceof PSQLException p) {
-            ServerErrorMessage m = p.getServerErrorMessage();
-            if (m != null && m.getDetail() != null) {
-                return m.getDetail();
-            }
-        }
-        return String.valueOf(e.getMessage());
-    }
-
-    private static String summarize(List<String> ids) {
-        if (ids.isEmpty()) {
-            return "(no payouts in the batch; a ledger entry)";
-        }
-        return ids.size() <= 5 ? ids.toString()
-                : ids.subList(0, 5) + " and " + (ids.size() - 5) + " more in the batch";
+        return new IOException("settlement writer " + options.sinkName() + " subtask " + subtask + ": " + doing
+                + " failed (" + cause.getSQLState() + "): " + cause.getMessage(), e);
     }
 
     static OffsetDateTime timestamp(long epochMs) {
         return OffsetDateTime.ofInstant(Instant.ofEpochMilli(epochMs), ZoneOffset.UTC);
+    }
+
+    enum Reason { CONFLICTING_CONTENT, KEY_LOCKED }
+
+    /** One insert-only table the writer fills: its batch, its deferred rows, and how to insert and compare. */
+    private abstract static class RowTable<R> {
+        final String kind;
+        final LinkedHashMap<String, R> batch = new LinkedHashMap<>();
+        final List<R> deferred = new ArrayList<>();
+
+        RowTable(String kind) {
+            this.kind = kind;
+        }
+
+        abstract String key(R row);
+
+        abstract int roundId(R row);
+
+        abstract String lineage(R row);
+
+        /** Inserts the rows, skipping taken keys; returns the keys that went in. */
+        abstract Set<String> insert(Connection c, List<R> rows) throws SQLException;
+
+        /** The rows holding these keys, as visible to this transaction. */
+        abstract Map<String, R> select(Connection c, List<String> keys) throws SQLException;
+
+        /** Which columns differ (for the quarantine's detail). */
+        abstract String differences(R a, R b);
+
+        /** A row went in. */
+        abstract void counted(R row);
+
+        static Set<String> keys(PreparedStatement st) throws SQLException {
+            Set<String> out = new HashSet<>();
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
+        }
+
+        static void diff(List<String> out, String column, Object a, Object b) {
+            if (!Objects.equals(a, b)) {
+                out.add(column + " (" + a + " vs " + b + ")");
+            }
+        }
+    }
+
+    private final class PayoutTable extends RowTable<Payout> {
+        PayoutTable() {
+            super("payout");
+        }
+
+        @Override
+        String key(Payout p) {
+            return p.payoutId;
+        }
+
+        @Override
+        int roundId(Payout p) {
+            return p.roundId;
+        }
+
+        @Override
+        String lineage(Payout p) {
+            return p.kafkaTopic + "/" + p.kafkaPartition + "/" + p.kafkaOffset;
+        }
+
+        @Override
+        Set<String> insert(Connection c, List<Payout> rows) throws SQLException {
+            int n = rows.size();
+            Object[][] cols = new Object[10][n];
+            for (int i = 0; i < n; i++) {
+                Payout p = rows.get(i);
+                cols[0][i] = p.payoutId;
+                cols[1][i] = p.roundId;
+                cols[2][i] = p.tierId;
+                cols[3][i] = p.userId;
+                cols[4][i] = p.amountFen;
+                cols[5][i] = p.eventId;
+                cols[6][i] = p.kafkaTopic;
+                cols[7][i] = p.kafkaPartition;
+                cols[8][i] = p.kafkaOffset;
+                cols[9][i] = p.decidedAtMs;
+            }
+            String[] types = {"text", "int4", "int4", "int8", "int8", "text", "text", "int4", "int8", "int8"};
+            for (int k = 0; k < cols.length; k++) {
+                insertPayouts.setArray(k + 1, c.createArrayOf(types[k], cols[k]));
+            }
+            return keys(insertPayouts);
+        }
+
+        @Override
+        Map<String, Payout> select(Connection c, List<String> keys) throws SQLException {
+            selectPayouts.setArray(1, c.createArrayOf("text", keys.toArray()));
+            Map<String, Payout> out = new HashMap<>();
+            try (ResultSet rs = selectPayouts.executeQuery()) {
+                while (rs.next()) {
+                    Payout p = new Payout();
+                    p.payoutId = rs.getString(1);
+                    p.roundId = rs.getInt(2);
+                    p.tierId = rs.getInt(3);
+                    p.userId = rs.getLong(4);
+                    p.amountFen = rs.getLong(5);
+                    p.eventId = rs.getString(6);
+                    p.kafkaTopic = rs.getString(7);
+                    p.kafkaPartition = rs.getInt(8);
+                    p.kafkaOffset = rs.getLong(9);
+                    p.decidedAtMs = rs.getLong(10);
+                    out.put(p.payoutId, p);
+                }
+            }
+            return out;
+        }
+
+        @Override
+        String differences(Payout a, Payout b) {
+            List<String> d = new ArrayList<>();
+            diff(d, "tier_id", a.tierId, b.tierId);
+            diff(d, "user_id", a.userId, b.userId);
+            diff(d, "amount_fen", a.amountFen, b.amountFen);
+            diff(d, "kafka_topic", a.kafkaTopic, b.kafkaTopic);
+            diff(d, "kafka_partition", a.kafkaPartition, b.kafkaPartition);
+            diff(d, "kafka_offset", a.kafkaOffset, b.kafkaOffset);
+            diff(d, "decided_at", timestamp(a.decidedAtMs), timestamp(b.decidedAtMs));
+            return String.join(", ", d);
+        }
+
+        @Override
+        void counted(Payout p) {
+            payoutsInTransaction++;
+            payoutFenInTransaction = Math.addExact(payoutFenInTransaction, p.amountFen);
+        }
+    }
+
+    private final class LedgerTable extends RowTable<LedgerEntry> {
+        LedgerTable() {
+            super("ledger");
+        }
+
+        @Override
+        String key(LedgerEntry l) {
+            return l.entryId;
+        }
+
+        @Override
+        int roundId(LedgerEntry l) {
+            return l.roundId;
+        }
+
+        @Override
+        String lineage(LedgerEntry l) {
+            return l.source;
+        }
+
+        @Override
+        Set<String> insert(Connection c, List<LedgerEntry> rows) throws SQLException {
+            int n = rows.size();
+            Object[][] cols = new Object[8][n];
+            for (int i = 0; i < n; i++) {
+                LedgerEntry l = rows.get(i);
+                cols[0][i] = l.entryId;
+                cols[1][i] = l.roundId;
+                cols[2][i] = l.kind;
+                cols[3][i] = l.amountFen;
+                cols[4][i] = l.budgetFenAfter;
+                cols[5][i] = l.detail;
+                cols[6][i] = l.effectiveAtMs;
+                cols[7][i] = l.source;
+            }
+            String[] types = {"text", "int4", "text", "int8", "int8", "text", "int8", "text"};
+            for (int k = 0; k < cols.length; k++) {
+                insertLedger.setArray(k + 1, c.createArrayOf(types[k], cols[k]));
+            }
+            return keys(insertLedger);
+        }
+
+        @Override
+        Map<String, LedgerEntry> select(Connection c, List<String> keys) throws SQLException {
+            selectLedger.setArray(1, c.createArrayOf("text", keys.toArray()));
+            Map<String, LedgerEntry> out = new HashMap<>();
+            try (ResultSet rs = selectLedger.executeQuery()) {
+                while (rs.next()) {
+                    LedgerEntry l = new LedgerEntry();
+                    l.entryId = rs.getString(1);
+                    l.roundId = rs.getInt(2);
+                    l.kind = rs.getString(3);
+                    l.amountFen = rs.getLong(4);
+                    l.budgetFenAfter = rs.getLong(5);
+                    l.detail = rs.getString(6);
+                    l.effectiveAtMs = rs.getLong(7);
+                    l.source = rs.getString(8);
+                    out.put(l.entryId, l);
+                }
+            }
+            return out;
+        }
+
+        @Override
+        String differences(LedgerEntry a, LedgerEntry b) {
+            List<String> d = new ArrayList<>();
+            diff(d, "round_id", a.roundId, b.roundId);
+            diff(d, "kind", a.kind, b.kind);
+            diff(d, "amount_fen", a.amountFen, b.amountFen);
+            diff(d, "budget_fen_after", a.budgetFenAfter, b.budgetFenAfter);
+            diff(d, "detail", a.detail, b.detail);
+            diff(d, "effective_at", timestamp(a.effectiveAtMs), timestamp(b.effectiveAtMs));
+            diff(d, "source", a.source, b.source);
+            return String.join(", ", d);
+        }
+
+        @Override
+        void counted(LedgerEntry l) {
+            ledgerEntriesInTransaction++;
+        }
+    }
+
+    private static Payout copy(Payout p) {
+        Payout c = new Payout();
+        c.payoutId = p.payoutId;
+        c.roundId = p.roundId;
+        c.tierId = p.tierId;
+        c.userId = p.userId;
+        c.amountFen = p.amountFen;
+        c.eventId = p.eventId;
+        c.kafkaTopic = p.kafkaTopic;
+        c.kafkaPartition = p.kafkaPartition;
+        c.kafkaOffset = p.kafkaOffset;
+        c.decidedAtMs = p.decidedAtMs;
+        return c;
+    }
+
+    private static LedgerEntry copy(LedgerEntry l) {
+        LedgerEntry c = new LedgerEntry();
+        c.entryId = l.entryId;
+        c.roundId = l.roundId;
+        c.kind = l.kind;
+        c.amountFen = l.amountFen;
+        c.budgetFenAfter = l.budgetFenAfter;
+        c.detail = l.detail;
+        c.effectiveAtMs = l.effectiveAtMs;
+        c.source = l.source;
+        return c;
     }
 
     private static RejectCount copy(RejectCount c) {

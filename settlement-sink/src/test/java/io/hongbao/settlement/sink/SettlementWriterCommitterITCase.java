@@ -10,7 +10,11 @@ import io.hongbao.settlement.testing.RecordingCommitRequest;
 import io.hongbao.settlement.testing.RecordingCommitRequest.Outcome;
 import io.hongbao.settlement.testing.Records;
 import io.hongbao.settlement.testing.Sql;
+import io.hongbao.settlement.reconcile.Check;
+import io.hongbao.settlement.reconcile.Reconciliation;
+import io.hongbao.settlement.reconcile.ReconciliationResult;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.sql.Connection;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -237,46 +241,164 @@ class SettlementWriterCommitterITCase {
     }
 
     @Test
-    void shouldFailNamingAPayoutWrittenTwiceInOneTransaction() throws Exception {
-        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("dup_in_txn");
-        try (SettlementWriter w = writer(db, 0, 1, 0)) {
-            w.write(Records.payout(1, 77), null);
-            assertThatThrownBy(() -> w.write(Records.payout(1, 77), null)) // the batch of two goes out here
-                    .isInstanceOf(DuplicateSettlementRowException.class)
-                    .hasMessageContaining("payout r1-0000000000000000000000000000004d was written twice")
-                    .extracting(e -> ((DuplicateSettlementRowException) e).rowId())
-                    .isEqualTo("r1-0000000000000000000000000000004d");
-        }
-        assertThat(Sql.preparedGids(db)).isEmpty();
-        assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isZero();
-    }
-
-    @Test
-    void shouldFailNamingAPayoutAlreadyCommitted() throws Exception {
-        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("dup_committed");
+    void shouldSkipAnIdenticalPayoutAlreadyCommittedAndCountIt() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("dup_same_committed");
         try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
             w.write(Records.payout(1, 5), null);
             commit(committer, prepareOne(w));
-            // Same round and event under another tier and amount: still the same payout id.
-            w.write(Records.payout(1, 2, 9, 500, 5), null);
+            w.snapshotState(1);
+            // The same payout decided again (an event id replayed after its checkpoint), in the next transaction.
+            w.write(Records.payout(1, 5), null);
+            w.write(Records.payout(1, 6), null);
+            SettlementCommittable second = prepareOne(w);
 
-            assertThatThrownBy(() -> w.flush(false)).isInstanceOf(DuplicateSettlementRowException.class)
-                    .hasMessageContaining("r1-00000000000000000000000000000005");
+            assertThat(second.payouts()).as("only the new payout").isOne();
+            assertThat(commit(committer, second).outcome()).isEqualTo(Outcome.COMMITTED);
+            assertThat(w.duplicateRowsSkipped()).isOne();
+            assertThat(w.rowsQuarantined()).isZero();
         }
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout WHERE payout_id = 'r1-00000000000000000000000000000005'"))
+                .isOne();
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isEqualTo(2);
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM settlement_quarantine")).isZero();
+        assertThat(reconcile(db).passed()).isTrue();
+    }
+
+    @Test
+    void shouldSkipAnIdenticalPayoutTwiceInOneTransaction() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("dup_same_txn");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
+            w.write(Records.payout(1, 77), null);
+            w.write(Records.payout(1, 78), null); // batch of two goes out
+            w.write(Records.payout(1, 77), null); // a copy of a row sent in an earlier batch of this transaction
+            w.write(Records.payout(1, 79), null);
+            w.write(Records.payout(1, 79), null); // a copy within one batch
+            commit(committer, prepareOne(w));
+            assertThat(w.duplicateRowsSkipped()).isEqualTo(2);
+        }
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isEqualTo(3);
+        assertThat(Sql.preparedGids(db)).isEmpty();
+    }
+
+    @Test
+    void shouldQuarantineAConflictingPayoutAndKeepPayingEveryoneElse() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("dup_conflict");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
+            w.write(Records.payout(1, 1, 7, 100, 5), null);
+            commit(committer, prepareOne(w));
+            w.snapshotState(1);
+            // Same round and event (so the same payout id) for another user and amount: an event id reused.
+            w.write(Records.payout(1, 1, 8, 900, 5), null);
+            w.write(Records.payout(1, 6), null);
+            commit(committer, prepareOne(w));
+            assertThat(w.rowsQuarantined()).isOne();
+            assertThat(w.duplicateRowsSkipped()).isZero();
+        }
+        assertThat(Sql.strings(db, "SELECT payout_id || ' ' || user_id || ' ' || amount_fen FROM payout ORDER BY 1"))
+                .containsExactly("r1-00000000000000000000000000000005 7 100", "r1-00000000000000000000000000000006 6 7");
+        assertThat(Sql.strings(db, "SELECT kind || ' ' || row_key || ' ' || reason || ' ' || existing_key || ' '"
+                + " || (row_data->>'userId') || ' ' || (row_data->>'amountFen') || ' ' || lineage FROM settlement_quarantine"))
+                .containsExactly("payout r1-00000000000000000000000000000005 CONFLICTING_CONTENT "
+                        + "r1-00000000000000000000000000000005 8 900 hongbao.shakes/1/5");
+        assertThat(Sql.strings(db, "SELECT detail FROM settlement_quarantine")).singleElement().asString()
+                .contains("user_id (8 vs 7)").contains("amount_fen (900 vs 100)");
+        ReconciliationResult r = reconcile(db);
+        assertThat(r.passed()).isFalse();
+        assertThat(r.violationCount(Check.QUARANTINED)).isOne();
+        assertThat(r.totalViolations()).as("nothing else is wrong").isOne();
+    }
+
+    @Test
+    void shouldSkipAnIdenticalLedgerEntryAndQuarantineAConflictingOne() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("dup_ledger");
+        SettlementRecord raised = SettlementRecord.ledgerEntry("ctl-0-17", 1, "BUDGET_RAISED", 500, 10_000_500,
+                "operator", Records.ROUND_START_MS, "hongbao.control/0/17");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
+            w.write(raised, null);
+            commit(committer, prepareOne(w));
+            w.snapshotState(1);
+            // The operator's control change sent twice; then the same entry id with another amount.
+            w.write(raised, null);
+            w.write(SettlementRecord.ledgerEntry("ctl-0-17", 1, "BUDGET_RAISED", 5_000, 10_005_000, "operator",
+                    Records.ROUND_START_MS, "hongbao.control/0/17"), null);
+            w.write(Records.payout(1, 3), null);
+            commit(committer, prepareOne(w));
+            assertThat(w.duplicateRowsSkipped()).isOne();
+            assertThat(w.rowsQuarantined()).isOne();
+        }
+        assertThat(Sql.strings(db, "SELECT entry_id || ' ' || amount_fen FROM round_ledger"))
+                .containsExactly("ctl-0-17 500");
+        assertThat(Sql.strings(db, "SELECT kind || ' ' || row_key || ' ' || reason || ' ' || lineage "
+                + "FROM settlement_quarantine")).containsExactly("ledger ctl-0-17 CONFLICTING_CONTENT hongbao.control/0/17");
         assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isOne();
     }
 
     @Test
-    void shouldFailInsteadOfWaitingForeverOnAPayoutInAPreparedTransaction() throws Exception {
+    void shouldDecideACopyOfAPreparedPayoutAtTheCheckpointAfterItsCommit() throws Exception {
         SettlementDatabase db = EmbeddedSettlementDb.migratedGala("dup_prepared");
-        SettlementSink.Options quick = new SettlementSink.Options(db, SINK, 1, Duration.ofMillis(300));
-        try (SettlementWriter w = new SettlementWriter(quick, 0, 1, 0)) {
+        SettlementSink.Options quick = new SettlementSink.Options(EmbeddedSettlementDb.asJob(db), SINK, 1,
+                Duration.ofMillis(300));
+        try (SettlementWriter w = new SettlementWriter(quick, 0, 1, 0); SettlementCommitter committer = committer(db)) {
             w.write(Records.payout(1, 5), null);
             SettlementCommittable pending = prepareOne(w);
+            w.snapshotState(1);
 
+            // Its key is locked by the prepared transaction: the row waits for the checkpoint, the writer goes on.
+            w.write(Records.payout(1, 5), null);
+            w.write(Records.payout(1, 6), null);
+            commit(committer, pending); // the checkpoint completed
+            SettlementCommittable next = prepareOne(w);
+            commit(committer, next);
+
+            assertThat(next.payouts()).isOne();
+            assertThat(w.duplicateRowsSkipped()).isOne();
+            assertThat(w.rowsQuarantined()).isZero();
+        }
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isEqualTo(2);
+    }
+
+    @Test
+    void shouldQuarantineACopyWhoseKeyStaysLockedByAnotherPreparedTransaction() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("dup_locked");
+        SettlementSink.Options quick = new SettlementSink.Options(EmbeddedSettlementDb.asJob(db), SINK, 1,
+                Duration.ofMillis(300));
+        String other;
+        try (SettlementWriter a = new SettlementWriter(quick, 0, 2, 0);
+                SettlementWriter b = new SettlementWriter(quick, 1, 2, 0)) {
+            a.write(Records.payout(1, 5), null);
+            other = prepareOne(a).gid();
+            b.write(Records.payout(1, 5), null);
+            b.write(Records.payout(1, 6), null);
+            SettlementCommittable c = prepareOne(b); // still locked at the checkpoint: quarantined, not paid
+            try (SettlementCommitter committer = committer(db)) {
+                commit(committer, c);
+            }
+            assertThat(b.rowsQuarantined()).isOne();
+        }
+        assertThat(Sql.strings(db, "SELECT row_key || ' ' || reason FROM settlement_quarantine"))
+                .containsExactly("r1-00000000000000000000000000000005 KEY_LOCKED");
+        assertThat(Sql.strings(db, "SELECT payout_id FROM payout")).containsExactly("r1-00000000000000000000000000000006");
+        Sql.execute(db, "ROLLBACK PREPARED '" + other + "'");
+    }
+
+    @Test
+    void shouldStillFailOnALockThatIsNotAKeys() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("table_locked");
+        SettlementSink.Options quick = new SettlementSink.Options(EmbeddedSettlementDb.asJob(db), SINK, 1,
+                Duration.ofMillis(300));
+        Sql.execute(db, "BEGIN", "LOCK TABLE payout IN EXCLUSIVE MODE", "PREPARE TRANSACTION 'admin-ddl'");
+        try (SettlementWriter w = new SettlementWriter(quick, 0, 1, 0)) {
             assertThatThrownBy(() -> w.write(Records.payout(1, 5), null)).isInstanceOf(IOException.class)
-                    .hasMessageContaining("written twice").hasMessageContaining("r1-00000000000000000000000000000005");
-            Sql.execute(db, "ROLLBACK PREPARED '" + pending.gid() + "'");
+                    .hasMessageContaining("55P03");
+        } finally {
+            Sql.execute(db, "ROLLBACK PREPARED 'admin-ddl'");
+        }
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM settlement_quarantine")).isZero();
+    }
+
+    private static ReconciliationResult reconcile(SettlementDatabase db) throws Exception {
+        try (Connection c = EmbeddedSettlementDb.asMemberOf(db, "hongbao_finance").connect("reconcile")) {
+            return new Reconciliation().run(c);
         }
     }
 
