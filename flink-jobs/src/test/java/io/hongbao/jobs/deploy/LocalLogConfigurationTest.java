@@ -27,6 +27,7 @@ class LocalLogConfigurationTest {
         assertThat(config.getLoggerConfig("org.apache.kafka.clients.producer.KafkaProducer").getLevel()).isEqualTo(Level.WARN);
         assertThat(config.getLoggerConfig("org.apache.flink.runtime.executiongraph.ExecutionGraph").getLevel())
                 .isEqualTo(Level.INFO);
+        assertThat(config.getLoggerConfig("org.apache.flink.metrics.MetricGroup").getLevel()).isEqualTo(Level.ERROR);
         assertThat(config.getRootLogger().getAppenders()).containsOnlyKeys("out");
     }
 }
