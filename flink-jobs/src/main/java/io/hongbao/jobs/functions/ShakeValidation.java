@@ -8,7 +8,8 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Lets through the shake records that are shakes of a configured round inside its window; sends every other
+ * Drops gateway ticks (they have done their work at the source: event time). Lets through the shake records
+ * that are shakes of a configured round inside its window; sends every other
  * record, with its reason, to {@link #REJECTED}. Nothing is dropped silently and nothing throws.
  */
 public class ShakeValidation extends ProcessFunction<ShakeRecord, ShakeRecord> {
@@ -18,13 +19,23 @@ public class ShakeValidation extends ProcessFunction<ShakeRecord, ShakeRecord> {
     public static final OutputTag<ShakeRecord> REJECTED = new OutputTag<>("rejected-shakes") {};
 
     private final RoundWindows windows;
+    private transient org.apache.flink.metrics.Counter ticks;
 
     public ShakeValidation(RoundWindows windows) {
         this.windows = windows;
     }
 
     @Override
+    public void open(org.apache.flink.api.common.functions.OpenContext openContext) {
+        ticks = getRuntimeContext().getMetricGroup().addGroup("hongbao").counter("gatewayTicks");
+    }
+
+    @Override
     public void processElement(ShakeRecord record, Context ctx, Collector<ShakeRecord> out) {
+        if (record.isTick()) {
+            ticks.inc(); // a gateway tick has moved event time at the source; it is no shake and no reject
+            return;
+        }
         if (record.isRejected()) {
             ctx.output(REJECTED, record);
             return;

@@ -78,8 +78,14 @@ class PayoutJobFailureITCase {
             .build());
 
     private static final GalaProfile TINY = GalaProfile.load(Datasets.file("tiny.yaml"));
+    /**
+     * The job's profile: tiny.yaml with the finale's budget cut to 160,000 fen, below what its shakes would win,
+     * so the budget binds and drains. The control topic then lowers it once more, out of the sweeper's reserve
+     * (1%): a running round's budget can never be lowered into what its shards may already have paid.
+     */
+    private static final GalaProfile JOB_PROFILE = finaleBudget(160_000);
     /** The finale's budget after the control-topic change: below what its shakes would otherwise win. */
-    private static final long FINALE_BUDGET_FEN = 150_000;
+    private static final long FINALE_BUDGET_FEN = 158_500;
 
     @TempDir
     Path checkpoints;
@@ -93,7 +99,7 @@ class PayoutJobFailureITCase {
         ShakeTopics.ensure(KAFKA.clientProperties(), control, 1);
         ShakeTopics.ensure(KAFKA.clientProperties(), deadLetters, 1);
         Manifest manifest = produce(topic, 21);
-        // Issued before the finale starts, so it may cut the budget below what the finale's shakes would win.
+        // Out of the reserve: the shards' part (99% of 160,000) stays, whenever the change arrives.
         KAFKA.send(control, "{\"change_id\":\"e2e-1\",\"round_id\":2,\"action\":\"SET_BUDGET\","
                 + "\"budget_fen\":" + FINALE_BUDGET_FEN + ",\"reason\":\"sponsor withdrew\"}");
         FailureInjector.reset(1_500, 3_900, 6_100);
@@ -117,8 +123,8 @@ class PayoutJobFailureITCase {
         PayoutSettings settings = new PayoutSettings(16, 10_000, 0x1234L, 0x5678L);
         // As PayoutJob does before it starts: payouts need their round and tier rows (foreign keys). All of it as
         // the job's own login (hongbao_writer), as in production: no superuser rights to lean on.
-        RoundCatalog.register(POSTGRES.jobLogin(), SettlementRecords.roundConfigs(TINY));
-        PayoutJobGraph.build(env, shakes, changes, TINY, settings, new PayoutJobGraph.Sinks(
+        RoundCatalog.register(POSTGRES.jobLogin(), SettlementRecords.roundConfigs(JOB_PROFILE));
+        PayoutJobGraph.build(env, shakes, changes, JOB_PROFILE, settings, new PayoutJobGraph.Sinks(
                 SettlementSink.builder().database(POSTGRES.jobLogin()).sinkName("e2e").build(),
                 new InteractionCountSink(POSTGRES.jobLogin(), Duration.ofMillis(100)),
                 KafkaSink.<ShakeRecord>builder().setBootstrapServers(KAFKA.bootstrapServers())
@@ -153,7 +159,7 @@ class PayoutJobFailureITCase {
         }
         assertThat(payouts).isPositive();
         assertThat(POSTGRES.queryLong("SELECT count(DISTINCT event_id) FROM payout")).isEqualTo(payouts);
-        for (var round : TINY.rounds()) {
+        for (var round : JOB_PROFILE.rounds()) {
             long budget = round.id() == 2 ? FINALE_BUDGET_FEN : round.budgetFen();
             assertThat(POSTGRES.queryLong("SELECT coalesce(sum(amount_fen), 0) FROM payout WHERE round_id = "
                     + round.id())).as("paid in round %d", round.id()).isLessThanOrEqualTo(budget);
@@ -203,6 +209,22 @@ class PayoutJobFailureITCase {
             }
         }
         return counts;
+    }
+
+    private static GalaProfile finaleBudget(long fen) {
+        try {
+            String tiny = java.nio.file.Files.readString(Datasets.file("tiny.yaml"));
+            String cut = tiny.replace("budget_fen: 2000000 ", "budget_fen: " + fen + " ");
+            if (cut.equals(tiny)) {
+                throw new IllegalStateException("tiny.yaml's finale budget line changed");
+            }
+            Path file = java.nio.file.Files.createTempFile("tiny-finale-", ".yaml");
+            java.nio.file.Files.writeString(file, cut);
+            file.toFile().deleteOnExit();
+            return GalaProfile.load(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static Manifest produce(String topic, long seed) {
