@@ -32,7 +32,8 @@ import net.jqwik.api.statistics.Statistics;
 /**
  * The money invariants when the round's config keeps changing: budgets raised and lowered (also below what
  * was paid, and before or after spending), pauses and resumes, interleaved with shakes, client retries,
- * checkpoints and crashes that replay everything since the last checkpoint (changes included). Beyond
+ * checkpoints and crashes that replay everything since the last checkpoint (changes included), and changes
+ * whose timestamps claim they were issued before the round opened. Beyond
  * {@link PayoutInvariantsProperties}, it checks the budget <em>at every checkpoint</em> against the budget in
  * force then (a lowered budget must never leave committed payouts above it), and that no shake first seen
  * while the round was paused is ever paid, by a shard or by the sweeper.
@@ -54,7 +55,18 @@ class RoundChangeInvariantsProperties {
             if (step instanceof Shake s && (s.retryOf() < 0 || s.retryOf() >= run.sent.size())) {
                 pausedAtFirstSight.put((long) run.sent.size(), inForce.paused); // the next shake's event id
             }
-            run.apply(step);
+            if (step instanceof Change c) {
+                // A third of the changes claim a time a day before the round opened (a producer's wrong or lying
+                // clock): the record's timestamp is producer-set, so no rule may let it lower what shards hold.
+                long issuedAt = Math.floorMod(c.budgetFen(), 3) == 0 ? PayoutFixtures.ROUND_START - 86_400_000L
+                        : run.clock;
+                int n = run.changes.size();
+                RoundChange change = RoundChange.of("c" + n, 1, c.action(), c.budgetFen(), issuedAt, "control/0/" + n);
+                run.changes.add(change);
+                run.feed(change);
+            } else {
+                run.apply(step);
+            }
             if (step instanceof Change) {
                 RoundChange change = run.changes.get(run.changes.size() - 1);
                 RoundRules after = RoundRulebook.apply(inForce, change, settings.reservePerMillion()).rules();
