@@ -9,6 +9,8 @@
 started=$(date +%s%N)
 job_id=""
 generator_pid=""
+# A drill's own generator options (e.g. --stall-partition), set before this file is sourced.
+declare -p generator_extra_args >/dev/null 2>&1 || generator_extra_args=()
 failures=0
 
 say() { printf '[%s T+%6.1fs] %s\n' "$(date +%H:%M:%S)" "$(( ($(date +%s%N) - started) / 1000000 ))e-3" "$*"; }
@@ -90,7 +92,7 @@ PROPS
   java -jar "${ingest_jar}" generate --bootstrap-servers "${bootstrap}" --kafka-config "${run_dir}/generator-kafka.properties" \
     --profile "${profile}" --seed "${seed}" \
     --events-per-round "${events_per_round}" --topic "${topic}" --manifest "${run_dir}/manifest.json" \
-    >"${run_dir}/generator.log" 2>&1 &
+    "${generator_extra_args[@]}" >"${run_dir}/generator.log" 2>&1 &
   generator_pid=$!
 }
 

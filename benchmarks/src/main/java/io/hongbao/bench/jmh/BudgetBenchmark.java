@@ -79,7 +79,7 @@ public class BudgetBenchmark {
         PayoutSettings shards = settings; // the key selector is serialized: it must not capture this state object
         harness = new KeyedBroadcastOperatorTestHarness<>(
                 new CoBroadcastWithKeyedOperator<>(new ShardPayoutDecider(rules, shards),
-                        List.of(ShardPayoutDecider.RULES)),
+                        List.of(ShardPayoutDecider.RULES, io.hongbao.jobs.functions.RoundRulesInForce.CHANGE_IDS)),
                 r -> shards.shardOf(r.event.userId), Types.INT, 1, 1, 0);
         if (backend.equals("rocksdb")) {
             EmbeddedRocksDBStateBackend rocksdb = new EmbeddedRocksDBStateBackend();

@@ -7,7 +7,7 @@ package io.hongbao.jobs.payout;
 public class LedgerLine {
     public String entryId;
     public int roundId;
-    /** CONFIGURED, BUDGET_RAISED, BUDGET_LOWERED, PAUSED, RESUMED, CHANGE_REFUSED, SWEPT. */
+    /** CONFIGURED, BUDGET_RAISED, BUDGET_LOWERED, PAUSED, RESUMED, CHANGE_REFUSED, CHANGE_REPEATED, SWEPT. */
     public String kind;
     /** Signed change to the budget in fen; 0 when the budget does not change. */
     public long amountFen;

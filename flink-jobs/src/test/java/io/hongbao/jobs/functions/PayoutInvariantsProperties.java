@@ -248,7 +248,7 @@ class PayoutInvariantsProperties {
             PayoutSettings shards = settings; // the key selector is serialized: capture no test object
             var h = new KeyedBroadcastOperatorTestHarness<>(
                     new CoBroadcastWithKeyedOperator<>(new ShardPayoutDecider(List.of(initial), settings),
-                            List.of(ShardPayoutDecider.RULES)),
+                            List.of(ShardPayoutDecider.RULES, RoundRulesInForce.CHANGE_IDS)),
                     (ShakeRecord r) -> shards.shardOf(r.event.userId), Types.INT, 128, 1, 0);
             h.setup();
             if (restore != null) {
@@ -288,7 +288,7 @@ class PayoutInvariantsProperties {
                 RoundRules rules, PayoutSettings settings) throws Exception {
             var h = org.apache.flink.streaming.util.ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
                     new RoundSweeper(List.of(rules), settings), SweepInput::roundId, Types.INT,
-                    ShardPayoutDecider.RULES);
+                    ShardPayoutDecider.RULES, RoundRulesInForce.CHANGE_IDS);
             h.processBroadcastWatermark(Long.MAX_VALUE);
             return h;
         }

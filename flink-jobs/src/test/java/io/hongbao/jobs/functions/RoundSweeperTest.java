@@ -84,7 +84,7 @@ class RoundSweeperTest {
             RoundRules rules) throws Exception {
         var harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
                 new RoundSweeper(List.of(rules), settings(4, 10_000)), SweepInput::roundId, Types.INT,
-                ShardPayoutDecider.RULES);
+                ShardPayoutDecider.RULES, RoundRulesInForce.CHANGE_IDS);
         harness.processBroadcastWatermark(Long.MAX_VALUE);
         return harness;
     }

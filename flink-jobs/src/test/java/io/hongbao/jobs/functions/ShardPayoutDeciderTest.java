@@ -24,7 +24,6 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 class ShardPayoutDeciderTest {
@@ -190,8 +189,6 @@ class ShardPayoutDeciderTest {
      * after a later change, the old budget must not come back either.
      */
     @Test
-    @Disabled("until ShardPayoutDecider calls rulesInForce.apply(ctx, change), which reaches the change ids' "
-            + "broadcast state; RoundRulesInForceTest covers the same on RoundRulesInForce meanwhile")
     void shouldWriteEachChangeIdOnceWhenAnOperatorResendsIt() throws Exception {
         var harness = harness(round(1_000_000, 1_000_000, 1000, 10, 5, MANY), settings(4, 10_000));
         RoundChange raise = RoundChange.of("ops-1", 1, RoundChange.Action.SET_BUDGET, 2_000_000, ROUND_START, "control/0/0");

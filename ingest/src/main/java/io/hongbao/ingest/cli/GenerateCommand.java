@@ -3,6 +3,7 @@ package io.hongbao.ingest.cli;
 import io.hongbao.ingest.generator.GeneratedRecord;
 import io.hongbao.ingest.generator.KafkaShakeProducer;
 import io.hongbao.ingest.generator.Manifest;
+import io.hongbao.ingest.generator.PartitionStall;
 import io.hongbao.ingest.generator.ShakeTopics;
 import io.hongbao.ingest.generator.ShakeTrafficGenerator;
 import io.hongbao.ingest.profile.GalaProfile;
@@ -58,6 +59,11 @@ public class GenerateCommand implements Callable<Integer> {
                     + "idleness; PT0S writes none (default: ${DEFAULT-VALUE}).")
     Duration tickInterval;
 
+    @Option(names = "--stall-partition", paramLabel = "P@AFTER+FOR",
+            description = "Drills: hold back every record for partition P from AFTER until AFTER+FOR of wall time "
+                    + "(ISO-8601 durations, e.g. 2@PT20S+PT45S), then send them, as a stalled broker would.")
+    String stallPartition;
+
     @Option(names = "--progress-seconds", defaultValue = "5", description = "Progress line interval (default: ${DEFAULT-VALUE}).")
     int progressSeconds;
 
@@ -109,8 +115,17 @@ public class GenerateCommand implements Callable<Integer> {
                     err.printf("generate: topic %s already existed; the manifest describes this run only%n", topic);
                 }
                 try (KafkaShakeProducer producer = new KafkaShakeProducer(props, topic)) {
-                    Consumer<GeneratedRecord> sink = manifest.andThen(producer).andThen(r -> generated.incrementAndGet());
+                    Consumer<GeneratedRecord> out = producer;
+                    PartitionStall stall = null;
+                    if (stallPartition != null) {
+                        stall = stall(producer, existing.partitions());
+                        out = stall;
+                    }
+                    Consumer<GeneratedRecord> sink = manifest.andThen(out).andThen(r -> generated.incrementAndGet());
                     generator.generate(sink);
+                    if (stall != null) {
+                        stall.release();
+                    }
                 }
             }
         } finally {
@@ -124,6 +139,21 @@ public class GenerateCommand implements Callable<Integer> {
                 dryRun ? "" : " to " + topic);
         out.printf("manifest: %s (sha256 %s)%n", manifestFile, manifest.recordsSha256);
         return 0;
+    }
+
+    private PartitionStall stall(Consumer<GeneratedRecord> next, int partitions) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)@(\\S+)\\+(\\S+)").matcher(stallPartition);
+        if (!m.matches()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--stall-partition takes P@AFTER+FOR, e.g. 2@PT20S+PT45S, was " + stallPartition);
+        }
+        try {
+            return new PartitionStall(next, Integer.parseInt(m.group(1)), partitions, Duration.parse(m.group(2)),
+                    Duration.parse(m.group(3)));
+        } catch (RuntimeException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--stall-partition " + stallPartition + ": " + e.getMessage());
+        }
     }
 
     private static double seconds(long startedNanos) {
