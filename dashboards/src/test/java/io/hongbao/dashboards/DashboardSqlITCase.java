@@ -177,6 +177,9 @@ class DashboardSqlITCase {
                     st.executeUpdate("UPDATE prize_tier SET count_cap = 0 WHERE round_id = 1 AND tier_id = 1");
                     st.executeUpdate("INSERT INTO settlement_lost_transaction (gid, sink_name, payouts, payout_fen)"
                             + " VALUES ('hb:test-lost', 'dashboards', 1, 100)");
+                    st.executeUpdate("INSERT INTO settlement_quarantine (kind, row_key, round_id, reason, detail, "
+                            + "row_data, lineage, sink_name, subtask) VALUES ('payout', 'r1-test', 1, "
+                            + "'CONFLICTING_CONTENT', 'test', '{}', 'hongbao.shakes/0/1', 'dashboards', 0)");
                 }
                 actAsGrafana(c);
                 Map<String, Long> panel = reconciliationPanel(c);
@@ -184,9 +187,12 @@ class DashboardSqlITCase {
                         .containsEntry(Check.TIER_CAP_EXCEEDED.name(), 1L)
                         .containsEntry(Check.USER_WINS_PER_ROUND_EXCEEDED.name(), round1Winners)
                         .containsEntry(Check.LOST_TRANSACTION.name(), 1L)
+                        .containsEntry(Check.QUARANTINED.name(), 1L)
                         .containsEntry(Check.DUPLICATE_PAYOUT_ID.name(), 0L);
                 assertThat(((Number) run(c, sqlOf(DashboardFiles.dashboard("finance.json"), "Reconciliation"))
-                        .rows().get(0).get(0)).longValue()).as("failed checks").isEqualTo(4);
+                        .rows().get(0).get(0)).longValue()).as("failed checks").isEqualTo(5);
+                assertThat(((Number) run(c, sqlOf(DashboardFiles.dashboard("finance.json"), "Quarantined rows"))
+                        .rows().get(0).get(0)).longValue()).as("quarantined rows").isOne();
             } finally {
                 c.rollback();
             }

@@ -65,6 +65,15 @@ class DatabaseRolesITCase {
         assertThat(sqlState(job, "SET session_replication_role = replica")).isEqualTo(INSUFFICIENT_PRIVILEGE);
         // It does not read payouts either (only their keys, for its duplicate messages): reconciling is finance's.
         assertThat(sqlState(job, "SELECT * FROM payout")).isEqualTo(INSUFFICIENT_PRIVILEGE);
+        // Quarantine: insert only (the writer's), never rewritten, not read back.
+        Sql.execute(job, "INSERT INTO settlement_quarantine (kind, row_key, reason, detail, row_data, lineage, "
+                + "sink_name, subtask) VALUES ('payout', 'r1-x', 'KEY_LOCKED', 'test', '{}', 't/0/1', 'payouts', 0)");
+        for (String rewrite : List.of("UPDATE settlement_quarantine SET reason = 'KEY_LOCKED'",
+                "DELETE FROM settlement_quarantine", "TRUNCATE settlement_quarantine", "SELECT * FROM settlement_quarantine")) {
+            assertThat(sqlState(job, rewrite)).as(rewrite).isEqualTo(INSUFFICIENT_PRIVILEGE);
+        }
+        assertThat(sqlState(db, "DELETE FROM settlement_quarantine")).as("owner: append-only")
+                .isEqualTo(INSUFFICIENT_PRIVILEGE);
 
         assertThat(Sql.strings(db, "SELECT amount_fen || ' ' || user_id FROM payout")).containsExactly("100 7");
     }
@@ -133,6 +142,9 @@ class DatabaseRolesITCase {
         assertThat(Sql.count(grafana, "SELECT COUNT(*) FROM interaction_round")).isZero();
         assertThat(sqlState(grafana, "SELECT user_id FROM payout")).isEqualTo(INSUFFICIENT_PRIVILEGE);
         assertThat(sqlState(grafana, "SELECT * FROM round_ledger")).isEqualTo(INSUFFICIENT_PRIVILEGE);
+        assertThat(sqlState(grafana, "SELECT * FROM settlement_quarantine")).isEqualTo(INSUFFICIENT_PRIVILEGE);
+        assertThat(Sql.count(grafana, "SELECT COALESCE(SUM(quarantined_rows), 0) FROM settlement_quarantine_count"))
+                .isZero();
     }
 
     /** The SQLSTATE {@code sql} fails with as {@code db}'s user; fails the test when it succeeds. */

@@ -22,7 +22,8 @@ class SettlementSchemaITCase {
                 .containsExactly("interaction_channel", "interaction_count", "interaction_minute",
                         "interaction_region", "interaction_round", "payout", "payout_minute", "prize_tier",
                         "reconciliation_check", "rejected_count", "round", "round_budget_history", "round_ledger",
-                        "round_paid", "settled_minute", "settlement_commit", "settlement_lost_transaction",
+                        "round_paid", "settled_minute", "settlement_commit", "settlement_lost_transaction", "settlement_quarantine",
+                        "settlement_quarantine_count",
                         "tier_paid");
     }
 

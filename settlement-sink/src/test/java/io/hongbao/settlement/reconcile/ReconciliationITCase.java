@@ -186,6 +186,29 @@ class ReconciliationITCase {
     }
 
     @Test
+    void commandShouldExitOneOnAQuarantinedRow(@TempDir Path dir) throws Exception {
+        SettlementDatabase db = cleanGala("quarantined");
+        Sql.execute(db, "INSERT INTO settlement_quarantine (kind, row_key, round_id, reason, detail, row_data, "
+                + "existing_key, lineage, sink_name, subtask) VALUES ('payout', 'r1-" + "0".repeat(31) + "5', 1, "
+                + "'CONFLICTING_CONTENT', 'user_id (8 vs 7)', '{}', 'r1-" + "0".repeat(31) + "5', 'hongbao.shakes/1/5', "
+                + "'payouts', 0)");
+        Path report = dir.resolve("reconcile.json");
+        StringWriter out = new StringWriter();
+
+        int exit = command(Map.of("HONGBAO_PG_PASSWORD", "x"), out, "--jdbc-url", db.jdbcUrl(), "--user", db.user(),
+                "--report", report.toString());
+
+        assertThat(exit).isOne();
+        assertThat(out.toString()).contains("QUARANTINED").contains("RECONCILIATION FAILED: 1 violation(s)")
+                .contains("CONFLICTING_CONTENT: user_id (8 vs 7)");
+        JsonNode json = new ObjectMapper().readTree(report.toFile());
+        assertThat(json.get("passed").asBoolean()).isFalse();
+        assertThat(json.get("checks").get("QUARANTINED").get("violations").asLong()).isOne();
+        assertThat(json.get("checks").get("QUARANTINED").get("listed").get(0).get("subject").asText())
+                .isEqualTo("payout r1-" + "0".repeat(31) + "5");
+    }
+
+    @Test
     void shouldCountEveryViolationButListOnlySome() throws Exception {
         SettlementDatabase db = cleanGala("listing");
         relaxPayoutConstraints(db);
