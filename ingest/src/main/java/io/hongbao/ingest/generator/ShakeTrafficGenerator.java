@@ -47,7 +47,8 @@ public final class ShakeTrafficGenerator {
     private static final int OVERSIZED_REGION_CHARS = ShakeEventCodec.MAX_RECORD_BYTES + 100;
     /**
      * The final tick's lead over the last round's end: more than any job's out-of-orderness (2 s in the payout
-     * job), so the watermark passes every round's end; less than ShakeWatermarks' tick horizon (1 h).
+     * job), so the watermark passes every round's end, and than {@link #OUT_OF_WINDOW_SPREAD_MS}, so it is past
+     * every record; less than ShakeWatermarks' tick horizon (1 h).
      */
     public static final long FINAL_TICK_LEAD_MS = 60_000;
 
@@ -69,8 +70,6 @@ public final class ShakeTrafficGenerator {
     private boolean used;
     private int tickPartitions;
     private long tickIntervalMs;
-    /** The gateway clock: the write time of the latest record; ticks up to it have been written. */
-    private long clockMs = Long.MIN_VALUE;
     private long nextTickMs = Long.MIN_VALUE;
     private long lastTickMs = Long.MIN_VALUE;
 
@@ -135,7 +134,9 @@ public final class ShakeTrafficGenerator {
             lastEnd = Math.max(lastEnd, profile.roundEndMs(round));
         }
         if (tickPartitions > 0 && lastEnd != Long.MIN_VALUE) {
-            long finalTick = Math.max(clockMs, lastEnd) + FINAL_TICK_LEAD_MS;
+            // Past every record's gateway time too: the latest are out-of-window shakes, less than
+            // OUT_OF_WINDOW_SPREAD_MS past the end.
+            long finalTick = lastEnd + FINAL_TICK_LEAD_MS;
             advanceTo(finalTick, out);
             if (lastTickMs < finalTick) {
                 tick(finalTick, out);
@@ -145,7 +146,6 @@ public final class ShakeTrafficGenerator {
 
     /** The gateway clock reaches {@code writeMs}: first the ticks due by then, on every partition. */
     private void advanceTo(long writeMs, Consumer<GeneratedRecord> out) {
-        clockMs = Math.max(clockMs, writeMs);
         if (tickPartitions == 0) {
             return;
         }
@@ -168,7 +168,7 @@ public final class ShakeTrafficGenerator {
         long start = profile.roundStartMs(round);
         long end = profile.roundEndMs(round);
         long outOfWindow = Math.round(eventsPerRound * traffic.outOfWindowShare());
-        emitOutOfWindow(round, start - OUT_OF_WINDOW_SPREAD_MS, outOfWindow / 2, out);
+        emitOutOfWindow(round, start - OUT_OF_WINDOW_SPREAD_MS, outOfWindow / 2, true, out);
 
         int slots = (int) ((end - start + SLOT_MS - 1) / SLOT_MS);
         long[] quota = slotQuotas(eventsPerRound, start, end, slots);
@@ -211,12 +211,14 @@ public final class ShakeTrafficGenerator {
             slot.forEach(out);
             slot.clear();
         }
-        // The clock stays put for the trailing retries: the out-of-window shakes after the round, written after
-        // them, fall from the round's end on, and a tick must never run ahead of a first delivery. A tick may lag.
+        // The clock stays at the round's last slot for the trailing retries and the out-of-window shakes after
+        // the round: the out-of-window ones fall from the round's end on, up to 5 s past it, and the next round
+        // may start sooner than that; a tick must never run ahead of a later first delivery. A tick may lag: the
+        // next round's first record brings the ticks of the gap between.
         while (!retries.isEmpty()) {
             out.accept(retries.poll().asRetry());
         }
-        emitOutOfWindow(round, end, outOfWindow - outOfWindow / 2, out);
+        emitOutOfWindow(round, end, outOfWindow - outOfWindow / 2, false, out);
     }
 
     /**
@@ -253,14 +255,17 @@ public final class ShakeTrafficGenerator {
         return quota;
     }
 
-    private void emitOutOfWindow(RoundProfile round, long from, long count, Consumer<GeneratedRecord> out) {
+    private void emitOutOfWindow(RoundProfile round, long from, long count, boolean movesClock,
+            Consumer<GeneratedRecord> out) {
         long[] times = new long[(int) count];
         for (int i = 0; i < times.length; i++) {
             times[i] = from + rng.nextLong(OUT_OF_WINDOW_SPREAD_MS);
         }
         Arrays.sort(times);
         for (long ts : times) {
-            advanceTo(ts, out);
+            if (movesClock) {
+                advanceTo(ts, out);
+            }
             out.accept(record(RecordKind.OUT_OF_WINDOW, personShake(round.id(), ts)));
         }
     }

@@ -37,6 +37,11 @@ public final class RoundWindows implements Serializable {
         return event.gatewayTsMs >= window[0] && event.gatewayTsMs < window[1] ? null : RejectReason.OUT_OF_WINDOW;
     }
 
+    /** The latest end of any round: no in-window shake has a gateway time at or past it. */
+    public long lastEndMs() {
+        return startEndByRound.values().stream().mapToLong(w -> w[1]).max().orElse(Long.MIN_VALUE);
+    }
+
     /** A one-line explanation of {@link #check}'s verdict, for the dead-letter record. */
     public String explain(ShakeEvent event) {
         long[] window = startEndByRound.get(event.roundId);

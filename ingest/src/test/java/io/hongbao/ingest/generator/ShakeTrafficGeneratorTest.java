@@ -79,8 +79,8 @@ class ShakeTrafficGeneratorTest {
             assertThat(times.get(i) % TICK_INTERVAL_MS).isZero();
         }
         long last = times.get(times.size() - 1);
-        assertThat(last).isGreaterThan(times.get(times.size() - 2))
-                .isEqualTo(Math.max(lastEnd, latestShake) + ShakeTrafficGenerator.FINAL_TICK_LEAD_MS);
+        assertThat(last).isGreaterThan(times.get(times.size() - 2)).isGreaterThan(latestShake)
+                .isEqualTo(lastEnd + ShakeTrafficGenerator.FINAL_TICK_LEAD_MS);
         assertThat(times.get(0)).isLessThanOrEqualTo(TINY.roundStartMs(TINY.round(1)));
         // Through the quiet spell between the rounds, ticks keep coming at the interval.
         long gapStart = TINY.roundEndMs(TINY.round(1)) + ShakeTrafficGenerator.OUT_OF_WINDOW_SPREAD_MS;
@@ -105,6 +105,28 @@ class ShakeTrafficGeneratorTest {
             }
         }
         assertThat(checked).isGreaterThan(5_000);
+    }
+
+    /** Back-to-back rounds: round 1's late out-of-window shakes come after round 2 has opened. */
+    @Test
+    void shouldNeverRunATickAheadOfTheNextRoundsShakesWhenRoundsAreBackToBack() throws Exception {
+        String yaml = java.nio.file.Files.readString(Datasets.file("tiny.yaml"))
+                .replace("start_offset: PT30S", "start_offset: PT11S");
+        GalaProfile backToBack = GalaProfile.parse(yaml, "tiny, round 2 one second after round 1");
+        List<GeneratedRecord> records = new ArrayList<>();
+        new ShakeTrafficGenerator(backToBack, 42, 0).withTicks(4, java.time.Duration.ofMillis(TICK_INTERVAL_MS))
+                .generate(records::add);
+
+        long latestTick = Long.MIN_VALUE;
+        for (GeneratedRecord r : records) {
+            if (r.isTick()) {
+                latestTick = ShakeEventCodec.decode(r.value()).tickMs();
+            } else if (r.kind() == RecordKind.VALID || r.kind() == RecordKind.BOT) {
+                assertThat(r.event().gatewayTsMs).as("%s record", r.kind()).isGreaterThanOrEqualTo(latestTick);
+            }
+        }
+        assertThat(latestTick).isEqualTo(backToBack.roundEndMs(backToBack.round(2))
+                + ShakeTrafficGenerator.FINAL_TICK_LEAD_MS);
     }
 
     @Test
