@@ -76,7 +76,7 @@ final class TinyGalaRun {
      */
     void buildJob(StreamExecutionEnvironment env, SettlementDatabase database, boolean bounded) throws SQLException {
         DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(kafka.bootstrapServers(), shakeTopic, bounded),
-                ShakeWatermarks.strategy(TINY.windows(), Duration.ofSeconds(2), Duration.ofSeconds(1)), "shakes");
+                ShakeWatermarks.strategy(TINY.windows(), Duration.ofSeconds(2), Duration.ZERO), "shakes");
         KafkaSourceBuilder<RoundChange> control = KafkaSource.<RoundChange>builder()
                 .setBootstrapServers(kafka.bootstrapServers()).setTopics(controlTopic)
                 .setStartingOffsets(OffsetsInitializer.earliest())

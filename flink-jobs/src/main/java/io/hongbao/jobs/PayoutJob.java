@@ -110,6 +110,11 @@ public final class PayoutJob implements Callable<Integer> {
             description = "How often interaction counts are written to PostgreSQL, ISO-8601 (default: ${DEFAULT-VALUE}).")
     Duration countFlushInterval;
 
+    @Option(names = "--deployment-id", description = "Names this deployment's Kafka transactions (dead letters): "
+            + "stable across restarts and savepoint resubmits, distinct per deployment sharing a Kafka cluster; set it "
+            + "explicitly for datacenters A and B (default: from the settlement database and sink name).")
+    String deploymentId;
+
     @Option(names = "--from-savepoint", paramLabel = "PATH",
             description = "Resume from this savepoint or retained checkpoint (Flink's execution.state-recovery.path), "
                     + "e.g. after `flink stop`. REST submission and `flink run -s` set the same.")
@@ -168,7 +173,7 @@ public final class PayoutJob implements Callable<Integer> {
                 SettlementSink.builder().database(db).sinkName(SETTLEMENT_SINK_NAME).build(),
                 new InteractionCountSink(db, countFlushInterval),
                 DeadLetters.sink(kafka.clientProperties(), deadLetterTopic,
-                        DeadLetters.deploymentId(db, SETTLEMENT_SINK_NAME))));
+                        deploymentId != null ? deploymentId : DeadLetters.deploymentId(db, SETTLEMENT_SINK_NAME))));
         env.execute("hongbao payouts (" + gala.name() + ")");
         return 0;
     }

@@ -41,7 +41,7 @@ public final class ShakeIntakeJob implements Callable<Integer> {
     @Option(names = "--out-of-orderness", defaultValue = "PT2S", description = "Watermark bound (default: ${DEFAULT-VALUE}).")
     Duration outOfOrderness;
 
-    @Option(names = "--idleness", defaultValue = "PT30S", description = "Partition idleness timeout (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--idleness", defaultValue = "PT0S", description = "Partition idleness timeout (default: ${DEFAULT-VALUE}, off: gateway ticks move event time).")
     Duration idleness;
 
     public static void main(String[] args) {

@@ -15,6 +15,8 @@ import io.hongbao.jobs.payout.RoundRules;
 import io.hongbao.jobs.payout.ShardReport;
 import io.hongbao.jobs.payout.ShardRound;
 import io.hongbao.jobs.payout.UserWins;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
@@ -61,11 +63,16 @@ public class ShardPayoutDecider
     /** A round's rules after each applied change, for the settlement tables. */
     public static final OutputTag<RoundRules> APPLIED_RULES = new OutputTag<>("applied-rules") {};
 
+    private static final Comparator<ShakeRecord> BY_EVENT_ID = Comparator
+            .comparingLong((ShakeRecord r) -> r.event.eventIdHi).thenComparingLong(r -> r.event.eventIdLo);
+
     private final PayoutSettings settings;
     private final RoundRulesInForce rulesInForce;
     private transient PayoutDraw draw;
     private transient MapState<Long, UserWins> users;
     private transient MapState<Integer, ShardRound> rounds;
+    /** Winners waiting for the watermark to pass their event time, by gateway time. */
+    private transient MapState<Long, List<ShakeRecord>> pendingWinners;
     private transient Counter shakes;
     private transient Counter wins;
     private transient RoundPaidMetrics paidMetrics;
@@ -96,6 +103,8 @@ public class ShardPayoutDecider
                 new MapStateDescriptor<>("user-wins", Types.LONG, TypeInformation.of(UserWins.class)));
         rounds = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("shard-rounds", Types.INT, TypeInformation.of(ShardRound.class)));
+        pendingWinners = getRuntimeContext().getMapState(new MapStateDescriptor<>("pending-winners", Types.LONG,
+                Types.LIST(TypeInformation.of(ShakeRecord.class))));
         MetricGroup metrics = metrics(getRuntimeContext());
         shakes = metrics.counter("shakes");
         wins = metrics.counter("wins");
@@ -125,10 +134,31 @@ public class ShardPayoutDecider
         if (!PayoutDraw.wins(drawn, rules.winPerMillion)) {
             return;
         }
+        // A winner is paid in event-time order within its shard (ties by event id), not in arrival order: a shard
+        // hears from every identity subtask, so arrival order differs between runs, and which of a capped user's
+        // wins is paid, or which winner takes a shard's last fen, must not. Losers never get here.
+        long at = shake.event.gatewayTsMs;
+        if (at > ctx.timerService().currentWatermark()) {
+            List<ShakeRecord> due = pendingWinners.get(at);
+            if (due == null) {
+                due = new ArrayList<>(1);
+            }
+            due.add(shake);
+            pendingWinners.put(at, due);
+            ctx.timerService().registerEventTimeTimer(at);
+            ctx.timerService().registerEventTimeTimer(EventIdentity.closeTimeOf(rules.endMs));
+            return;
+        }
+        decide(shake, rules, drawn, ctx, out); // behind the watermark already (beyond the out-of-orderness bound)
+    }
+
+    /** Pays a winner from the shard's share, hands it to the sweeper, or lets a cap stop it. */
+    private void decide(ShakeRecord shake, RoundRules rules, long drawn, ReadOnlyContext ctx,
+            Collector<PayoutDecision> out) throws Exception {
+        int roundId = rules.roundId;
         ShardRound spent = rounds.get(roundId);
         if (spent == null) {
             spent = ShardRound.open(rules.tiers.length);
-            ctx.timerService().registerEventTimeTimer(EventIdentity.closeTimeOf(rules.endMs));
         }
         long userId = shake.event.userId;
         UserWins user = users.get(userId);
@@ -174,6 +204,15 @@ public class ShardPayoutDecider
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<PayoutDecision> out) throws Exception {
         ReadOnlyBroadcastState<Integer, RoundRules> broadcast = ctx.getBroadcastState(RULES);
+        List<ShakeRecord> due = pendingWinners.get(timestamp);
+        if (due != null) {
+            due.sort(BY_EVENT_ID);
+            for (ShakeRecord winner : due) {
+                RoundRules rules = rulesInForce.of(broadcast, winner.event.roundId);
+                decide(winner, rules, draw.draw(rules.roundId, winner.event.eventIdHi, winner.event.eventIdLo), ctx, out);
+            }
+            pendingWinners.remove(timestamp);
+        }
         for (RoundRules rules : rulesInForce.all(broadcast)) {
             if (EventIdentity.closeTimeOf(rules.endMs) != timestamp) {
                 continue;

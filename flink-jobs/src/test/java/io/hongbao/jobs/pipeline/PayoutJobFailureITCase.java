@@ -113,7 +113,7 @@ class PayoutJobFailureITCase {
         env.setParallelism(2);
         DataStream<ShakeRecord> shakes = env
                 .fromSource(ShakeIntakeJob.shakeSource(KAFKA.bootstrapServers(), topic, true),
-                        ShakeWatermarks.strategy(TINY.windows(), Duration.ofSeconds(2), Duration.ofSeconds(1)), "shakes")
+                        ShakeWatermarks.strategy(TINY.windows(), Duration.ofSeconds(2), Duration.ZERO), "shakes")
                 .map(new FailureInjector<>()).name("failure injector");
         DataStream<RoundChange> changes = env.fromSource(KafkaSource.<RoundChange>builder()
                         .setBootstrapServers(KAFKA.bootstrapServers()).setTopics(control)
