@@ -173,7 +173,7 @@ class PayoutJobFailureITCase {
         assertInteractionCountsEqual(manifest);
         for (RejectReason reason : RejectReason.values()) {
             assertThat(POSTGRES.queryLong("SELECT coalesce(max(records), 0) FROM rejected_count WHERE reason = '"
-                    + reason + "'")).as(reason.name()).isEqualTo(manifest.expected.rejected().get(reason));
+                    + reason + "'")).as(reason.name()).isEqualTo(manifest.expected.rejected().getOrDefault(reason, 0L));
         }
         assertThat(POSTGRES.queryLong("SELECT count(*) FROM round_ledger WHERE kind = 'CONFIGURED'")).isEqualTo(2);
         assertThat(POSTGRES.queryLong("SELECT count(*) FROM pg_prepared_xacts")).isZero();
