@@ -159,6 +159,8 @@ public class ShardPayoutDecider
         ShardRound spent = rounds.get(roundId);
         if (spent == null) {
             spent = ShardRound.open(rules.tiers.length);
+            // Every shard that spends reports at the close, or the sweeper would count its money as unspent.
+            ctx.timerService().registerEventTimeTimer(EventIdentity.closeTimeOf(rules.endMs));
         }
         long userId = shake.event.userId;
         UserWins user = users.get(userId);
