@@ -199,6 +199,10 @@ check_invariants() {
   while read -r reason expected; do
     check "rejects ${reason}" "$(psql_db "${database}" "SELECT coalesce(sum(records), 0) FROM rejected_count WHERE reason = '${reason}'")" "${expected}" "rejected_count against the manifest"
   done < <(jq -r '.expected.rejected | to_entries[] | "\(.key) \(.value)"' "${run_dir}/manifest.json")
+  # Rejects no generated record carries: a shake decided too late or an event id reused would show here.
+  for reason in LATE EVENT_ID_REUSED; do
+    check "rejects ${reason}" "$(psql_db "${database}" "SELECT coalesce(sum(records), 0) FROM rejected_count WHERE reason = '${reason}'")" 0 "nothing late, no id reused"
+  done
   if [[ "$(psql_db "${database}" "SELECT to_regclass('interaction_count') IS NOT NULL")" == t ]] \
       && [[ "$(psql_db "${database}" "SELECT EXISTS (SELECT 1 FROM interaction_count)")" == t ]]; then
     while read -r round expected; do
