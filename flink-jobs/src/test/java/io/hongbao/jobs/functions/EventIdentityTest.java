@@ -115,8 +115,14 @@ class EventIdentityTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> harness(
             OperatorSubtaskState restore) throws Exception {
+        return identityHarness(List.of(ROUND_1, ROUND_2), restore);
+    }
+
+    /** EventIdentity keyed as in the pipeline, opened (and restored from {@code restore} when given). */
+    static KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> identityHarness(
+            List<RoundRules> rounds, OperatorSubtaskState restore) throws Exception {
         var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new EventIdentity(List.of(ROUND_1, ROUND_2))),
+                new KeyedProcessOperator<>(new EventIdentity(rounds)),
                 (ShakeRecord r) -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo),
                 Types.INT, 128, 1, 0);
         h.setup();

@@ -29,7 +29,6 @@ import net.jqwik.api.Provide;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 
@@ -272,16 +271,7 @@ class PayoutInvariantsProperties {
 
         private KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> openIdentity(
                 OperatorSubtaskState restore) throws Exception {
-            var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                    new KeyedProcessOperator<>(new EventIdentity(List.of(initial))),
-                    (ShakeRecord r) -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo),
-                    Types.INT, 128, 1, 0);
-            h.setup();
-            if (restore != null) {
-                h.initializeState(restore);
-            }
-            h.open();
-            return h;
+            return EventIdentityTest.identityHarness(List.of(initial), restore);
         }
 
         private static void clear(java.util.Collection<?> queue) {
