@@ -37,7 +37,13 @@ public final class JobEnvironment {
         return conf;
     }
 
-    public static StreamExecutionEnvironment create(String checkpointDir, Duration checkpointInterval) {
-        return StreamExecutionEnvironment.getExecutionEnvironment(configuration(checkpointDir, checkpointInterval));
+    /** @param restorePath a savepoint or retained checkpoint to resume from, or null for a fresh start */
+    public static StreamExecutionEnvironment create(String checkpointDir, Duration checkpointInterval,
+            String restorePath) {
+        Configuration conf = configuration(checkpointDir, checkpointInterval);
+        if (restorePath != null) {
+            conf.setString("execution.state-recovery.path", restorePath);
+        }
+        return StreamExecutionEnvironment.getExecutionEnvironment(conf);
     }
 }

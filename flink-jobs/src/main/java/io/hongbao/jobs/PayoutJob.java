@@ -159,11 +159,7 @@ public final class PayoutJob implements Callable<Integer> {
         // Auto-creation is off on our brokers (a typo must not create a topic): make the job's own topics.
         ShakeTopics.ensure(kafka.clientProperties(), controlTopic, 1);
         ShakeTopics.ensure(kafka.clientProperties(), deadLetterTopic, 4);
-        org.apache.flink.configuration.Configuration conf = JobEnvironment.configuration(checkpointDir, checkpointInterval);
-        if (fromSavepoint != null) {
-            conf.setString("execution.state-recovery.path", fromSavepoint);
-        }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        StreamExecutionEnvironment env = JobEnvironment.create(checkpointDir, checkpointInterval, fromSavepoint);
         DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(kafka.clientProperties(), topic, bounded),
                 ShakeWatermarks.strategy(gala.windows(), Duration.ofSeconds(2), idleness), "shakes")
                 .uid("shake-source");

@@ -1,5 +1,7 @@
 package io.hongbao.jobs.functions;
 
+import static io.hongbao.jobs.payout.PayoutDraw.mix;
+
 import io.hongbao.ingest.event.ShakeEvent;
 import java.util.Iterator;
 import java.util.Map;
@@ -88,11 +90,5 @@ public final class EventDedupe {
         h = mix(h ^ (e.region == null ? 0 : e.region.hashCode()));
         h = mix(h ^ e.clientTsMs);
         return mix(h ^ e.deviceSeq);
-    }
-
-    private static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
     }
 }

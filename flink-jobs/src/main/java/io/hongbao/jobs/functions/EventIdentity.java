@@ -74,7 +74,7 @@ public class EventIdentity extends KeyedProcessFunction<Integer, ShakeRecord, Sh
         }
         switch (seen.remember(shake.event)) {
             case NEW -> {
-                if (timersSet.add(((long) ctx.getCurrentKey() << 32) | (roundId & 0xffffffffL))) {
+                if (timersSet.add(shardRound(ctx.getCurrentKey(), roundId))) {
                     ctx.timerService().registerEventTimeTimer(closesAt);
                 }
                 out.collect(shake.withoutRaw()); // nothing rejects it later: its original bytes stay here
@@ -90,9 +90,13 @@ public class EventIdentity extends KeyedProcessFunction<Integer, ShakeRecord, Sh
         for (Map.Entry<Integer, Long> round : roundEndMs.entrySet()) {
             if (closeTimeOf(round.getValue()) == timestamp) {
                 forgotten.inc(seen.forgetRound(round.getKey()));
-                timersSet.remove(((long) ctx.getCurrentKey() << 32) | (round.getKey() & 0xffffffffL));
+                timersSet.remove(shardRound(ctx.getCurrentKey(), round.getKey()));
             }
         }
+    }
+
+    private static long shardRound(int shard, int roundId) {
+        return ((long) shard << 32) | (roundId & 0xffffffffL);
     }
 
     /** The event time at which a round ending at {@code endMs} (exclusive) is closed: its last millisecond. */

@@ -62,25 +62,15 @@ public final class RoundRulesInForce implements Serializable {
         return apply(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getBroadcastState(CHANGE_IDS), change);
     }
 
-    /**
-     * Without the change ids: a resent change id writes a second line with the same entry id, which fails the
-     * settlement writer. Only for callers not yet passing the context; use {@link #apply(BaseBroadcastProcessFunction.Context, RoundChange)}.
-     */
-    @Deprecated
-    RoundRulebook.Outcome apply(BroadcastState<Integer, RoundRules> broadcast, RoundChange change) throws Exception {
-        return apply(broadcast, null, change);
-    }
-
-    RoundRulebook.Outcome apply(BroadcastState<Integer, RoundRules> broadcast,
+    private RoundRulebook.Outcome apply(BroadcastState<Integer, RoundRules> broadcast,
             BroadcastState<String, ChangeReceipt> changeIds, RoundChange change) throws Exception {
-        ChangeReceipt earlier = changeIds != null && RoundRulebook.validChangeId(change.changeId)
-                ? changeIds.get(change.changeId) : null;
+        ChangeReceipt earlier = RoundRulebook.validChangeId(change.changeId) ? changeIds.get(change.changeId) : null;
         RoundRulebook.Outcome outcome = RoundRulebook.apply(of(broadcast, change.roundId), earlier, change,
                 reservePerMillion);
         if (outcome.rules() != null) {
             broadcast.put(change.roundId, outcome.rules());
         }
-        if (changeIds != null && outcome.receipt() != null) {
+        if (outcome.receipt() != null) {
             changeIds.put(change.changeId, outcome.receipt());
         }
         return outcome;

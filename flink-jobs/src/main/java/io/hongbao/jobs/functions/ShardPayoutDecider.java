@@ -146,7 +146,6 @@ public class ShardPayoutDecider
             due.add(shake);
             pendingWinners.put(at, due);
             ctx.timerService().registerEventTimeTimer(at);
-            ctx.timerService().registerEventTimeTimer(EventIdentity.closeTimeOf(rules.endMs));
             return;
         }
         decide(shake, rules, drawn, ctx, out); // behind the watermark already (beyond the out-of-orderness bound)

@@ -73,8 +73,8 @@ public final class PayoutDraw implements Serializable {
         throw new IllegalStateException("weights changed during the pick");
     }
 
-    /** SplitMix64's finalizer: derives independent values for tier and amount from one draw. */
-    static long mix(long z) {
+    /** SplitMix64's finalizer: derives independent values for tier and amount from one draw; spreads ids. */
+    public static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
         z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
         return z ^ (z >>> 31);
