@@ -118,6 +118,15 @@ class CheckpointReplicatorITCase {
         }
     }
 
+    /** Waits until the job has fully stopped (a cancel's future completes before its tasks are gone). */
+    static void awaitTerminal(JobClient job, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!job.getJobStatus().get().isGloballyTerminalState()) {
+            assertThat(System.nanoTime()).as("job %s stopped", job.getJobID()).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
     /** The completed checkpoints ({@code chk-N} with a {@code _metadata}) of a job directory, oldest first. */
     static List<Path> completedCheckpoints(Path jobDir) throws IOException {
         if (!Files.isDirectory(jobDir)) {

@@ -59,11 +59,34 @@ class DualWriteFileSystemITCase {
         FileSystem.initialize(new Configuration(), null);
     }
 
-    private static Set<String> files(Path root, boolean sidecars) throws IOException {
+    /**
+     * The files under {@code root}, once the listing holds still: a job that was just cancelled may still be
+     * discarding subsumed checkpoints, and a file deleted under a walk fails it.
+     */
+    private static Set<String> files(Path root, boolean sidecars) throws IOException, InterruptedException {
+        Set<String> previous = null;
+        for (int attempt = 0; attempt < 100; attempt++) {
+            Set<String> now = listing(root, sidecars);
+            if (now != null && now.equals(previous)) {
+                return now;
+            }
+            previous = now;
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the files under " + root + " kept changing for 10 s");
+    }
+
+    /** One walk, or null when a file vanished under it. */
+    private static Set<String> listing(Path root, boolean sidecars) throws IOException {
         try (Stream<Path> walk = Files.walk(root)) {
             return walk.filter(Files::isRegularFile).map(p -> root.relativize(p).toString())
                     .filter(p -> sidecars == p.endsWith(DualWriteFileSystem.SIDECAR_SUFFIX))
                     .collect(Collectors.toSet());
+        } catch (java.io.UncheckedIOException e) {
+            if (e.getCause() instanceof java.nio.file.NoSuchFileException) {
+                return null;
+            }
+            throw e;
         }
     }
 
@@ -74,6 +97,7 @@ class DualWriteFileSystemITCase {
         Path jobDirA = DC_A.resolve("checkpoints").resolve(job.getJobID().toHexString());
         CheckpointReplicatorITCase.awaitCheckpoints(jobDirA, 4, Duration.ofSeconds(60));
         job.cancel().get();
+        CheckpointReplicatorITCase.awaitTerminal(job, Duration.ofSeconds(60));
 
         // Every file of A is in B, byte for byte, with its recorded SHA-256. B may hold more: files of the
         // checkpoint the cancellation aborted, which no completed checkpoint references (garbage, not state).
