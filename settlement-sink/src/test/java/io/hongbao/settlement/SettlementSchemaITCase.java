@@ -21,10 +21,11 @@ class SettlementSchemaITCase {
                 AND table_name <> 'flyway_schema_history' ORDER BY table_name"""))
                 .containsExactly("interaction_channel", "interaction_count", "interaction_minute",
                         "interaction_region", "interaction_round", "payout", "payout_minute", "prize_tier",
-                        "reconciliation_check", "rejected_count", "round", "round_budget_history", "round_ledger",
-                        "round_paid", "settled_minute", "settlement_commit", "settlement_lost_transaction", "settlement_quarantine",
-                        "settlement_quarantine_count",
-                        "tier_paid");
+                        "reconciliation_check_rule", "reconciliation_round", "reconciliation_summary",
+                        "reconciliation_tier", "reconciliation_violation", "rejected_count", "round",
+                        "round_budget_history", "round_ledger", "round_paid", "settled_minute", "settlement_commit",
+                        "settlement_lost_transaction", "settlement_prepared_pending", "settlement_quarantine",
+                        "settlement_quarantine_count", "tier_paid");
     }
 
     @Test
