@@ -25,6 +25,10 @@ class ReconciliationITCase {
     /** Two rounds: budget 100,000 fen (1,000.00 yuan) and 50,000 fen; 2 wins per user and round; 20,000 fen a gala. */
     private static SettlementDatabase cleanGala(String name) {
         SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase(name);
+        // Tables loaded by hand, as if by other means than the job: without V12's money guards (campaign, budget
+        // with its ledger line, the checks at commit), which would refuse the violations reconciliation must find.
+        Sql.execute(db, "ALTER TABLE round DISABLE TRIGGER USER", "ALTER TABLE prize_tier DISABLE TRIGGER USER",
+                "ALTER TABLE payout_tally DISABLE TRIGGER USER");
         round(db, 1, 100_000, 2, 20_000);
         round(db, 2, 50_000, 2, 20_000);
         tier(db, 1, 1, 100, 888, 100);
@@ -150,7 +154,7 @@ class ReconciliationITCase {
         relaxPayoutConstraints(db);
         payout(db, 1, 1, 12, 100, 1); // the same payout id again
         Sql.execute(db, "INSERT INTO payout (payout_id, round_id, tier_id, user_id, amount_fen, event_id, kafka_topic, "
-                + "kafka_partition, kafka_offset, decided_at) VALUES ('r1-x', 1, 1, 13, 100, '" + Records.eventId(2)
+                + "kafka_partition, kafka_offset, shake_event_time) VALUES ('r1-x', 1, 1, 13, 100, '" + Records.eventId(2)
                 + "', 'other', 0, 0, now())");
 
         ReconciliationResult result = run(db);
@@ -336,7 +340,7 @@ class ReconciliationITCase {
     /** Shake n's payout: event id and Kafka offset n, partition n % 4. */
     private static void payout(SettlementDatabase db, int round, int tier, long user, long amountFen, long n) {
         Sql.execute(db, String.format("INSERT INTO payout (payout_id, round_id, tier_id, user_id, amount_fen, event_id, "
-                + "kafka_topic, kafka_partition, kafka_offset, decided_at) VALUES ('r%d-%s', %d, %d, %d, %d, '%s', '%s', "
+                + "kafka_topic, kafka_partition, kafka_offset, shake_event_time) VALUES ('r%d-%s', %d, %d, %d, %d, '%s', '%s', "
                 + "%d, %d, now())", round, Records.eventId(n), round, tier, user, amountFen, Records.eventId(n),
                 Records.TOPIC, n % 4, n));
     }
