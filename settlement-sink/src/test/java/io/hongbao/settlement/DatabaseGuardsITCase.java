@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -35,11 +36,11 @@ class DatabaseGuardsITCase {
 
     /** What a hostile login tries directly on the tables; each must be refused for lack of privilege. */
     private static final List<String> FORBIDDEN = List.of(
+            "INSERT INTO prize_tier VALUES (1, 99, 'forged', 1, 1000000, 1000, 1)",
             // 1,000 invented payouts of 1,000,000 fen in an invented tier 99
             "INSERT INTO payout (payout_id, round_id, tier_id, user_id, amount_fen, event_id, kafka_topic, "
                     + "kafka_partition, kafka_offset, shake_event_time) SELECT 'r1-' || lpad(to_hex(g), 32, '0'), 1, 99, "
                     + "g, 1000000, lpad(to_hex(g), 32, '0'), 'forged', 0, g, now() FROM generate_series(1, 1000) g",
-            "INSERT INTO prize_tier VALUES (1, 99, 'forged', 1, 1000000, 1000, 1)",
             "UPDATE prize_tier SET max_fen = 100000000",
             "UPDATE round SET budget_fen = budget_fen * 100 WHERE round_id = 1",
             "INSERT INTO round_ledger (entry_id, round_id, kind, amount_fen, budget_fen_after, effective_at, source) "
@@ -68,8 +69,10 @@ class DatabaseGuardsITCase {
                 + "VALUES (1, '2026-02-16T12:00:00Z', 'ios', 'CN-GD', 5)", "INSERT INTO rejected_count VALUES ('X', 3)");
         SettlementDatabase login = EmbeddedSettlementDb.asMemberOf(db, role);
 
+        // Soft: every statement is tried, and every one that is not refused is listed.
+        SoftAssertions soft = new SoftAssertions();
         for (String sql : FORBIDDEN) {
-            assertThat(sqlState(login, sql)).as("%s: %s", role, sql).isEqualTo(INSUFFICIENT_PRIVILEGE);
+            soft.assertThat(sqlStateOrNull(login, sql)).as("%s: %s", role, sql).isEqualTo(INSUFFICIENT_PRIVILEGE);
         }
         if (!role.equals("hongbao_writer")) {
             // The readers may not even use the job's write path.
@@ -78,15 +81,16 @@ class DatabaseGuardsITCase {
                     "SELECT settlement_record_lost_transaction('hb:payouts:0:7:abc:1', 'payouts', 0, 0)",
                     "SELECT settlement_write_interaction_counts('{1}', '{2026-02-16T12:00:00Z}', '{ios}', '{CN-GD}', "
                             + "'{1000000}')")) {
-                assertThat(sqlState(login, call)).as("%s: %s", role, call).isEqualTo(INSUFFICIENT_PRIVILEGE);
+                soft.assertThat(sqlStateOrNull(login, call)).as("%s: %s", role, call).isEqualTo(INSUFFICIENT_PRIVILEGE);
             }
         }
         // Another settlement database on the same server, with logins of its own: this one's may not connect.
         SettlementDatabase other = EmbeddedSettlementDb.migratedDatabase("guards_other_" + role.substring(8));
         EmbeddedSettlementDb.asMemberOf(other, role);
         SettlementDatabase intruder = SettlementDatabase.of(other.jdbcUrl(), login.user(), null);
-        assertThat(sqlState(intruder, "SELECT 1")).as("%s connects to %s", login.user(), other.jdbcUrl())
+        soft.assertThat(sqlStateOrNull(intruder, "SELECT 1")).as("%s connects to %s", login.user(), other.jdbcUrl())
                 .isEqualTo(INSUFFICIENT_PRIVILEGE);
+        soft.assertAll();
 
         assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isZero();
         assertThat(Sql.count(db, "SELECT COUNT(*) FROM prize_tier")).isEqualTo(4);
@@ -341,6 +345,19 @@ class DatabaseGuardsITCase {
                 st.execute(sql);
             }
         });
+    }
+
+    /** The SQLSTATE {@code sql} fails with as {@code db}'s user (connecting included), or null when it succeeds. */
+    private static String sqlStateOrNull(SettlementDatabase db, String sql) {
+        try {
+            Sql.execute(db, sql);
+            return null;
+        } catch (IllegalStateException e) {
+            if (e.getCause() instanceof SQLException cause) {
+                return cause.getSQLState();
+            }
+            throw e;
+        }
     }
 
     /** The SQLSTATE {@code sql} fails with as {@code db}'s user (connecting included); fails the test when it succeeds. */
