@@ -130,7 +130,8 @@ CREATE TABLE payout_tally (
     -- The top-level transaction (txid_current() is the same inside savepoints).
     txid     BIGINT   NOT NULL DEFAULT txid_current()
 );
-CREATE INDEX payout_tally_round_idx ON payout_tally (round_id, tier_id);
+-- The sums read the index alone where the visibility map allows.
+CREATE INDEX payout_tally_round_idx ON payout_tally (round_id, tier_id) INCLUDE (payouts, paid_fen);
 CREATE INDEX payout_tally_txid_idx ON payout_tally (txid);
 CREATE TRIGGER payout_tally_append_only BEFORE UPDATE OR DELETE ON payout_tally
     FOR EACH ROW EXECUTE FUNCTION settlement_append_only();
@@ -150,9 +151,11 @@ END $$;
 CREATE TRIGGER payout_tally AFTER INSERT ON payout REFERENCING NEW TABLE AS new_payouts
     FOR EACH STATEMENT EXECUTE FUNCTION payout_tally_statement();
 
--- Fires once per tally row at PREPARE (deferred), on the round, tier and users of that row. Each firing checks
--- the whole round / tier / user as the transaction sees it, so nothing depends on the order of the firings; SET
--- CONSTRAINTS ... IMMEDIATE only makes a check run earlier, after each statement, on its rows so far.
+-- Fires once per tally row at PREPARE (deferred). Each check runs once per transaction, at the transaction's last
+-- tally row of the round (of the tier; of all, for the users), and covers the whole round / tier / the users the
+-- transaction paid, as the transaction sees them. Every tally row fires, so the last one always does; SET
+-- CONSTRAINTS ... IMMEDIATE only makes the checks run after each statement, on the rows so far, and again after
+-- the next statement that pays.
 CREATE FUNCTION payout_tally_within_limits() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -160,27 +163,38 @@ DECLARE
     paid   NUMERIC;
     cap    BIGINT;
     n      NUMERIC;
+    users  BIGINT[];
     v      RECORD;
 BEGIN
-    budget := settlement_budget_in_force(NEW.round_id);
-    SELECT SUM(paid_fen) INTO paid FROM payout_tally WHERE round_id = NEW.round_id;
-    IF budget IS NULL OR paid > budget THEN
-        RAISE EXCEPTION 'round % would pay % fen, above its budget in force of % fen', NEW.round_id, paid, budget
-            USING ERRCODE = 'HB101', TABLE = 'payout', CONSTRAINT = 'round_within_budget';
+    IF NOT EXISTS (SELECT 1 FROM payout_tally t WHERE t.txid = NEW.txid AND t.round_id = NEW.round_id
+                   AND t.tally_id > NEW.tally_id) THEN
+        budget := settlement_budget_in_force(NEW.round_id);
+        SELECT SUM(paid_fen) INTO paid FROM payout_tally WHERE round_id = NEW.round_id;
+        IF budget IS NULL OR paid > budget THEN
+            RAISE EXCEPTION 'round % would pay % fen, above its budget in force of % fen', NEW.round_id, paid, budget
+                USING ERRCODE = 'HB101', TABLE = 'payout', CONSTRAINT = 'round_within_budget';
+        END IF;
     END IF;
-    SELECT count_cap INTO cap FROM prize_tier WHERE round_id = NEW.round_id AND tier_id = NEW.tier_id;
-    SELECT SUM(payouts) INTO n FROM payout_tally WHERE round_id = NEW.round_id AND tier_id = NEW.tier_id;
-    IF cap IS NULL OR n > cap THEN
-        RAISE EXCEPTION 'round % tier % would pay % packets, above its cap of %', NEW.round_id, NEW.tier_id, n, cap
-            USING ERRCODE = 'HB102', TABLE = 'payout', CONSTRAINT = 'tier_within_cap';
+    IF NOT EXISTS (SELECT 1 FROM payout_tally t WHERE t.txid = NEW.txid AND t.round_id = NEW.round_id
+                   AND t.tier_id = NEW.tier_id AND t.tally_id > NEW.tally_id) THEN
+        SELECT count_cap INTO cap FROM prize_tier WHERE round_id = NEW.round_id AND tier_id = NEW.tier_id;
+        SELECT SUM(payouts) INTO n FROM payout_tally WHERE round_id = NEW.round_id AND tier_id = NEW.tier_id;
+        IF cap IS NULL OR n > cap THEN
+            RAISE EXCEPTION 'round % tier % would pay % packets, above its cap of %', NEW.round_id, NEW.tier_id, n, cap
+                USING ERRCODE = 'HB102', TABLE = 'payout', CONSTRAINT = 'tier_within_cap';
+        END IF;
     END IF;
-    SELECT p.user_id, COUNT(*) AS wins, r.wins_per_round INTO v
+    IF EXISTS (SELECT 1 FROM payout_tally t WHERE t.txid = NEW.txid AND t.tally_id > NEW.tally_id) THEN
+        RETURN NULL;
+    END IF;
+    users := ARRAY(SELECT DISTINCT u FROM payout_tally t, unnest(t.user_ids) AS u WHERE t.txid = NEW.txid);
+    SELECT p.user_id, p.round_id, COUNT(*) AS wins, r.wins_per_round INTO v
     FROM payout p JOIN round r ON r.round_id = p.round_id
-    WHERE p.round_id = NEW.round_id AND p.user_id = ANY (NEW.user_ids)
-    GROUP BY p.user_id, r.wins_per_round HAVING COUNT(*) > r.wins_per_round LIMIT 1;
+    WHERE p.user_id = ANY (users)
+    GROUP BY p.user_id, p.round_id, r.wins_per_round HAVING COUNT(*) > r.wins_per_round LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'user % would win % times in round %, above wins_per_round %', v.user_id, v.wins,
-            NEW.round_id, v.wins_per_round
+            v.round_id, v.wins_per_round
             USING ERRCODE = 'HB103', TABLE = 'payout', CONSTRAINT = 'user_wins_per_round';
     END IF;
     -- Cumulative over rounds in start order, against the cap of the round being paid (as Reconciliation reads it).
@@ -188,7 +202,7 @@ BEGIN
     FROM (SELECT pr.user_id, pr.round_id, r.fen_per_gala,
                  SUM(pr.fen) OVER (PARTITION BY pr.user_id ORDER BY r.starts_at, r.round_id) AS gala_fen
           FROM (SELECT user_id, round_id, SUM(amount_fen) AS fen FROM payout
-                WHERE user_id = ANY (NEW.user_ids) GROUP BY user_id, round_id) pr
+                WHERE user_id = ANY (users) GROUP BY user_id, round_id) pr
           JOIN round r ON r.round_id = pr.round_id) running
     WHERE gala_fen > fen_per_gala LIMIT 1;
     IF FOUND THEN
