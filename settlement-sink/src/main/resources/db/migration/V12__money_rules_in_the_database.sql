@@ -418,8 +418,10 @@ END $$;
 -- ---------------------------------------------------------------------------------------------------------------
 -- Privileges.
 
--- Functions are executable by PUBLIC by default: not these.
+-- Functions are executable by PUBLIC by default: not these, and not those later migrations create (the default
+-- privileges of the migrating role in this database); a later function is granted to whom it is for.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     settlement_write_payouts(TEXT[], INT[], INT[], BIGINT[], BIGINT[], TEXT[], TEXT[], INT[], BIGINT[], BIGINT[]),
     settlement_write_ledger(TEXT[], INT[], TEXT[], BIGINT[], BIGINT[], TEXT[], BIGINT[], TEXT[]),
