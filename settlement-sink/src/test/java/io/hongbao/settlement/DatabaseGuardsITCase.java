@@ -72,7 +72,7 @@ class DatabaseGuardsITCase {
         // Soft: every statement is tried, and every one that is not refused is listed.
         SoftAssertions soft = new SoftAssertions();
         for (String sql : FORBIDDEN) {
-            soft.assertThat(sqlStateOrNull(login, sql)).as("%s: %s", role, sql).isEqualTo(INSUFFICIENT_PRIVILEGE);
+            soft.assertThat(Sql.sqlState(login, sql)).as("%s: %s", role, sql).isEqualTo(INSUFFICIENT_PRIVILEGE);
         }
         if (!role.equals("hongbao_writer")) {
             // The readers may not even use the job's write path.
@@ -81,14 +81,14 @@ class DatabaseGuardsITCase {
                     "SELECT settlement_record_lost_transaction('hb:payouts:0:7:abc:1', 'payouts', 0, 0)",
                     "SELECT settlement_write_interaction_counts('{1}', '{2026-02-16T12:00:00Z}', '{ios}', '{CN-GD}', "
                             + "'{1000000}')")) {
-                soft.assertThat(sqlStateOrNull(login, call)).as("%s: %s", role, call).isEqualTo(INSUFFICIENT_PRIVILEGE);
+                soft.assertThat(Sql.sqlState(login, call)).as("%s: %s", role, call).isEqualTo(INSUFFICIENT_PRIVILEGE);
             }
         }
         // Another settlement database on the same server, with logins of its own: this one's may not connect.
         SettlementDatabase other = EmbeddedSettlementDb.migratedDatabase("guards_other_" + role.substring(8));
         EmbeddedSettlementDb.asMemberOf(other, role);
         SettlementDatabase intruder = SettlementDatabase.of(other.jdbcUrl(), login.user(), null);
-        soft.assertThat(sqlStateOrNull(intruder, "SELECT 1")).as("%s connects to %s", login.user(), other.jdbcUrl())
+        soft.assertThat(Sql.sqlState(intruder, "SELECT 1")).as("%s connects to %s", login.user(), other.jdbcUrl())
                 .isEqualTo(INSUFFICIENT_PRIVILEGE);
         soft.assertAll();
 
@@ -345,31 +345,5 @@ class DatabaseGuardsITCase {
                 st.execute(sql);
             }
         });
-    }
-
-    /** The SQLSTATE {@code sql} fails with as {@code db}'s user (connecting included), or null when it succeeds. */
-    private static String sqlStateOrNull(SettlementDatabase db, String sql) {
-        try {
-            Sql.execute(db, sql);
-            return null;
-        } catch (IllegalStateException e) {
-            if (e.getCause() instanceof SQLException cause) {
-                return cause.getSQLState();
-            }
-            throw e;
-        }
-    }
-
-    /** The SQLSTATE {@code sql} fails with as {@code db}'s user (connecting included); fails the test when it succeeds. */
-    private static String sqlState(SettlementDatabase db, String sql) {
-        try {
-            Sql.execute(db, sql);
-        } catch (IllegalStateException e) {
-            if (e.getCause() instanceof SQLException cause) {
-                return cause.getSQLState();
-            }
-            throw e;
-        }
-        return fail("expected %s to fail as %s", sql, db.user());
     }
 }

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.fail;
 import io.hongbao.settlement.testing.EmbeddedSettlementDb;
 import io.hongbao.settlement.testing.Records;
 import io.hongbao.settlement.testing.Sql;
-import java.sql.SQLException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -158,14 +157,7 @@ class DatabaseRolesITCase {
 
     /** The SQLSTATE {@code sql} fails with as {@code db}'s user; fails the test when it succeeds. */
     private static String sqlState(SettlementDatabase db, String sql) {
-        try {
-            Sql.execute(db, sql);
-        } catch (IllegalStateException e) {
-            if (e.getCause() instanceof SQLException cause) {
-                return cause.getSQLState();
-            }
-            throw e;
-        }
-        return fail("expected %s to fail as %s", sql, db.user());
+        String state = Sql.sqlState(db, sql);
+        return state != null ? state : fail("expected %s to fail as %s", sql, db.user());
     }
 }
