@@ -188,24 +188,20 @@ BEGIN
         RETURN NULL;
     END IF;
     users := ARRAY(SELECT DISTINCT u FROM payout_tally t, unnest(t.user_ids) AS u WHERE t.txid = NEW.txid);
-    SELECT p.user_id, p.round_id, COUNT(*) AS wins, r.wins_per_round INTO v
-    FROM payout p JOIN round r ON r.round_id = p.round_id
-    WHERE p.user_id = ANY (users)
-    GROUP BY p.user_id, p.round_id, r.wins_per_round HAVING COUNT(*) > r.wins_per_round LIMIT 1;
-    IF FOUND THEN
+    -- One pass over these users' payouts for both caps. fen_per_gala is cumulative over rounds in start order,
+    -- against the cap of the round being paid (as Reconciliation reads it).
+    SELECT user_id, round_id, wins, wins_per_round, gala_fen, fen_per_gala INTO v
+    FROM (SELECT pr.user_id, pr.round_id, pr.wins, r.wins_per_round, r.fen_per_gala,
+                 SUM(pr.fen) OVER (PARTITION BY pr.user_id ORDER BY r.starts_at, r.round_id) AS gala_fen
+          FROM (SELECT user_id, round_id, COUNT(*) AS wins, SUM(amount_fen) AS fen FROM payout
+                WHERE user_id = ANY (users) GROUP BY user_id, round_id) pr
+          JOIN round r ON r.round_id = pr.round_id) per_round
+    WHERE wins > wins_per_round OR gala_fen > fen_per_gala LIMIT 1;
+    IF FOUND AND v.wins > v.wins_per_round THEN
         RAISE EXCEPTION 'user % would win % times in round %, above wins_per_round %', v.user_id, v.wins,
             v.round_id, v.wins_per_round
             USING ERRCODE = 'HB103', TABLE = 'payout', CONSTRAINT = 'user_wins_per_round';
-    END IF;
-    -- Cumulative over rounds in start order, against the cap of the round being paid (as Reconciliation reads it).
-    SELECT user_id, round_id, gala_fen, fen_per_gala INTO v
-    FROM (SELECT pr.user_id, pr.round_id, r.fen_per_gala,
-                 SUM(pr.fen) OVER (PARTITION BY pr.user_id ORDER BY r.starts_at, r.round_id) AS gala_fen
-          FROM (SELECT user_id, round_id, SUM(amount_fen) AS fen FROM payout
-                WHERE user_id = ANY (users) GROUP BY user_id, round_id) pr
-          JOIN round r ON r.round_id = pr.round_id) running
-    WHERE gala_fen > fen_per_gala LIMIT 1;
-    IF FOUND THEN
+    ELSIF FOUND THEN
         RAISE EXCEPTION 'user % would be paid % fen over the gala by round %, above fen_per_gala %', v.user_id,
             v.gala_fen, v.round_id, v.fen_per_gala
             USING ERRCODE = 'HB104', TABLE = 'payout', CONSTRAINT = 'user_fen_per_gala';

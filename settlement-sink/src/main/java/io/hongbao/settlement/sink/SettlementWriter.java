@@ -48,13 +48,16 @@ import org.slf4j.LoggerFactory;
  * <p>Round configs and reject counts are absolute values: the writer keeps the latest per key and hands them
  * over in the committable (see {@link SettlementCommittable} for why they stay out of the transaction).
  *
- * <p>Rows never fail the writer: each batch is one {@code INSERT ... ON CONFLICT DO NOTHING RETURNING} inside a
- * savepoint; a row whose key is taken by an identical row is skipped and counted, one whose key is taken by a
- * different row is written to {@code settlement_quarantine} instead (same transaction, so exactly once; not paid).
+ * <p>Rows never fail the writer: each batch is one call of the database's write function (an {@code INSERT ... ON
+ * CONFLICT DO NOTHING RETURNING}, V12) inside a savepoint; a row whose key is taken by an identical row is skipped
+ * and counted, one whose key is taken by a different row, or that the database refused (unknown tier, amount
+ * outside the tier's range), is written to {@code settlement_quarantine} instead (same transaction, so exactly
+ * once; not paid).
  * A batch that waited in vain for a key locked by an unfinished transaction (typically this sink's previous
  * prepared transaction, whose commit is on its way) is undone and its rows retried one by one at the checkpoint;
- * a key still locked then is quarantined. Any other database error fails the writer; the open transaction dies
- * with the connection, so nothing is half written, and Flink restarts from the last checkpoint.
+ * a key still locked then is quarantined. A money rule the database refuses at PREPARE (budget, caps) stops the
+ * job without restarts (see {@link #failure}). Any other database error fails the writer; the open transaction
+ * dies with the connection, so nothing is half written, and Flink restarts from the last checkpoint.
  */
 public final class SettlementWriter
         implements CommittingSinkWriter<SettlementRecord, SettlementCommittable>, StatefulSinkWriter<SettlementRecord, Void> {
