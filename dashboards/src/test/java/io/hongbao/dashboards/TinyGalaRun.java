@@ -86,7 +86,8 @@ final class TinyGalaRun {
         }
         DataStream<RoundChange> changes = env.fromSource(control.build(), ControlWatermarks.neverHoldBack(), "round changes");
         // As PayoutJob does before it starts: payouts need their round and tier rows (foreign keys).
-        RoundCatalog.register(database, SettlementRecords.roundConfigs(TINY));
+        RoundCatalog.register(database, new RoundCatalog.Campaign(TINY.name(), TINY.campaignBudget()),
+                SettlementRecords.roundConfigs(TINY));
         PayoutJobGraph.build(env, shakes, changes, TINY, SETTINGS, new PayoutJobGraph.Sinks(
                 SettlementSink.builder().database(database).sinkName("dashboards").build(),
                 new InteractionCountSink(database, Duration.ofMillis(100)),

@@ -152,7 +152,8 @@ public final class PayoutJob implements Callable<Integer> {
         }
         // Payouts have foreign keys to their round and tier: the profile's rounds are reference data, in place
         // (and unchanged, or the job stops here) before anything is paid.
-        RoundCatalog.register(db, SettlementRecords.roundConfigs(gala));
+        RoundCatalog.register(db, new RoundCatalog.Campaign(gala.name(), gala.campaignBudget()),
+                SettlementRecords.roundConfigs(gala));
         long[] key = drawKey(secret(drawSecretFile, "HONGBAO_DRAW_SECRET", null));
         PayoutSettings settings = new PayoutSettings(shards, reservePerMillion, key[0], key[1]);
 

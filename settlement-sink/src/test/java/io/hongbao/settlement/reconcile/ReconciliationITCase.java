@@ -30,6 +30,10 @@ class ReconciliationITCase {
     /** Two rounds: budget 100,000 fen (1,000.00 yuan) and 50,000 fen; 2 wins per user and round; 20,000 fen a gala. */
     private static SettlementDatabase cleanGala(String name) {
         SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase(name);
+        // Tables loaded by hand, as if by other means than the job: without V12's money guards (campaign, budget
+        // with its ledger line, the checks at commit), which would refuse the violations reconciliation must find.
+        Sql.execute(db, "ALTER TABLE round DISABLE TRIGGER USER", "ALTER TABLE prize_tier DISABLE TRIGGER USER",
+                "ALTER TABLE payout_tally DISABLE TRIGGER USER");
         round(db, 1, 100_000, 2, 20_000);
         round(db, 2, 50_000, 2, 20_000);
         tier(db, 1, 1, 100, 888, 100);
