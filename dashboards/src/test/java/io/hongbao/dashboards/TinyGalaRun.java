@@ -75,7 +75,7 @@ final class TinyGalaRun {
      * unbounded, it keeps running (and reporting metrics) until cancelled.
      */
     void buildJob(StreamExecutionEnvironment env, SettlementDatabase database, boolean bounded) throws SQLException {
-        DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(kafka.bootstrapServers(), shakeTopic, bounded),
+        DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(kafka.bootstrapServers(), shakeTopic, ShakeIntakeJob.GROUP_ID, bounded),
                 ShakeWatermarks.strategy(TINY.windows(), Duration.ofSeconds(2), Duration.ZERO), "shakes");
         KafkaSourceBuilder<RoundChange> control = KafkaSource.<RoundChange>builder()
                 .setBootstrapServers(kafka.bootstrapServers()).setTopics(controlTopic)

@@ -110,7 +110,8 @@ public final class PayoutJob implements Callable<Integer> {
             description = "How often interaction counts are written to PostgreSQL, ISO-8601 (default: ${DEFAULT-VALUE}).")
     Duration countFlushInterval;
 
-    @Option(names = "--deployment-id", description = "Names this deployment's Kafka transactions (dead letters): "
+    @Option(names = "--deployment-id", description = "Names this deployment's Kafka transactions (dead letters) "
+            + "and consumer groups (hongbao-payout.<id>, hongbao-payout-control.<id>): "
             + "stable across restarts and savepoint resubmits, distinct per deployment sharing a Kafka cluster; set it "
             + "explicitly for datacenters A and B (default: from the settlement database and sink name).")
     String deploymentId;
@@ -159,26 +160,41 @@ public final class PayoutJob implements Callable<Integer> {
         // Auto-creation is off on our brokers (a typo must not create a topic): make the job's own topics.
         ShakeTopics.ensure(kafka.clientProperties(), controlTopic, 1);
         ShakeTopics.ensure(kafka.clientProperties(), deadLetterTopic, 4);
+        String deployment = deploymentId != null ? deploymentId : DeadLetters.deploymentId(db, SETTLEMENT_SINK_NAME);
         StreamExecutionEnvironment env = JobEnvironment.create(checkpointDir, checkpointInterval, fromSavepoint);
-        DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(kafka.clientProperties(), topic, bounded),
+        DataStream<ShakeRecord> shakes = env.fromSource(
+                ShakeIntakeJob.shakeSource(kafka.clientProperties(), topic, shakeGroupId(deployment), bounded),
                 ShakeWatermarks.strategy(gala.windows(), Duration.ofSeconds(2), idleness), "shakes")
                 .uid("shake-source");
-        DataStream<RoundChange> changes = env.fromSource(controlSource(), ControlWatermarks.neverHoldBack(),
+        DataStream<RoundChange> changes = env.fromSource(controlSource(controlGroupId(deployment)),
+                ControlWatermarks.neverHoldBack(),
                 "round changes").uid("control-source");
         PayoutJobGraph.build(env, shakes, changes, gala, settings, new PayoutJobGraph.Sinks(
                 SettlementSink.builder().database(db).sinkName(SETTLEMENT_SINK_NAME).build(),
                 new InteractionCountSink(db, countFlushInterval),
-                DeadLetters.sink(kafka.clientProperties(), deadLetterTopic,
-                        deploymentId != null ? deploymentId : DeadLetters.deploymentId(db, SETTLEMENT_SINK_NAME))));
+                DeadLetters.sink(kafka.clientProperties(), deadLetterTopic, deployment)));
         env.execute("hongbao payouts (" + gala.name() + ")");
         return 0;
     }
 
-    private KafkaSource<RoundChange> controlSource() {
+    /**
+     * The consumer groups the payout job's sources commit offsets under (Flink restores from its checkpoints, the
+     * commits are for lag monitoring): the job's own, per deployment, so a staging and a production deployment on
+     * one Kafka cluster, or the intake job, do not show each other's lag.
+     */
+    static String shakeGroupId(String deployment) {
+        return "hongbao-payout." + deployment;
+    }
+
+    static String controlGroupId(String deployment) {
+        return "hongbao-payout-control." + deployment;
+    }
+
+    private KafkaSource<RoundChange> controlSource(String groupId) {
         var builder = KafkaSource.<RoundChange>builder()
                 .setProperties(kafka.clientProperties())
                 .setTopics(controlTopic)
-                .setGroupId("hongbao-payout-control")
+                .setGroupId(groupId)
                 .setStartingOffsets(OffsetsInitializer.earliest())
                 .setDeserializer(new RoundChangeDeserializationSchema())
                 .setProperty("isolation.level", "read_committed");

@@ -26,6 +26,9 @@ import picocli.CommandLine.Option;
 @Command(name = "shake-intake", mixinStandardHelpOptions = true,
         description = "Validate and count shake records from Kafka (running counts per round and reject reason).")
 public final class ShakeIntakeJob implements Callable<Integer> {
+    /** This job's consumer group: where it commits offsets (for lag monitoring; Flink restores from its checkpoints). */
+    public static final String GROUP_ID = "hongbao-shake-intake";
+
     @Mixin
     KafkaOptions kafka;
 
@@ -55,7 +58,7 @@ public final class ShakeIntakeJob implements Callable<Integer> {
     public Integer call() throws Exception {
         GalaProfile gala = GalaProfile.load(profile);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        KafkaSource<ShakeRecord> source = shakeSource(kafka.clientProperties(), topic, bounded);
+        KafkaSource<ShakeRecord> source = shakeSource(kafka.clientProperties(), topic, GROUP_ID, bounded);
         DataStream<ShakeRecord> records = env.fromSource(source,
                 ShakeWatermarks.strategy(gala.windows(), outOfOrderness, idleness), "shakes").uid("shake-source");
         IntakePipeline.runningCounts(IntakePipeline.validate(records, gala.windows())).print().name("print counts");
@@ -63,22 +66,26 @@ public final class ShakeIntakeJob implements Callable<Integer> {
         return 0;
     }
 
-    public static KafkaSource<ShakeRecord> shakeSource(String bootstrapServers, String topic, boolean bounded) {
+    public static KafkaSource<ShakeRecord> shakeSource(String bootstrapServers, String topic, String groupId,
+            boolean bounded) {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrapServers);
-        return shakeSource(props, topic, bounded);
+        return shakeSource(props, topic, groupId, bounded);
     }
 
     /**
      * The shake topic as a source of decoded records with lineage, from the earliest offset.
      *
      * @param clientProps Kafka client properties: bootstrap servers and any security settings
+     * @param groupId the consumer group the source commits its offsets under on each checkpoint: one per job and
+     *     deployment, so lag shown per group is the lag of that job
      */
-    public static KafkaSource<ShakeRecord> shakeSource(Properties clientProps, String topic, boolean bounded) {
+    public static KafkaSource<ShakeRecord> shakeSource(Properties clientProps, String topic, String groupId,
+            boolean bounded) {
         var builder = KafkaSource.<ShakeRecord>builder()
                 .setProperties(clientProps)
                 .setTopics(topic)
-                .setGroupId("hongbao-shake-intake")
+                .setGroupId(groupId)
                 .setStartingOffsets(OffsetsInitializer.earliest())
                 .setDeserializer(new ShakeRecordDeserializationSchema())
                 .setProperty("isolation.level", "read_committed");

@@ -94,7 +94,7 @@ class DeadLettersITCase {
         send(shakes, "none", garbage);
 
         StreamExecutionEnvironment env = environment();
-        DataStream<ShakeRecord> records = env.fromSource(ShakeIntakeJob.shakeSource(KAFKA.bootstrapServers(), shakes, true),
+        DataStream<ShakeRecord> records = env.fromSource(ShakeIntakeJob.shakeSource(KAFKA.bootstrapServers(), shakes, ShakeIntakeJob.GROUP_ID, true),
                 WatermarkStrategy.noWatermarks(), "shakes");
         var validated = IntakePipeline.validate(records, TINY.windows());
         validated.sinkTo(new DiscardingSink<>());
@@ -132,7 +132,7 @@ class DeadLettersITCase {
         // index, same checkpoint ids; only the deployment id tells their transactions apart.
         StreamExecutionEnvironment env = environment();
         DataStream<ShakeRecord> rejected = IntakePipeline.validate(env.fromSource(
-                        ShakeIntakeJob.shakeSource(KAFKA.bootstrapServers(), shakes, true),
+                        ShakeIntakeJob.shakeSource(KAFKA.bootstrapServers(), shakes, ShakeIntakeJob.GROUP_ID, true),
                         WatermarkStrategy.noWatermarks(), "shakes"), TINY.windows())
                 .getSideOutput(ShakeValidation.REJECTED);
         rejected.sinkTo(DeadLetters.sink(KAFKA.clientProperties(), staging, "staging"));

@@ -49,7 +49,7 @@ class IntakePipelineITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         DataStream<ShakeRecord> records = env.fromSource(
-                ShakeIntakeJob.shakeSource(KAFKA.bootstrapServers(), topic, true),
+                ShakeIntakeJob.shakeSource(KAFKA.bootstrapServers(), topic, ShakeIntakeJob.GROUP_ID, true),
                 ShakeWatermarks.strategy(TINY.windows(), Duration.ofSeconds(2), Duration.ofSeconds(5)), "shakes");
         Map<String, Long> finalCounts = new HashMap<>();
         try (CloseableIterator<Tuple2<String, Long>> it =

@@ -112,7 +112,7 @@ class PayoutJobFailureITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         DataStream<ShakeRecord> shakes = env
-                .fromSource(ShakeIntakeJob.shakeSource(KAFKA.bootstrapServers(), topic, true),
+                .fromSource(ShakeIntakeJob.shakeSource(KAFKA.bootstrapServers(), topic, ShakeIntakeJob.GROUP_ID, true),
                         ShakeWatermarks.strategy(TINY.windows(), Duration.ofSeconds(2), Duration.ZERO), "shakes")
                 .map(new FailureInjector<>()).name("failure injector");
         DataStream<RoundChange> changes = env.fromSource(KafkaSource.<RoundChange>builder()
