@@ -11,6 +11,7 @@ import io.hongbao.jobs.functions.ShakeWatermarks;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.pipeline.PayoutJobGraph;
+import io.hongbao.jobs.pipeline.ShakeSource;
 import io.hongbao.jobs.pipeline.SettlementRecords;
 import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
@@ -163,7 +164,7 @@ public final class PayoutJob implements Callable<Integer> {
         String deployment = deploymentId != null ? deploymentId : DeadLetters.deploymentId(db, SETTLEMENT_SINK_NAME);
         StreamExecutionEnvironment env = JobEnvironment.create(checkpointDir, checkpointInterval, fromSavepoint);
         DataStream<ShakeRecord> shakes = env.fromSource(
-                ShakeIntakeJob.shakeSource(kafka.clientProperties(), topic, shakeGroupId(deployment), bounded),
+                ShakeSource.of(kafka.clientProperties(), topic, shakeGroupId(deployment), bounded),
                 ShakeWatermarks.strategy(gala.windows(), Duration.ofSeconds(2), idleness), "shakes")
                 .uid("shake-source");
         DataStream<RoundChange> changes = env.fromSource(controlSource(controlGroupId(deployment)),
@@ -180,7 +181,7 @@ public final class PayoutJob implements Callable<Integer> {
     /**
      * The consumer groups the payout job's sources commit offsets under (Flink restores from its checkpoints, the
      * commits are for lag monitoring): the job's own, per deployment, so a staging and a production deployment on
-     * one Kafka cluster, or the intake job, do not show each other's lag.
+     * one Kafka cluster do not show each other's lag.
      */
     static String shakeGroupId(String deployment) {
         return "hongbao-payout." + deployment;

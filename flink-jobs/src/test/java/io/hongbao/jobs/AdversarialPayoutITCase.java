@@ -309,8 +309,8 @@ class AdversarialPayoutITCase {
     }
 
     /**
-     * The job commits its offsets (on each completed checkpoint) under its own groups, per deployment, not under
-     * the intake job's group: lag per group is the lag of one job.
+     * The job commits its offsets (on each completed checkpoint) under its own group, per deployment, and under no
+     * other (it once used a shared intake group): lag per group is the lag of one job.
      */
     private static void assertOffsetsCommittedUnderThePayoutGroups(Topics topics,
             EmbeddedSettlementDatabase.Database db) throws Exception {
@@ -321,8 +321,13 @@ class AdversarialPayoutITCase {
             assertThat(shakes.keySet()).extracting(TopicPartition::topic).as("shake offsets of the payout group")
                     .hasSize(PARTITIONS).containsOnly(topics.shakes);
             assertThat(shakes.values()).allSatisfy(o -> assertThat(o.offset()).isPositive());
-            assertThat(admin.listConsumerGroupOffsets(ShakeIntakeJob.GROUP_ID).partitionsToOffsetAndMetadata().get())
-                    .as("offsets under the intake job's group").isEmpty();
+            for (var group : admin.listConsumerGroups().all().get()) {
+                if (!group.groupId().equals(PayoutJob.shakeGroupId(deployment))) {
+                    assertThat(admin.listConsumerGroupOffsets(group.groupId()).partitionsToOffsetAndMetadata().get()
+                            .keySet()).extracting(TopicPartition::topic).as("shake offsets under " + group.groupId())
+                            .doesNotContain(topics.shakes);
+                }
+            }
         }
     }
 

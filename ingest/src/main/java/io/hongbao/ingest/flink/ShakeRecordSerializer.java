@@ -19,7 +19,8 @@ import org.apache.flink.types.StringValue;
  * in declaration order (channel and reject reason as ordinals, strings as Flink's {@link StringValue} does
  * them), then the lineage, then, for a tick only ({@link #HAS_TICK}), its time. A record that is no tick has
  * exactly the bytes it had before ticks existed, so the one snapshot version reads every old checkpoint. Shake
- * records are in state (the sweeper's overflow candidates), ticks never are (they are dropped after the source).
+ * records are in keyed state (the decider's pending winners, the sweeper's overflow candidates), so these bytes
+ * are in checkpoints and savepoints; ticks never are (they are dropped after the source).
  */
 public final class ShakeRecordSerializer extends TypeSerializerSingleton<ShakeRecord> {
     private static final long serialVersionUID = 1L;

@@ -4,8 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What {@link Reconciliation} found: per round and per tier figures, and every violated rule. Records, so the
- * JSON report is this object as it is.
+ * What {@link Reconciliation} found: per round and per tier figures, and every violated rule. The JSON report
+ * is not this object as it is: {@code ReconcileCommand.writeReport} maps it field by field and adds the yuan
+ * figures.
  *
  * @param violationCounts how many violations each check found (every check is listed, 0 when it holds)
  * @param violations the violations themselves, at most {@code maxListedPerCheck} per check
