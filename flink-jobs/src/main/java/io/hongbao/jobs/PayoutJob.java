@@ -11,7 +11,7 @@ import io.hongbao.jobs.functions.ShakeWatermarks;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.pipeline.PayoutJobGraph;
-import io.hongbao.jobs.pipeline.ShakeSource;
+import io.hongbao.jobs.pipeline.KafkaSources;
 import io.hongbao.jobs.pipeline.SettlementRecords;
 import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
@@ -24,8 +24,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.Callable;
-import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine;
@@ -164,10 +162,11 @@ public final class PayoutJob implements Callable<Integer> {
         String deployment = deploymentId != null ? deploymentId : DeadLetters.deploymentId(db, SETTLEMENT_SINK_NAME);
         StreamExecutionEnvironment env = JobEnvironment.create(checkpointDir, checkpointInterval, fromSavepoint);
         DataStream<ShakeRecord> shakes = env.fromSource(
-                ShakeSource.of(kafka.clientProperties(), topic, shakeGroupId(deployment), bounded),
+                KafkaSources.shakes(kafka.clientProperties(), topic, shakeGroupId(deployment), bounded),
                 ShakeWatermarks.strategy(gala.windows(), Duration.ofSeconds(2), idleness), "shakes")
                 .uid("shake-source");
-        DataStream<RoundChange> changes = env.fromSource(controlSource(controlGroupId(deployment)),
+        DataStream<RoundChange> changes = env.fromSource(KafkaSources.committed(kafka.clientProperties(), controlTopic,
+                        controlGroupId(deployment), new RoundChangeDeserializationSchema(), bounded),
                 ControlWatermarks.neverHoldBack(),
                 "round changes").uid("control-source");
         PayoutJobGraph.build(env, shakes, changes, gala, settings, new PayoutJobGraph.Sinks(
@@ -189,20 +188,6 @@ public final class PayoutJob implements Callable<Integer> {
 
     static String controlGroupId(String deployment) {
         return "hongbao-payout-control." + deployment;
-    }
-
-    private KafkaSource<RoundChange> controlSource(String groupId) {
-        var builder = KafkaSource.<RoundChange>builder()
-                .setProperties(kafka.clientProperties())
-                .setTopics(controlTopic)
-                .setGroupId(groupId)
-                .setStartingOffsets(OffsetsInitializer.earliest())
-                .setDeserializer(new RoundChangeDeserializationSchema())
-                .setProperty("isolation.level", "read_committed");
-        if (bounded) {
-            builder.setBounded(OffsetsInitializer.latest());
-        }
-        return builder.build();
     }
 
     private static String secret(Path file, String env, String fallback) throws IOException {

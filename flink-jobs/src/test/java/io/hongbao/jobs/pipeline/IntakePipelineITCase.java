@@ -51,7 +51,7 @@ class IntakePipelineITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         DataStream<ShakeRecord> records = env.fromSource(
-                ShakeSource.of(KAFKA.clientProperties(), topic, "hongbao-intake-test", true),
+                KafkaSources.shakes(KAFKA.clientProperties(), topic, "hongbao-intake-test", true),
                 ShakeWatermarks.strategy(TINY.windows(), Duration.ofSeconds(2), Duration.ofSeconds(5)), "shakes");
         Map<String, Long> finalCounts = new HashMap<>();
         try (CloseableIterator<Tuple2<String, Long>> it =

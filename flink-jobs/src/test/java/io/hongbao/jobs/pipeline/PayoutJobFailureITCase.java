@@ -111,7 +111,7 @@ class PayoutJobFailureITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         DataStream<ShakeRecord> shakes = env
-                .fromSource(ShakeSource.of(KAFKA.clientProperties(), topic, "hongbao-payout-failure-test", true),
+                .fromSource(KafkaSources.shakes(KAFKA.clientProperties(), topic, "hongbao-payout-failure-test", true),
                         ShakeWatermarks.strategy(TINY.windows(), Duration.ofSeconds(2), Duration.ZERO), "shakes")
                 .map(new FailureInjector<>()).name("failure injector");
         DataStream<RoundChange> changes = env.fromSource(KafkaSource.<RoundChange>builder()

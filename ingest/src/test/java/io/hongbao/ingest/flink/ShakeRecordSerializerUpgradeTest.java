@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.apache.flink.FlinkVersion;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerConditions;
@@ -74,7 +75,14 @@ public class ShakeRecordSerializerUpgradeTest extends TypeSerializerUpgradeTestB
                 && r.kafkaTimestampMs == expected.kafkaTimestampMs, "the record written");
     }
 
-    public static final class ShakeSetup implements PreUpgradeSetup<ShakeRecord> {
+    /** Writes one record with the serializer of the time the golden files were made. */
+    public abstract static class Writes implements PreUpgradeSetup<ShakeRecord> {
+        private final Supplier<ShakeRecord> record;
+
+        protected Writes(Supplier<ShakeRecord> record) {
+            this.record = record;
+        }
+
         @Override
         public TypeSerializer<ShakeRecord> createPriorSerializer() {
             return ShakeRecordSerializer.INSTANCE;
@@ -82,11 +90,18 @@ public class ShakeRecordSerializerUpgradeTest extends TypeSerializerUpgradeTestB
 
         @Override
         public ShakeRecord createTestData() {
-            return shake();
+            return record.get();
         }
     }
 
-    public static final class ShakeVerifier implements UpgradeVerifier<ShakeRecord> {
+    /** Reads it with today's serializer: compatible as is, the same record. */
+    public abstract static class Reads implements UpgradeVerifier<ShakeRecord> {
+        private final Supplier<ShakeRecord> record;
+
+        protected Reads(Supplier<ShakeRecord> record) {
+            this.record = record;
+        }
+
         @Override
         public TypeSerializer<ShakeRecord> createUpgradedSerializer() {
             return ShakeRecordSerializer.INSTANCE;
@@ -94,7 +109,7 @@ public class ShakeRecordSerializerUpgradeTest extends TypeSerializerUpgradeTestB
 
         @Override
         public Condition<ShakeRecord> testDataCondition() {
-            return sameAs(shake());
+            return sameAs(record.get());
         }
 
         @Override
@@ -104,63 +119,39 @@ public class ShakeRecordSerializerUpgradeTest extends TypeSerializerUpgradeTestB
         }
     }
 
-    public static final class RejectedSetup implements PreUpgradeSetup<ShakeRecord> {
-        @Override
-        public TypeSerializer<ShakeRecord> createPriorSerializer() {
-            return ShakeRecordSerializer.INSTANCE;
-        }
-
-        @Override
-        public ShakeRecord createTestData() {
-            return rejected();
+    public static final class ShakeSetup extends Writes {
+        public ShakeSetup() {
+            super(ShakeRecordSerializerUpgradeTest::shake);
         }
     }
 
-    public static final class RejectedVerifier implements UpgradeVerifier<ShakeRecord> {
-        @Override
-        public TypeSerializer<ShakeRecord> createUpgradedSerializer() {
-            return ShakeRecordSerializer.INSTANCE;
-        }
-
-        @Override
-        public Condition<ShakeRecord> testDataCondition() {
-            return sameAs(rejected());
-        }
-
-        @Override
-        public Condition<TypeSerializerSchemaCompatibility<ShakeRecord>> schemaCompatibilityCondition(
-                FlinkVersion version) {
-            return TypeSerializerConditions.isCompatibleAsIs();
+    public static final class ShakeVerifier extends Reads {
+        public ShakeVerifier() {
+            super(ShakeRecordSerializerUpgradeTest::shake);
         }
     }
 
-    public static final class TickSetup implements PreUpgradeSetup<ShakeRecord> {
-        @Override
-        public TypeSerializer<ShakeRecord> createPriorSerializer() {
-            return ShakeRecordSerializer.INSTANCE;
-        }
-
-        @Override
-        public ShakeRecord createTestData() {
-            return tick();
+    public static final class RejectedSetup extends Writes {
+        public RejectedSetup() {
+            super(ShakeRecordSerializerUpgradeTest::rejected);
         }
     }
 
-    public static final class TickVerifier implements UpgradeVerifier<ShakeRecord> {
-        @Override
-        public TypeSerializer<ShakeRecord> createUpgradedSerializer() {
-            return ShakeRecordSerializer.INSTANCE;
+    public static final class RejectedVerifier extends Reads {
+        public RejectedVerifier() {
+            super(ShakeRecordSerializerUpgradeTest::rejected);
         }
+    }
 
-        @Override
-        public Condition<ShakeRecord> testDataCondition() {
-            return sameAs(tick());
+    public static final class TickSetup extends Writes {
+        public TickSetup() {
+            super(ShakeRecordSerializerUpgradeTest::tick);
         }
+    }
 
-        @Override
-        public Condition<TypeSerializerSchemaCompatibility<ShakeRecord>> schemaCompatibilityCondition(
-                FlinkVersion version) {
-            return TypeSerializerConditions.isCompatibleAsIs();
+    public static final class TickVerifier extends Reads {
+        public TickVerifier() {
+            super(ShakeRecordSerializerUpgradeTest::tick);
         }
     }
 }
