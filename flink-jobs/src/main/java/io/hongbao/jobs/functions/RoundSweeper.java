@@ -17,7 +17,6 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
@@ -39,8 +38,8 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
     private final RoundRulesInForce rulesInForce;
     private transient ListState<OverflowCandidate> candidates;
     private transient ValueState<long[]> spentByShards;
-    private transient ValueState<Boolean> swept;
     private transient RoundPaidMetrics paidMetrics;
+    private transient RestoredEventTime eventTime;
 
     public RoundSweeper(List<RoundRules> configured, PayoutSettings settings) {
         this.rulesInForce = new RoundRulesInForce(configured, settings.reservePerMillion());
@@ -49,11 +48,13 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
         paidMetrics = RoundPaidMetrics.restore(context, ShardPayoutDecider.metrics(getRuntimeContext()));
+        eventTime = RestoredEventTime.restore(context, "sweeper-event-time");
     }
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         paidMetrics.snapshot();
+        eventTime.snapshot();
     }
 
     @Override
@@ -63,14 +64,19 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
         spentByShards = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("spent-by-shards",
                         org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
-        swept = getRuntimeContext().getState(new ValueStateDescriptor<>("swept", Types.BOOLEAN));
     }
 
     @Override
     public void processElement(SweepInput in, ReadOnlyContext ctx, Collector<PayoutDecision> out) throws Exception {
         RoundRules rules = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), in.roundId());
-        if (rules == null || Boolean.TRUE.equals(swept.value())) {
-            return; // after the sweep nothing more is paid for this round
+        if (rules == null) {
+            return;
+        }
+        long closesAt = EventIdentity.closeTimeOf(rules.endMs);
+        if (eventTime.current(ctx.timerService()) >= closesAt) {
+            // Past the close the round is swept (its timer fired as event time got here) and its state gone:
+            // nothing more is paid for it, and no state or timer is made for it again, also after a restore.
+            return;
         }
         if (in.candidate != null) {
             candidates.add(in.candidate);
@@ -86,11 +92,12 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
             }
             spentByShards.update(spent);
         }
-        ctx.timerService().registerEventTimeTimer(EventIdentity.closeTimeOf(rules.endMs));
+        ctx.timerService().registerEventTimeTimer(closesAt);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<PayoutDecision> out) throws Exception {
+        eventTime.current(ctx.timerService());
         RoundRules rules = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getCurrentKey());
         long[] spent = spentByShards.value();
         if (spent == null) {
@@ -125,7 +132,6 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
                 rules.endMs, "sweeper"));
         candidates.clear();
         spentByShards.clear();
-        swept.update(true);
     }
 
     @Override

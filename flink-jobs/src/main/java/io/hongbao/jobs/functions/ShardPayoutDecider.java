@@ -76,6 +76,7 @@ public class ShardPayoutDecider
     private transient Counter shakes;
     private transient Counter wins;
     private transient RoundPaidMetrics paidMetrics;
+    private transient RestoredEventTime eventTime;
 
     public ShardPayoutDecider(List<RoundRules> configured, PayoutSettings settings) {
         this.settings = settings;
@@ -89,11 +90,13 @@ public class ShardPayoutDecider
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
         paidMetrics = RoundPaidMetrics.restore(context, metrics(getRuntimeContext()));
+        eventTime = RestoredEventTime.restore(context, "decider-event-time");
     }
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         paidMetrics.snapshot();
+        eventTime.snapshot();
     }
 
     @Override
@@ -115,9 +118,11 @@ public class ShardPayoutDecider
             throws Exception {
         int roundId = shake.event.roundId;
         RoundRules rules = rulesInForce.of(ctx.getBroadcastState(RULES), roundId);
-        if (rules == null || ctx.timerService().currentWatermark() >= EventIdentity.closeTimeOf(rules.endMs)) {
+        if (rules == null || eventTime.current(ctx.timerService()) >= EventIdentity.closeTimeOf(rules.endMs)) {
             // EventIdentity upstream already refuses shakes of closed rounds, and its watermark is never behind
             // this one: this is a guard, so a shake that could not be decided is a counted reject, never a gap.
+            // It also holds right after a restore, before the watermark is back (RestoredEventTime): the round's
+            // state is gone at its close and must not start again from nothing.
             ctx.output(LATE, shake.reject(rules == null ? RejectReason.UNKNOWN_ROUND : RejectReason.LATE,
                     "round " + roundId + (rules == null ? " is not configured" : " closed before the decision")));
             return;
@@ -204,6 +209,7 @@ public class ShardPayoutDecider
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<PayoutDecision> out) throws Exception {
+        eventTime.current(ctx.timerService());
         ReadOnlyBroadcastState<Integer, RoundRules> broadcast = ctx.getBroadcastState(RULES);
         List<ShakeRecord> due = pendingWinners.get(timestamp);
         if (due != null) {
@@ -219,9 +225,9 @@ public class ShardPayoutDecider
                 continue;
             }
             ShardRound spent = rounds.get(rules.roundId);
-            if (spent != null && !spent.closed) {
-                spent.closed = true;
-                rounds.put(rules.roundId, spent);
+            if (spent != null) {
+                // The round is over for this shard: report once and forget it (the guard keeps it closed).
+                rounds.remove(rules.roundId);
                 ctx.output(SHARD_REPORTS,
                         ShardReport.of(rules.roundId, ctx.getCurrentKey(), spent.spentFen, spent.paidPerTier));
             }

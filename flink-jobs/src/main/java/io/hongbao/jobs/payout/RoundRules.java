@@ -73,15 +73,6 @@ public class RoundRules implements Serializable {
         return r;
     }
 
-    public TierRule tier(int tierId) {
-        for (TierRule t : tiers) {
-            if (t.tierId == tierId) {
-                return t;
-            }
-        }
-        throw new IllegalArgumentException("round " + roundId + " has no tier " + tierId);
-    }
-
     /** The smallest amount any tier pays. */
     public long smallestPrizeFen() {
         return java.util.Arrays.stream(tiers).mapToLong(t -> t.minFen).min().orElse(Long.MAX_VALUE);

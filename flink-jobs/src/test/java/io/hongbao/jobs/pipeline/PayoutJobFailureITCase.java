@@ -14,7 +14,6 @@ import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.ingest.testing.Datasets;
 import io.hongbao.ingest.testing.EmbeddedKafka;
 import io.hongbao.jobs.JobEnvironment;
-import io.hongbao.jobs.ShakeIntakeJob;
 import io.hongbao.jobs.functions.ControlWatermarks;
 import io.hongbao.jobs.functions.DeadLetterSerializationSchema;
 import io.hongbao.jobs.functions.RoundChangeDeserializationSchema;
@@ -112,7 +111,7 @@ class PayoutJobFailureITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         DataStream<ShakeRecord> shakes = env
-                .fromSource(ShakeIntakeJob.shakeSource(KAFKA.bootstrapServers(), topic, true),
+                .fromSource(KafkaSources.shakes(KAFKA.clientProperties(), topic, "hongbao-payout-failure-test", true),
                         ShakeWatermarks.strategy(TINY.windows(), Duration.ofSeconds(2), Duration.ZERO), "shakes")
                 .map(new FailureInjector<>()).name("failure injector");
         DataStream<RoundChange> changes = env.fromSource(KafkaSource.<RoundChange>builder()

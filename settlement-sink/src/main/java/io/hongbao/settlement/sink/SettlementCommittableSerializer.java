@@ -12,7 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 
-/** Committables go into the committer's checkpointed state; version 1 of their binary form. */
+/**
+ * Committables go into the committer's checkpointed state; version 1 of their binary form. A change of the bytes is
+ * a new version (and a reader kept for the old one): SettlementCommittableSerializerTest holds version 1's bytes.
+ */
 public final class SettlementCommittableSerializer implements SimpleVersionedSerializer<SettlementCommittable> {
     static final int VERSION = 1;
 
