@@ -85,6 +85,9 @@ class DashboardSqlITCase {
         // never be checked with more rights than Grafana has.
         try (Connection c = POSTGRES.database().connect("test"); var st = c.createStatement()) {
             st.execute("CREATE ROLE " + GRAFANA_LOGIN + " LOGIN IN ROLE hongbao_grafana");
+            // CONNECT is granted per login, as sql/logins.sql does (V12 revokes it from PUBLIC).
+            st.execute("DO $$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %I TO " + GRAFANA_LOGIN
+                    + "', current_database()); END $$");
         }
         grafana = SettlementDatabase.of(POSTGRES.database().jdbcUrl(), GRAFANA_LOGIN, "");
         Instant runStart = Instant.now();
