@@ -1,10 +1,10 @@
 package io.hongbao.settlement.sink;
 
+import io.hongbao.money.RejectCount;
+import io.hongbao.money.Round;
+import io.hongbao.money.Tier;
 import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
-import io.hongbao.settlement.SettlementRecord.RejectCount;
-import io.hongbao.settlement.SettlementRecord.RoundConfig;
-import io.hongbao.settlement.SettlementRecord.Tier;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -171,13 +171,13 @@ public final class SettlementCommitter implements Committer<SettlementCommittabl
             // Keys in ascending order (the writer sorts them), so two committers never deadlock on each other.
             try (PreparedStatement round = conn.prepareStatement(UPSERT_ROUND);
                     PreparedStatement tier = conn.prepareStatement(UPSERT_TIER)) {
-                for (RoundConfig r : c.roundConfigs()) {
+                for (Round r : c.roundConfigs()) {
                     RoundCatalog.bindRound(round, r);
                     if (round.executeUpdate() == 0) {
                         continue; // a newer version is already there
                     }
-                    for (Tier t : r.tiers) {
-                        RoundCatalog.bindTier(tier, r.roundId, t);
+                    for (Tier t : r.tiers()) {
+                        RoundCatalog.bindTier(tier, r.roundId(), t);
                         tier.addBatch();
                     }
                     tier.executeBatch();
@@ -185,8 +185,8 @@ public final class SettlementCommitter implements Committer<SettlementCommittabl
             }
             try (PreparedStatement rejects = conn.prepareStatement(UPSERT_REJECTS)) {
                 for (RejectCount r : c.rejectCounts()) {
-                    rejects.setString(1, r.reason);
-                    rejects.setLong(2, r.records);
+                    rejects.setString(1, r.reason());
+                    rejects.setLong(2, r.records());
                     rejects.addBatch();
                 }
                 rejects.executeBatch();
