@@ -123,7 +123,7 @@ class PayoutJobFailureITCase {
         PayoutSettings settings = new PayoutSettings(16, 10_000, 0x1234L, 0x5678L);
         // As PayoutJob does before it starts: payouts need their round and tier rows (foreign keys). All of it as
         // the job's own login (hongbao_writer), as in production: no superuser rights to lean on.
-        RoundCatalog.register(POSTGRES.jobLogin(), SettlementRecords.roundConfigs(JOB_PROFILE));
+        RoundCatalog.register(POSTGRES.jobLogin(), JOB_PROFILE.roundConfigs());
         PayoutJobGraph.build(env, shakes, changes, JOB_PROFILE, settings, new PayoutJobGraph.Sinks(
                 SettlementSink.builder().database(POSTGRES.jobLogin()).sinkName("e2e").build(),
                 new InteractionCountSink(POSTGRES.jobLogin(), Duration.ofMillis(100)),
