@@ -27,6 +27,9 @@ END $$;
 GRANT hongbao_writer TO hongbao_job;
 GRANT hongbao_finance TO hongbao_reconcile;
 GRANT hongbao_grafana TO hongbao_dashboards;
+-- CONNECT to this database only (the migrations revoke it from PUBLIC): per login, because the group roles are
+-- cluster-wide and a grant to them would open every settlement database of the server to every member.
+GRANT CONNECT ON DATABASE :"DBNAME" TO hongbao_job, hongbao_reconcile, hongbao_dashboards;
 
 \getenv job_password HONGBAO_PG_JOB_PASSWORD
 \getenv reconcile_password HONGBAO_PG_RECONCILE_PASSWORD

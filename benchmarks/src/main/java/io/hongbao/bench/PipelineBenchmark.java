@@ -257,6 +257,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
         row.put("broker_cpu_s", used.brokerCpu());
         if (cp != null) {
             row.put("checkpoints", cp);
+            // Where the run's CPU went, by thread group; only for the Flink runs (the raw pass is one thread).
+            row.put("cpu_by_thread", cpu.byThread(probe.firstNanos(), probe.lastNanos()));
         }
         row.put("load_after", loadAverage());
         throughput.add(row);

@@ -35,6 +35,24 @@ final class Report {
                 md.append(f("%nPayout p=%s verified: %s.", t.get("parallelism"), t.get("verified")));
             }
         }
+        for (Map<String, Object> t : (List<Map<String, Object>>) report.get("throughput")) {
+            if (t.get("cpu_by_thread") instanceof Map<?, ?> groups && !groups.isEmpty()) {
+                md.append(f("%n%nCPU of %s p=%s by thread (the Java threads' own CPU time; the rest of the JVM's"
+                        + " is GC, JIT and VM), per event over %,d records:%n%n", t.get("what"),
+                        t.get("parallelism"), t.get("records")));
+                md.append("| thread | CPU s | share | µs per event |\n| --- | ---: | ---: | ---: |\n");
+                double total = ((Map<String, Double>) groups).values().stream().mapToDouble(Double::doubleValue).sum();
+                long records = ((Number) t.get("records")).longValue();
+                for (var g : ((Map<String, Double>) groups).entrySet()) {
+                    if (g.getValue() >= 0.005 * total) {
+                        md.append(f("| %s | %.2f | %.1f%% | %.2f |%n", g.getKey().replace("|", "\\|"), g.getValue(),
+                                100 * g.getValue() / total, g.getValue() * 1e6 / records));
+                    }
+                }
+                md.append(f("| (sum; groups under 0.5%% not listed) | %.2f | 100%% | %.2f |%n", total,
+                        total * 1e6 / records));
+            }
+        }
         md.append("\n\n| devices | events per device | full checkpoint bytes | bytes per device | dedupe events/s |\n");
         md.append("| ---: | ---: | ---: | ---: | ---: |\n");
         for (Map<String, Object> s : (List<Map<String, Object>>) report.get("dedupe_state")) {

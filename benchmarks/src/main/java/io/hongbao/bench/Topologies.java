@@ -1,5 +1,7 @@
 package io.hongbao.bench;
 
+import static io.hongbao.ingest.SplitMix64.mix;
+
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.ingest.flink.ShakeRecordDeserializationSchema;
 import io.hongbao.ingest.profile.GalaProfile;
@@ -121,13 +123,6 @@ final class Topologies {
                 .keyBy(i -> PayoutSettings.identityShardOf(mix(i + 1), mix(~i)))
                 .process(new DedupeOnly(devices, run)).uid("dedupe").name("dedupe")
                 .sinkTo(new DiscardingSink<>());
-    }
-
-    /** SplitMix64's finaliser: distinct inputs give distinct, well-spread outputs. */
-    static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
     }
 
     static long userOf(long device) {

@@ -324,6 +324,31 @@ public final class CheckpointReplicator {
      * records it, else by the time B's {@code _metadata} was written), and returns the first that verifies.
      */
     public Choice newestVerified() throws IOException {
+        List<Verification> rejected = new ArrayList<>();
+        for (String dir : newestFirst()) {
+            Verification verification = verify(dir);
+            if (verification.ok()) {
+                return new Choice(Optional.of(verification), rejected);
+            }
+            rejected.add(verification);
+        }
+        return new Choice(Optional.empty(), rejected);
+    }
+
+    /**
+     * The verdict on every checkpoint and savepoint in B, newest first, in either layout: the dual write's
+     * (sidecars) and the asynchronous replicator's (manifests).
+     */
+    public List<Verification> verifyAll() throws IOException {
+        List<Verification> verdicts = new ArrayList<>();
+        for (String dir : newestFirst()) {
+            verdicts.add(verify(dir));
+        }
+        return verdicts;
+    }
+
+    /** Every directory of B with a {@code _metadata}, newest first. */
+    private List<String> newestFirst() throws IOException {
         // Completion time first; the checkpoint id breaks ties (file times can be coarser than checkpoints).
         Map<String, long[]> completedAt = new HashMap<>();
         for (CompletedDir dir : completedDirs(target)) {
@@ -336,15 +361,7 @@ public final class CheckpointReplicator {
         List<String> newestFirst = new ArrayList<>(completedAt.keySet());
         newestFirst.sort(Comparator.comparing((String d) -> completedAt.get(d)[0])
                 .thenComparing(d -> completedAt.get(d)[1]).reversed());
-        List<Verification> rejected = new ArrayList<>();
-        for (String dir : newestFirst) {
-            Verification verification = verify(dir);
-            if (verification.ok()) {
-                return new Choice(Optional.of(verification), rejected);
-            }
-            rejected.add(verification);
-        }
-        return new Choice(Optional.empty(), rejected);
+        return newestFirst;
     }
 
     /** The URI a job in B restores from (execution.state-recovery.path / --savepoint). */

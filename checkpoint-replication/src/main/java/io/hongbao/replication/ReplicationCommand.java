@@ -1,6 +1,7 @@
 package io.hongbao.replication;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
@@ -12,7 +13,9 @@ import org.apache.flink.configuration.GlobalConfiguration;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The replicator's command line: {@code replicate} (continuously, or {@code --once}), {@code newest} (the restore
@@ -142,22 +145,31 @@ public final class ReplicationCommand {
         }
     }
 
-    @Command(name = "verify", description = "Verify every replica in B; exit 1 if any fails.")
+    @Command(name = "verify", description = "Verify every checkpoint and savepoint in B, dual-written (every file "
+            + "the _metadata references present, each equal to its SHA-256 sidecar, _metadata too) or replicated "
+            + "(its manifest); exit 1 if any fails or there is none.")
     static final class Verify implements Callable<Integer> {
         @Mixin Roots roots;
 
+        @Spec CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
-            CheckpointReplicator replicator = roots.replicator();
-            List<ReplicaManifest> manifests = replicator.manifests();
+            PrintWriter out = spec.commandLine().getOut();
+            List<CheckpointReplicator.Verification> verdicts = roots.replicator().verifyAll();
             int failed = 0;
-            for (ReplicaManifest m : manifests) {
-                CheckpointReplicator.Verification v = replicator.verify(m.checkpointDir());
-                System.out.printf("%-4s %s (checkpoint %d, %d files)%s%n", v.ok() ? "OK" : "FAIL", m.checkpointDir(),
-                        m.checkpointId(), m.files().size(), v.ok() ? "" : ": " + v.problems());
+            for (CheckpointReplicator.Verification v : verdicts) {
+                ReplicaManifest m = v.manifest();
+                out.printf("%-4s %s (checkpoint %d, %d files)%s%n", v.ok() ? "OK" : "FAIL", v.checkpointDir(),
+                        m == null ? -1 : m.checkpointId(), m == null ? 0 : m.files().size(),
+                        v.ok() ? "" : ": " + v.problems());
                 failed += v.ok() ? 0 : 1;
             }
-            return failed == 0 ? 0 : 1;
+            if (verdicts.isEmpty()) {
+                out.println("FAIL no checkpoint or savepoint in " + roots.target);
+            }
+            out.flush();
+            return failed == 0 && !verdicts.isEmpty() ? 0 : 1;
         }
     }
 

@@ -1,34 +1,43 @@
 package io.hongbao.replication;
 
-import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.connector.kafka.source.split.KafkaPartitionSplit;
+import org.apache.flink.connector.kafka.source.split.KafkaPartitionSplitSerializer;
 import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
+import org.apache.flink.core.io.SimpleVersionedSerialization;
 import org.apache.flink.runtime.checkpoint.Checkpoints;
 import org.apache.flink.runtime.checkpoint.OperatorState;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.checkpoint.metadata.CheckpointMetadata;
 import org.apache.flink.runtime.state.OperatorStateHandle;
-import org.apache.flink.runtime.state.StreamStateHandle;
+import org.apache.flink.state.api.OperatorIdentifier;
+import org.apache.flink.state.api.SavepointReader;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.CloseableIterator;
 
 /**
- * The Kafka positions a checkpoint would restart from: the splits of every Kafka source in its metadata, read
- * without the connector on the classpath. A failover reports, with these, how many records the job in the other
- * datacenter replays (the log-end offsets at the loss minus these).
+ * The Kafka positions a checkpoint would restart from. A failover reports, with these, how many records the job
+ * in the other datacenter replays (the log-end offsets at the loss minus these).
  *
- * <p>Format (Flink 2.2 SourceOperator, flink-connector-kafka 5.0): operator list state {@code SourceReaderState},
- * each element a byte array (int length, bytes) holding {@code SimpleVersionedSerialization} (int version, int
- * length) of a {@code KafkaPartitionSplit}: UTF topic, int partition, long starting offset, long stopping offset.
+ * <p>Nothing is parsed by hand: Flink's metadata reader finds the operators that hold source split state (the
+ * {@code SourceOperator}'s list state {@code SourceReaderState}), the State Processor API reads that state, and
+ * the Kafka connector's {@link KafkaPartitionSplitSerializer} decodes each split from Flink's version-and-bytes
+ * framing. A split the Kafka serializer cannot read belongs to another kind of source and is left out.
  */
 public final class SourceOffsets {
 
-    private static final String SPLITS_STATE = "SourceReaderState";
-    /** The connector's starting-offset sentinel of a split that has read nothing yet: "from the beginning". */
-    static final long EARLIEST_SENTINEL = -2;
+    /** The list state every FLIP-27 source operator keeps its reader's splits in. */
+    static final String SPLITS_STATE = "SourceReaderState";
 
     private SourceOffsets() {}
 
@@ -36,54 +45,62 @@ public final class SourceOffsets {
      * Partition → next offset to read, for the splits of {@code topic} in the checkpoint in {@code checkpointDir}.
      * A split that has not read a record yet carries the connector's "earliest" sentinel; it is given as 0, the
      * log start of a topic nothing was deleted from (the shake topics' retention outlives a gala). The other
-     * sentinels (latest -1, committed -3) are passed on as they are: they name no position without the broker.
+     * sentinels (latest, committed) are passed on as they are: they name no position without the broker.
      */
-    public static Map<Integer, Long> of(FileSystem fs, Path checkpointDir, String topic) throws IOException {
-        CheckpointMetadata metadata;
-        try (FSDataInputStream in = fs.open(new Path(checkpointDir, CheckpointFiles.METADATA));
-                DataInputStream data = new DataInputStream(in)) {
-            metadata = Checkpoints.loadCheckpointMetadata(
-                    data, SourceOffsets.class.getClassLoader(), checkpointDir.toString());
-        }
+    public static Map<Integer, Long> of(FileSystem fs, Path checkpointDir, String topic) throws Exception {
         Map<Integer, Long> offsets = new TreeMap<>();
-        for (OperatorState operator : metadata.getOperatorStates()) {
-            for (OperatorSubtaskState subtask : operator.getStates()) {
-                for (OperatorStateHandle handle : subtask.getManagedOperatorState()) {
-                    OperatorStateHandle.StateMetaInfo splits = handle.getStateNameToPartitionOffsets().get(SPLITS_STATE);
-                    if (splits != null) {
-                        readSplits(handle.getDelegateStateHandle(), splits.getOffsets(), topic, offsets);
-                    }
+        List<OperatorIdentifier> sources = sourceOperators(fs, checkpointDir);
+        if (sources.isEmpty()) {
+            return offsets;
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+        env.setParallelism(1); // a few splits: one slot, also on a cluster whose other slots are busy
+        SavepointReader checkpoint = SavepointReader.read(env, checkpointDir.toString());
+        DataStream<byte[]> splits = null;
+        for (OperatorIdentifier source : sources) {
+            DataStream<byte[]> these = checkpoint.readListState(source, SPLITS_STATE,
+                    PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+            splits = splits == null ? these : splits.union(these);
+        }
+        KafkaPartitionSplitSerializer serializer = new KafkaPartitionSplitSerializer();
+        try (CloseableIterator<byte[]> it = splits.executeAndCollect("kafka offsets of " + checkpointDir)) {
+            while (it.hasNext()) {
+                KafkaPartitionSplit split;
+                try {
+                    split = SimpleVersionedSerialization.readVersionAndDeSerialize(serializer, it.next());
+                } catch (IOException | RuntimeException notKafka) {
+                    continue; // another source's split (its bytes are not a Kafka split's)
+                }
+                if (split.getTopic().equals(topic)) {
+                    long next = split.getStartingOffset();
+                    offsets.put(split.getPartition(), next == KafkaPartitionSplit.EARLIEST_OFFSET ? 0 : next);
                 }
             }
         }
         return offsets;
     }
 
-    private static void readSplits(StreamStateHandle stream, long[] positions, String topic, Map<Integer, Long> into)
-            throws IOException {
-        byte[] all;
-        try (FSDataInputStream in = stream.openInputStream()) {
-            all = in.readAllBytes();
+    /** The operators of the checkpoint that keep source splits, by their ids (a job needs no uid to be read). */
+    private static List<OperatorIdentifier> sourceOperators(FileSystem fs, Path checkpointDir) throws IOException {
+        CheckpointMetadata metadata;
+        try (FSDataInputStream in = fs.open(new Path(checkpointDir, CheckpointFiles.METADATA));
+                DataInputStream data = new DataInputStream(in)) {
+            metadata = Checkpoints.loadCheckpointMetadata(
+                    data, SourceOffsets.class.getClassLoader(), checkpointDir.toString());
         }
-        for (long position : positions) {
-            DataInputStream element = new DataInputStream(
-                    new ByteArrayInputStream(all, (int) position, all.length - (int) position));
-            byte[] versioned = new byte[element.readInt()];
-            element.readFully(versioned);
-            DataInputStream split = new DataInputStream(new ByteArrayInputStream(versioned));
-            split.readInt(); // serializer version
-            split.readInt(); // length
-            String splitTopic;
-            try {
-                splitTopic = split.readUTF();
-            } catch (IOException e) {
-                continue; // not a Kafka split (another source's state)
+        List<OperatorIdentifier> sources = new ArrayList<>();
+        for (OperatorState operator : metadata.getOperatorStates()) {
+            boolean keepsSplits = false;
+            for (OperatorSubtaskState subtask : operator.getStates()) {
+                for (OperatorStateHandle handle : subtask.getManagedOperatorState()) {
+                    keepsSplits |= handle.getStateNameToPartitionOffsets().containsKey(SPLITS_STATE);
+                }
             }
-            if (splitTopic.equals(topic)) {
-                int partition = split.readInt();
-                long next = split.readLong();
-                into.put(partition, next == EARLIEST_SENTINEL ? 0 : next);
+            if (keepsSplits) {
+                sources.add(OperatorIdentifier.forUidHash(operator.getOperatorID().toHexString()));
             }
         }
+        return sources;
     }
 }

@@ -3,6 +3,8 @@ package io.hongbao.replication;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -19,6 +21,7 @@ import org.apache.flink.util.FileUtils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import picocli.CommandLine;
 
 /**
  * Synchronous dual-write checkpoint storage: a MiniCluster job on incremental RocksDB checkpoints into
@@ -90,6 +93,13 @@ class DualWriteFileSystemITCase {
         }
     }
 
+    private static int verify(StringWriter out, String... args) {
+        CommandLine cli = new CommandLine(new ReplicationCommand());
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(out, true));
+        return cli.execute(args);
+    }
+
     @Test
     void everyCheckpointFileIsInBothDatacentersAndAJobResumesInBAfterALosingA() throws Exception {
         FileSystem.initialize(datacenter(DC_A, DC_B), null);
@@ -111,6 +121,27 @@ class DualWriteFileSystemITCase {
                     org.apache.flink.core.fs.FileSystem.getLocalFileSystem(),
                     new org.apache.flink.core.fs.Path(DC_A.resolve(file).toUri())));
         }
+
+        // `verify` checks B's dual-written layout: it passes, and fails on a _metadata corrupted in B.
+        String[] verify = {"verify", "--logical-root", "dual:///checkpoints",
+            "--target", "file://" + DC_B.resolve("checkpoints")};
+        StringWriter intact = new StringWriter();
+        assertThat(verify(intact, verify)).as("verify on intact B:%n%s", intact).isZero();
+        assertThat(intact.toString()).contains("OK ").doesNotContain("FAIL");
+        Path metadata;
+        try (Stream<Path> walk = Files.walk(DC_B.resolve("checkpoints"))) {
+            metadata = walk.filter(p -> p.getFileName().toString().equals(CheckpointFiles.METADATA)).findFirst()
+                    .orElseThrow();
+        }
+        byte[] original = Files.readAllBytes(metadata);
+        byte[] corrupt = original.clone();
+        corrupt[corrupt.length / 2] ^= 0x5a;
+        Files.write(metadata, corrupt);
+        StringWriter corrupted = new StringWriter();
+        assertThat(verify(corrupted, verify)).as("verify on corrupt B:%n%s", corrupted).isEqualTo(1);
+        assertThat(corrupted.toString()).contains("FAIL " + DC_B.resolve("checkpoints").relativize(metadata.getParent()))
+                .contains("_metadata");
+        Files.write(metadata, original);
 
         // Datacenter A is lost.
         FileUtils.deleteDirectory(DC_A.toFile());

@@ -29,9 +29,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link SourceOffsets} reads the KafkaSource's split state out of a real checkpoint without the connector:
- * a job reads two topics to their ends, and its checkpoint must name, per partition of the asked topic, exactly
- * the offset after the last record (the other topic's splits are not mixed in). The DR drill's "events to
+ * {@link SourceOffsets} reads the KafkaSource's split state out of a real checkpoint (State Processor API, the
+ * connector's split serializer): a job reads two topics to their ends, and its checkpoint must name, per partition
+ * of the asked topic, exactly the offset after the last record (the other topic's splits are not mixed in). The DR drill's "events to
  * replay" rests on this; a change of the connector's split format fails here, not in a failover.
  */
 class SourceOffsetsITCase {
@@ -42,10 +42,18 @@ class SourceOffsetsITCase {
     @RegisterExtension
     @Order(2)
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+            .setConfiguration(retainingCheckpoints()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(3)
+            .build()); // the job's 2 slots, the reader's 1
 
     @TempDir
     Path checkpoints;
+
+    /** Checkpoints kept while the test reads them (a cluster setting): a read is a job that opens their files later. */
+    private static Configuration retainingCheckpoints() {
+        Configuration conf = new Configuration();
+        conf.setString("execution.checkpointing.num-retained", "500");
+        return conf;
+    }
 
     @Test
     void shouldReadThePositionOfEveryPartitionOfTheTopic() throws Exception {
@@ -86,7 +94,8 @@ class SourceOffsetsITCase {
         Configuration conf = new Configuration();
         conf.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
         conf.setString("execution.checkpointing.interval", "200 ms");
-        conf.setString("execution.checkpointing.num-retained", "2");
+        // Kept after the cancel too: the test reads the newest one then.
+        conf.setString("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
         // The split state is small: without this it would be inlined into _metadata, which SourceOffsets reads too.
         conf.setString("execution.checkpointing.data-inline-threshold", "0 b");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);

@@ -25,8 +25,8 @@ class GrafanaSqlMacrosTest {
 
     @Test
     void shouldExpandTimeGroupToEpochBucketsOfTheInterval() {
-        assertThat(GrafanaSqlMacros.expandMacros("SELECT $__timeGroup(decided_at, '5m')", RANGE))
-                .isEqualTo("SELECT floor(extract(epoch from decided_at)/300)*300");
+        assertThat(GrafanaSqlMacros.expandMacros("SELECT $__timeGroup(shake_event_time, '5m')", RANGE))
+                .isEqualTo("SELECT floor(extract(epoch from shake_event_time)/300)*300");
         assertThat(GrafanaSqlMacros.expandMacros("SELECT $__timeGroupAlias(c,'1m', 0)", RANGE))
                 .isEqualTo("SELECT floor(extract(epoch from c)/60)*60 AS \"time\"");
         assertThat(GrafanaSqlMacros.expandMacros("SELECT $__timeGroup(c, '1h'), v", RANGE))

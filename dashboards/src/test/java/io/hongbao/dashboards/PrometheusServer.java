@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -24,11 +23,10 @@ import java.util.stream.IntStream;
 
 /**
  * A real Prometheus server (the Debian package's {@code prometheus} binary) as a child process of the test,
- * scraping one target, plus {@code promtool}. Both must be on the PATH; CI installs them.
+ * scraping one target, plus {@code promtool}: from the PATH, else fetched from the Debian package by
+ * {@link DebianTool}, so nothing needs to be installed by hand.
  */
 final class PrometheusServer implements AutoCloseable {
-    static final String INSTALL_HINT = "install it: apt-get install -y --no-install-recommends prometheus";
-
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Process process;
     private final URI base;
@@ -41,15 +39,9 @@ final class PrometheusServer implements AutoCloseable {
         this.log = log;
     }
 
-    /** The executable on the PATH; fails the test (not skips it) when it is missing. */
+    /** The executable on the PATH, else from the Debian package {@code prometheus} (fetched once, cached). */
     static Path executable(String name) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path candidate = Path.of(dir, name);
-            if (Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        throw new AssertionError(name + " not found on the PATH; " + INSTALL_HINT);
+        return DebianTool.executable(name, "prometheus");
     }
 
     /** The first port of {@code candidates} nothing listens on (on any interface). */

@@ -8,7 +8,6 @@ import io.hongbao.ingest.generator.ShakeTrafficGenerator;
 import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.ingest.testing.Datasets;
 import io.hongbao.ingest.testing.EmbeddedKafka;
-import io.hongbao.jobs.ShakeIntakeJob;
 import io.hongbao.jobs.functions.ControlWatermarks;
 import io.hongbao.jobs.functions.DeadLetterSerializationSchema;
 import io.hongbao.jobs.functions.RoundChangeDeserializationSchema;
@@ -16,6 +15,7 @@ import io.hongbao.jobs.functions.ShakeWatermarks;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.pipeline.PayoutJobGraph;
+import io.hongbao.jobs.pipeline.KafkaSources;
 import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.analytics.InteractionCountSink;
@@ -74,7 +74,7 @@ final class TinyGalaRun {
      * unbounded, it keeps running (and reporting metrics) until cancelled.
      */
     void buildJob(StreamExecutionEnvironment env, SettlementDatabase database, boolean bounded) throws SQLException {
-        DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(kafka.bootstrapServers(), shakeTopic, bounded),
+        DataStream<ShakeRecord> shakes = env.fromSource(KafkaSources.shakes(kafka.clientProperties(), shakeTopic, "hongbao-dashboards-test", bounded),
                 ShakeWatermarks.strategy(TINY.windows(), Duration.ofSeconds(2), Duration.ZERO), "shakes");
         KafkaSourceBuilder<RoundChange> control = KafkaSource.<RoundChange>builder()
                 .setBootstrapServers(kafka.bootstrapServers()).setTopics(controlTopic)
@@ -85,7 +85,8 @@ final class TinyGalaRun {
         }
         DataStream<RoundChange> changes = env.fromSource(control.build(), ControlWatermarks.neverHoldBack(), "round changes");
         // As PayoutJob does before it starts: payouts need their round and tier rows (foreign keys).
-        RoundCatalog.register(database, TINY.roundConfigs());
+        RoundCatalog.register(database, new RoundCatalog.Campaign(TINY.name(), TINY.campaignBudget()),
+                TINY.roundConfigs());
         PayoutJobGraph.build(env, shakes, changes, TINY, SETTINGS, new PayoutJobGraph.Sinks(
                 SettlementSink.builder().database(database).sinkName("dashboards").build(),
                 new InteractionCountSink(database, Duration.ofMillis(100)),

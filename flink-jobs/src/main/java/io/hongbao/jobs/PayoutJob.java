@@ -11,6 +11,7 @@ import io.hongbao.jobs.functions.ShakeWatermarks;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.pipeline.PayoutJobGraph;
+import io.hongbao.jobs.pipeline.KafkaSources;
 import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.SettlementSchema;
@@ -22,8 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.Callable;
-import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine;
@@ -109,7 +108,8 @@ public final class PayoutJob implements Callable<Integer> {
             description = "How often interaction counts are written to PostgreSQL, ISO-8601 (default: ${DEFAULT-VALUE}).")
     Duration countFlushInterval;
 
-    @Option(names = "--deployment-id", description = "Names this deployment's Kafka transactions (dead letters): "
+    @Option(names = "--deployment-id", description = "Names this deployment's Kafka transactions (dead letters) "
+            + "and consumer groups (hongbao-payout.<id>, hongbao-payout-control.<id>): "
             + "stable across restarts and savepoint resubmits, distinct per deployment sharing a Kafka cluster; set it "
             + "explicitly for datacenters A and B (default: from the settlement database and sink name).")
     String deploymentId;
@@ -151,40 +151,43 @@ public final class PayoutJob implements Callable<Integer> {
         }
         // Payouts have foreign keys to their round and tier: the profile's rounds are reference data, in place
         // (and unchanged, or the job stops here) before anything is paid.
-        RoundCatalog.register(db, gala.roundConfigs());
+        RoundCatalog.register(db, new RoundCatalog.Campaign(gala.name(), gala.campaignBudget()),
+                gala.roundConfigs());
         long[] key = drawKey(secret(drawSecretFile, "HONGBAO_DRAW_SECRET", null));
         PayoutSettings settings = new PayoutSettings(shards, reservePerMillion, key[0], key[1]);
 
         // Auto-creation is off on our brokers (a typo must not create a topic): make the job's own topics.
         ShakeTopics.ensure(kafka.clientProperties(), controlTopic, 1);
         ShakeTopics.ensure(kafka.clientProperties(), deadLetterTopic, 4);
+        String deployment = deploymentId != null ? deploymentId : DeadLetters.deploymentId(db, SETTLEMENT_SINK_NAME);
         StreamExecutionEnvironment env = JobEnvironment.create(checkpointDir, checkpointInterval, fromSavepoint);
-        DataStream<ShakeRecord> shakes = env.fromSource(ShakeIntakeJob.shakeSource(kafka.clientProperties(), topic, bounded),
+        DataStream<ShakeRecord> shakes = env.fromSource(
+                KafkaSources.shakes(kafka.clientProperties(), topic, shakeGroupId(deployment), bounded),
                 ShakeWatermarks.strategy(gala.windows(), Duration.ofSeconds(2), idleness), "shakes")
                 .uid("shake-source");
-        DataStream<RoundChange> changes = env.fromSource(controlSource(), ControlWatermarks.neverHoldBack(),
+        DataStream<RoundChange> changes = env.fromSource(KafkaSources.committed(kafka.clientProperties(), controlTopic,
+                        controlGroupId(deployment), new RoundChangeDeserializationSchema(), bounded),
+                ControlWatermarks.neverHoldBack(),
                 "round changes").uid("control-source");
         PayoutJobGraph.build(env, shakes, changes, gala, settings, new PayoutJobGraph.Sinks(
                 SettlementSink.builder().database(db).sinkName(SETTLEMENT_SINK_NAME).build(),
                 new InteractionCountSink(db, countFlushInterval),
-                DeadLetters.sink(kafka.clientProperties(), deadLetterTopic,
-                        deploymentId != null ? deploymentId : DeadLetters.deploymentId(db, SETTLEMENT_SINK_NAME))));
+                DeadLetters.sink(kafka.clientProperties(), deadLetterTopic, deployment)));
         env.execute("hongbao payouts (" + gala.name() + ")");
         return 0;
     }
 
-    private KafkaSource<RoundChange> controlSource() {
-        var builder = KafkaSource.<RoundChange>builder()
-                .setProperties(kafka.clientProperties())
-                .setTopics(controlTopic)
-                .setGroupId("hongbao-payout-control")
-                .setStartingOffsets(OffsetsInitializer.earliest())
-                .setDeserializer(new RoundChangeDeserializationSchema())
-                .setProperty("isolation.level", "read_committed");
-        if (bounded) {
-            builder.setBounded(OffsetsInitializer.latest());
-        }
-        return builder.build();
+    /**
+     * The consumer groups the payout job's sources commit offsets under (Flink restores from its checkpoints, the
+     * commits are for lag monitoring): the job's own, per deployment, so a staging and a production deployment on
+     * one Kafka cluster do not show each other's lag.
+     */
+    static String shakeGroupId(String deployment) {
+        return "hongbao-payout." + deployment;
+    }
+
+    static String controlGroupId(String deployment) {
+        return "hongbao-payout-control." + deployment;
     }
 
     private static String secret(Path file, String env, String fallback) throws IOException {

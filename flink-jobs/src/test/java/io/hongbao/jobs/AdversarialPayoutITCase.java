@@ -14,6 +14,7 @@ import io.hongbao.ingest.generator.ShakeTrafficGenerator;
 import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.ingest.testing.Datasets;
 import io.hongbao.ingest.testing.EmbeddedKafka;
+import io.hongbao.jobs.functions.DeadLetters;
 import io.hongbao.jobs.testing.EmbeddedSettlementDatabase;
 import io.hongbao.settlement.reconcile.Reconciliation;
 import io.hongbao.settlement.reconcile.ReconciliationResult;
@@ -47,10 +48,13 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectClusterRESTAddress;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterEach;
@@ -241,6 +245,7 @@ class AdversarialPayoutITCase {
         job.drain(cluster);
 
         assertThat(job.exceptions(rest)).as("failures of the job").isEmpty();
+        assertOffsetsCommittedUnderThePayoutGroups(topics, db);
         assertSamePayoutsAsTheReference(db);
         assertLineage(db, topics.shakes);
         assertCountsAndRejects(db, extraRejects);
@@ -301,6 +306,29 @@ class AdversarialPayoutITCase {
         assertSamePayoutsAsTheReference(db);
         assertCountsAndRejects(db, Map.of());
         assertEverythingReconciles(db);
+    }
+
+    /**
+     * The job commits its offsets (on each completed checkpoint) under its own group, per deployment, and under no
+     * other (it once used a shared intake group): lag per group is the lag of one job.
+     */
+    private static void assertOffsetsCommittedUnderThePayoutGroups(Topics topics,
+            EmbeddedSettlementDatabase.Database db) throws Exception {
+        String deployment = DeadLetters.deploymentId(db.job(), PayoutJob.SETTLEMENT_SINK_NAME);
+        try (Admin admin = Admin.create(KAFKA.clientProperties())) {
+            Map<TopicPartition, OffsetAndMetadata> shakes = admin
+                    .listConsumerGroupOffsets(PayoutJob.shakeGroupId(deployment)).partitionsToOffsetAndMetadata().get();
+            assertThat(shakes.keySet()).extracting(TopicPartition::topic).as("shake offsets of the payout group")
+                    .hasSize(PARTITIONS).containsOnly(topics.shakes);
+            assertThat(shakes.values()).allSatisfy(o -> assertThat(o.offset()).isPositive());
+            for (var group : admin.listConsumerGroups().all().get()) {
+                if (!group.groupId().equals(PayoutJob.shakeGroupId(deployment))) {
+                    assertThat(admin.listConsumerGroupOffsets(group.groupId()).partitionsToOffsetAndMetadata().get()
+                            .keySet()).extracting(TopicPartition::topic).as("shake offsets under " + group.groupId())
+                            .doesNotContain(topics.shakes);
+                }
+            }
+        }
     }
 
     // ---- the job ----------------------------------------------------------------------------------------------

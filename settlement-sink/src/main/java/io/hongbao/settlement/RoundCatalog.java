@@ -23,13 +23,16 @@ import java.util.List;
  * per-user caps, and each tier's range, cap and weight. A disagreement (say, a profile edited between two
  * starts against the same database) fails with every difference listed, before anything is paid under rules
  * the settlement tables do not show.
+ *
+ * <p>With the rounds goes the campaign: its name and total budget, which the rounds' budgets, raises included, never
+ * exceed. The database (V12) takes all of it only through its registration functions: a round only before the
+ * database's first payout, a tier only with its round, the campaign once; nothing registered is ever changed.
  */
 public final class RoundCatalog {
-    private static final String INSERT_ROUND = "INSERT INTO round (round_id, name, starts_at, ends_at, budget_fen, "
-            + "win_per_million, wins_per_round, fen_per_gala, paused, config_version) "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (round_id) DO NOTHING";
-    private static final String INSERT_TIER = "INSERT INTO prize_tier (round_id, tier_id, name, min_fen, max_fen, "
-            + "count_cap, weight) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (round_id, tier_id) DO NOTHING";
+    private static final String INSERT_CAMPAIGN = "SELECT settlement_register_campaign(?, ?)";
+    private static final String INSERT_ROUND = "SELECT settlement_register_round(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT_TIER = "SELECT settlement_register_tier(?, ?, ?, ?, ?, ?, ?)";
+    private static final String SELECT_CAMPAIGN = "SELECT name, budget_fen FROM campaign";
     private static final String SELECT_ROUND = "SELECT starts_at, ends_at, win_per_million, wins_per_round, "
             + "fen_per_gala FROM round WHERE round_id = ?";
     private static final String SELECT_TIER = "SELECT min_fen, max_fen, count_cap, weight FROM prize_tier "
@@ -46,13 +49,28 @@ public final class RoundCatalog {
         }
     }
 
-    /** Inserts the missing rounds and tiers in one transaction; returns how many rows it inserted. */
+    /** A campaign: its name and total budget in fen, which the sum of its rounds' budgets never exceeds. */
+    public record Campaign(String name, long budgetFen) {
+        /** A campaign whose total is exactly the sum of these rounds' budgets: no room for raises. */
+        public static Campaign exactly(Collection<Round> rounds) {
+            return new Campaign("campaign", rounds.stream().mapToLong(r -> r.budgetFen()).reduce(0, Math::addExact));
+        }
+    }
+
+    /** {@link #register(SettlementDatabase, Campaign, Collection)} with {@link Campaign#exactly} these rounds. */
     public static int register(SettlementDatabase db, Collection<Round> rounds) throws SQLException {
+        return register(db, Campaign.exactly(rounds), rounds);
+    }
+
+    /** Inserts the campaign and the missing rounds and tiers in one transaction; returns how many rows it inserted. */
+    public static int register(SettlementDatabase db, Campaign campaign, Collection<Round> rounds)
+            throws SQLException {
         try (Connection c = db.connect("hongbao-round-catalog")) {
             c.setAutoCommit(false);
             try {
-                int inserted = insertMissing(c, rounds);
-                List<String> differences = new ArrayList<>();
+                int inserted = insertCampaign(c, campaign);
+                inserted += insertMissing(c, rounds);
+                List<String> differences = new ArrayList<>(differences(c, campaign));
                 for (Round r : rounds) {
                     differences.addAll(differences(c, r));
                 }
@@ -72,27 +90,54 @@ public final class RoundCatalog {
         }
     }
 
+    private static int insertCampaign(Connection c, Campaign campaign) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(INSERT_CAMPAIGN)) {
+            ps.setString(1, campaign.name());
+            ps.setLong(2, campaign.budgetFen());
+            return inserted(ps);
+        }
+    }
+
     private static int insertMissing(Connection c, Collection<Round> rounds) throws SQLException {
         int inserted = 0;
         try (PreparedStatement round = c.prepareStatement(INSERT_ROUND);
                 PreparedStatement tier = c.prepareStatement(INSERT_TIER)) {
             for (Round r : rounds) {
                 bindRound(round, r);
-                inserted += round.executeUpdate();
+                inserted += inserted(round);
                 for (Tier t : r.tiers()) {
                     bindTier(tier, r.roundId(), t);
-                    inserted += tier.executeUpdate();
+                    inserted += inserted(tier);
                 }
             }
         }
         return inserted;
     }
 
+    /** Runs a registration function; 1 when it inserted its row. */
+    private static int inserted(PreparedStatement ps) throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getBoolean(1) ? 1 : 0;
+        }
+    }
+
+    private static List<String> differences(Connection c, Campaign campaign) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(SELECT_CAMPAIGN); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            compare(out, "campaign name", rs.getString(1), campaign.name());
+            compare(out, "campaign budget_fen", rs.getLong(2), campaign.budgetFen());
+        }
+        return out;
+    }
+
     /**
-     * Binds a round to parameters 1 to 10 in the order of the {@code round} table's columns: round_id, name,
+     * Binds a round to parameters 1 to 10 in the order of the {@code round} table's columns (and of
+     * {@code settlement_register_round}): round_id, name,
      * starts_at, ends_at, budget_fen, win_per_million, wins_per_round, fen_per_gala, paused, config_version.
      */
-    public static void bindRound(PreparedStatement ps, Round r) throws SQLException {
+    private static void bindRound(PreparedStatement ps, Round r) throws SQLException {
         ps.setInt(1, r.roundId());
         ps.setString(2, r.name());
         ps.setObject(3, timestamp(r.startsAtMs()));
@@ -106,7 +151,7 @@ public final class RoundCatalog {
     }
 
     /** Binds a tier to parameters 1 to 7: round_id, tier_id, name, min_fen, max_fen, count_cap, weight. */
-    public static void bindTier(PreparedStatement ps, int roundId, Tier t) throws SQLException {
+    private static void bindTier(PreparedStatement ps, int roundId, Tier t) throws SQLException {
         ps.setInt(1, roundId);
         ps.setInt(2, t.tierId());
         ps.setString(3, t.name());

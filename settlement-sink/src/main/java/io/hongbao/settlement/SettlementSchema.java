@@ -1,6 +1,5 @@
 package io.hongbao.settlement;
 
-import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 
@@ -15,11 +14,7 @@ public final class SettlementSchema {
 
     private SettlementSchema() {}
 
-    /** Migrates the database behind {@code dataSource}; returns how many migrations were applied. */
-    public static int migrate(DataSource dataSource) {
-        return run(Flyway.configure(SettlementSchema.class.getClassLoader()).dataSource(dataSource));
-    }
-
+    /** Migrates the database; returns how many migrations were applied. */
     public static int migrate(String jdbcUrl, String user, String password) {
         return run(Flyway.configure(SettlementSchema.class.getClassLoader()).dataSource(jdbcUrl, user, password));
     }

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.fail;
 import io.hongbao.settlement.testing.EmbeddedSettlementDb;
 import io.hongbao.settlement.testing.Records;
 import io.hongbao.settlement.testing.Sql;
-import java.sql.SQLException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DatabaseRolesITCase {
     private static final String INSUFFICIENT_PRIVILEGE = "42501";
     private static final String PAYOUT = "INSERT INTO payout (payout_id, round_id, tier_id, user_id, amount_fen, "
-            + "event_id, kafka_topic, kafka_partition, kafka_offset, decided_at) VALUES ('r1-%1$s', 1, 1, 7, %2$d, "
+            + "event_id, kafka_topic, kafka_partition, kafka_offset, shake_event_time) VALUES ('r1-%1$s', 1, 1, 7, %2$d, "
             + "'%1$s', 'hongbao.shakes', 0, %3$d, now())";
 
     private static String payout(long n, long amountFen) {
@@ -40,13 +39,20 @@ class DatabaseRolesITCase {
     }
 
     @Test
-    void shouldLetTheJobInsertPayoutsButNeverUpdateOrDeleteThem() {
+    void shouldLetTheJobWriteOnlyThroughItsFunctionsAndNeverRewrite() {
         SettlementDatabase db = EmbeddedSettlementDb.migratedGala("roles_writer");
         SettlementDatabase job = EmbeddedSettlementDb.asJob(db);
 
-        Sql.execute(job, payout(1, 100));
-        Sql.execute(job, "UPDATE round SET budget_fen = budget_fen + 1, paused = true, config_version = 1 "
-                + "WHERE round_id = 1");
+        // Its write path (V12): the functions; a budget moves with its ledger line.
+        Sql.execute(job, "SELECT settlement_write_payouts('{r1-" + Records.eventId(1) + "}', '{1}', '{1}', '{7}', "
+                + "'{100}', '{" + Records.eventId(1) + "}', '{hongbao.shakes}', '{0}', '{1}', '{0}')",
+                "SELECT settlement_write_ledger('{raise-1}', '{1}', '{BUDGET_RAISED}', '{1}', '{10000001}', '{test}', "
+                        + "'{0}', '{test}')");
+        Sql.execute(job, "SELECT settlement_apply_round_config(1, 10000001, true, 1)");
+        // No table directly.
+        assertThat(sqlState(job, payout(2, 100))).isEqualTo(INSUFFICIENT_PRIVILEGE);
+        assertThat(sqlState(job, "UPDATE round SET budget_fen = budget_fen + 1, paused = true, config_version = 2 "
+                + "WHERE round_id = 1")).isEqualTo(INSUFFICIENT_PRIVILEGE);
 
         assertThat(sqlState(job, "UPDATE payout SET amount_fen = 1")).isEqualTo(INSUFFICIENT_PRIVILEGE);
         assertThat(sqlState(job, "DELETE FROM payout")).isEqualTo(INSUFFICIENT_PRIVILEGE);
@@ -63,11 +69,11 @@ class DatabaseRolesITCase {
         assertThat(sqlState(job, "DROP TABLE payout")).isEqualTo(INSUFFICIENT_PRIVILEGE);
         assertThat(sqlState(job, "CREATE TABLE shadow_payout (id INT)")).isEqualTo(INSUFFICIENT_PRIVILEGE);
         assertThat(sqlState(job, "SET session_replication_role = replica")).isEqualTo(INSUFFICIENT_PRIVILEGE);
-        // It does not read payouts either (only their keys, for its duplicate messages): reconciling is finance's.
+        // It does not read payouts either (only the columns its duplicate comparison needs): reconciling is finance's.
         assertThat(sqlState(job, "SELECT * FROM payout")).isEqualTo(INSUFFICIENT_PRIVILEGE);
-        // Quarantine: insert only (the writer's), never rewritten, not read back.
-        Sql.execute(job, "INSERT INTO settlement_quarantine (kind, row_key, reason, detail, row_data, lineage, "
-                + "sink_name, subtask) VALUES ('payout', 'r1-x', 'KEY_LOCKED', 'test', '{}', 't/0/1', 'payouts', 0)");
+        // Quarantine: through its function only, never rewritten, not read back.
+        Sql.execute(job, "SELECT settlement_write_quarantine('payout', 'r1-x', NULL, 'KEY_LOCKED', 'test', '{}', NULL, "
+                + "NULL, 't/0/1', 'payouts', 0)");
         for (String rewrite : List.of("UPDATE settlement_quarantine SET reason = 'KEY_LOCKED'",
                 "DELETE FROM settlement_quarantine", "TRUNCATE settlement_quarantine", "SELECT * FROM settlement_quarantine")) {
             assertThat(sqlState(job, rewrite)).as(rewrite).isEqualTo(INSUFFICIENT_PRIVILEGE);
@@ -76,6 +82,8 @@ class DatabaseRolesITCase {
                 .isEqualTo(INSUFFICIENT_PRIVILEGE);
 
         assertThat(Sql.strings(db, "SELECT amount_fen || ' ' || user_id FROM payout")).containsExactly("100 7");
+        assertThat(Sql.strings(db, "SELECT budget_fen || ' ' || paused FROM round WHERE round_id = 1"))
+                .containsExactly("10000001 true");
     }
 
     @Test
@@ -149,14 +157,7 @@ class DatabaseRolesITCase {
 
     /** The SQLSTATE {@code sql} fails with as {@code db}'s user; fails the test when it succeeds. */
     private static String sqlState(SettlementDatabase db, String sql) {
-        try {
-            Sql.execute(db, sql);
-        } catch (IllegalStateException e) {
-            if (e.getCause() instanceof SQLException cause) {
-                return cause.getSQLState();
-            }
-            throw e;
-        }
-        return fail("expected %s to fail as %s", sql, db.user());
+        String state = Sql.sqlState(db, sql);
+        return state != null ? state : fail("expected %s to fail as %s", sql, db.user());
     }
 }

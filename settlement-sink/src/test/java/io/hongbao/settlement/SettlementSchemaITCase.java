@@ -19,12 +19,13 @@ class SettlementSchemaITCase {
         assertThat(Sql.strings(db, """
                 SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'
                 AND table_name <> 'flyway_schema_history' ORDER BY table_name"""))
-                .containsExactly("interaction_channel", "interaction_count", "interaction_minute",
-                        "interaction_region", "interaction_round", "payout", "payout_minute", "prize_tier",
-                        "reconciliation_check", "rejected_count", "round", "round_budget_history", "round_ledger",
-                        "round_paid", "settled_minute", "settlement_commit", "settlement_lost_transaction", "settlement_quarantine",
-                        "settlement_quarantine_count",
-                        "tier_paid");
+                .containsExactly("campaign", "interaction_channel", "interaction_count", "interaction_minute",
+                        "interaction_region", "interaction_round", "payout", "payout_minute", "payout_tally",
+                        "prize_tier", "reconciliation_check_rule", "reconciliation_round", "reconciliation_summary",
+                        "reconciliation_tier", "reconciliation_violation", "rejected_count", "round",
+                        "round_budget_history", "round_ledger", "round_paid", "settled_minute", "settlement_commit",
+                        "settlement_lost_transaction", "settlement_prepared_pending", "settlement_quarantine",
+                        "settlement_quarantine_count", "tier_paid");
     }
 
     @Test
@@ -42,7 +43,7 @@ class SettlementSchemaITCase {
     void shouldEnforceTheMoneyRulesInTheSchema() {
         SettlementDatabase db = EmbeddedSettlementDb.migratedGala("schema_rules"); // rounds 1, 2; tiers 1..1000 fen
         String insert = "INSERT INTO payout (payout_id, round_id, tier_id, user_id, amount_fen, event_id, kafka_topic, "
-                + "kafka_partition, kafka_offset, decided_at) VALUES ";
+                + "kafka_partition, kafka_offset, shake_event_time) VALUES ";
         String event = "0123456789abcdef0123456789abcdef";
 
         assertThatThrownBy(() -> Sql.execute(db, insert + "('r1-" + event + "', 1, 7, 7, 0, '" + event

@@ -8,7 +8,6 @@ import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.money.Payout;
 import io.hongbao.money.Round;
-import java.time.Duration;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;

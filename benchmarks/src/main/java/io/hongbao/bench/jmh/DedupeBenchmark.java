@@ -1,5 +1,7 @@
 package io.hongbao.bench.jmh;
 
+import static io.hongbao.ingest.SplitMix64.mix;
+
 import io.hongbao.jobs.functions.EventDedupe;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -76,12 +78,6 @@ public class DedupeBenchmark {
         if ((i & 4095) == 0) {
             harness.getOutput().clear();
         }
-    }
-
-    static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
     }
 
     /** The retry filter alone: passes an event on the first time its id is seen. */

@@ -36,6 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@link SettlementWriter} in batches of {@code batchSize}, the transaction prepared (what a checkpoint does)
  * and committed by {@link SettlementCommitter} (what checkpoint completion does). Score: time per row. Uses
  * a database {@code bench_jmh_<pid>}, dropped at the end. Server: {@code -Dhongbao.bench.pg}.
+ * {@code checkpointOfFew} does the same with 10 payouts: its score is the cost of one checkpoint (prepare with
+ * its checks at PREPARE, commit), nearly without rows.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -46,6 +48,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class SinkBatchBenchmark {
     static final String SERVER = System.getProperty("hongbao.bench.pg", "jdbc:postgresql://127.0.0.1:5432/");
     static final int ROWS = 2_000;
+    static final int FEW = 10;
 
     @Param({"100", "1000"})
     public int batchSize;
@@ -76,11 +79,21 @@ public class SinkBatchBenchmark {
         admin("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
     }
 
-    /** One checkpoint's worth of payouts: write, prepare, commit. */
+    /** One checkpoint's worth of payouts: write, prepare, commit. Score: per payout row. */
     @Benchmark
     @org.openjdk.jmh.annotations.OperationsPerInvocation(ROWS)
     public void writePrepareCommit() throws Exception {
-        for (int i = 0; i < ROWS; i++) {
+        checkpoint(ROWS);
+    }
+
+    /** A checkpoint of {@link #FEW} payouts: what a checkpoint costs beyond its rows. Score: per checkpoint. */
+    @Benchmark
+    public void checkpointOfFew() throws Exception {
+        checkpoint(FEW);
+    }
+
+    private void checkpoint(int rows) throws Exception {
+        for (int i = 0; i < rows; i++) {
             long n = next++;
             writer.write(new Payout(1, 1, 100_000_000L + n % 1_000_000, 100 + n % 700,
                     String.format("%032x", n), "bench.shakes", (int) (n & 3), n, 1_800_000_000_000L), null);

@@ -1,6 +1,6 @@
 package io.hongbao.jobs.functions;
 
-import static io.hongbao.jobs.payout.PayoutDraw.mix;
+import static io.hongbao.ingest.SplitMix64.mix;
 
 import io.hongbao.ingest.event.ShakeEvent;
 import java.util.Iterator;

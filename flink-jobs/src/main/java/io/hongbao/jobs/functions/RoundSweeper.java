@@ -18,7 +18,6 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
@@ -40,8 +39,8 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
     private final RoundRulesInForce rulesInForce;
     private transient ListState<OverflowCandidate> candidates;
     private transient ValueState<long[]> spentByShards;
-    private transient ValueState<Boolean> swept;
     private transient RoundPaidMetrics paidMetrics;
+    private transient RestoredEventTime eventTime;
 
     public RoundSweeper(List<Round> configured, PayoutSettings settings) {
         this.rulesInForce = new RoundRulesInForce(configured, settings.reservePerMillion());
@@ -50,11 +49,13 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
         paidMetrics = RoundPaidMetrics.restore(context, ShardPayoutDecider.metrics(getRuntimeContext()));
+        eventTime = RestoredEventTime.restore(context, "sweeper-event-time");
     }
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         paidMetrics.snapshot();
+        eventTime.snapshot();
     }
 
     @Override
@@ -64,14 +65,19 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
         spentByShards = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("spent-by-shards",
                         org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
-        swept = getRuntimeContext().getState(new ValueStateDescriptor<>("swept", Types.BOOLEAN));
     }
 
     @Override
     public void processElement(SweepInput in, ReadOnlyContext ctx, Collector<Payout> out) throws Exception {
         RoundInForce rules = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), in.roundId());
-        if (rules == null || Boolean.TRUE.equals(swept.value())) {
-            return; // after the sweep nothing more is paid for this round
+        if (rules == null) {
+            return;
+        }
+        long closesAt = EventIdentity.closeTimeOf(rules.round().endsAtMs());
+        if (eventTime.current(ctx.timerService()) >= closesAt) {
+            // Past the close the round is swept (its timer fired as event time got here) and its state gone:
+            // nothing more is paid for it, and no state or timer is made for it again, also after a restore.
+            return;
         }
         if (in.candidate != null) {
             candidates.add(in.candidate);
@@ -87,11 +93,12 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
             }
             spentByShards.update(spent);
         }
-        ctx.timerService().registerEventTimeTimer(EventIdentity.closeTimeOf(rules.round().endsAtMs()));
+        ctx.timerService().registerEventTimeTimer(closesAt);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Payout> out) throws Exception {
+        eventTime.current(ctx.timerService());
         Round round = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getCurrentKey()).round();
         long[] spent = spentByShards.value();
         if (spent == null) {
@@ -126,7 +133,6 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
                 round.endsAtMs(), "sweeper"));
         candidates.clear();
         spentByShards.clear();
-        swept.update(true);
     }
 
     @Override

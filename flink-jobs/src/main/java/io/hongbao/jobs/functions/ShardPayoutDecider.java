@@ -78,6 +78,7 @@ public class ShardPayoutDecider
     private transient Counter shakes;
     private transient Counter wins;
     private transient RoundPaidMetrics paidMetrics;
+    private transient RestoredEventTime eventTime;
 
     public ShardPayoutDecider(List<Round> configured, PayoutSettings settings) {
         this.settings = settings;
@@ -91,11 +92,13 @@ public class ShardPayoutDecider
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
         paidMetrics = RoundPaidMetrics.restore(context, metrics(getRuntimeContext()));
+        eventTime = RestoredEventTime.restore(context, "decider-event-time");
     }
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         paidMetrics.snapshot();
+        eventTime.snapshot();
     }
 
     @Override
@@ -118,9 +121,11 @@ public class ShardPayoutDecider
         int roundId = shake.event.roundId;
         RoundInForce rules = rulesInForce.of(ctx.getBroadcastState(RULES), roundId);
         if (rules == null
-                || ctx.timerService().currentWatermark() >= EventIdentity.closeTimeOf(rules.round().endsAtMs())) {
+                || eventTime.current(ctx.timerService()) >= EventIdentity.closeTimeOf(rules.round().endsAtMs())) {
             // EventIdentity upstream already refuses shakes of closed rounds, and its watermark is never behind
             // this one: this is a guard, so a shake that could not be decided is a counted reject, never a gap.
+            // It also holds right after a restore, before the watermark is back (RestoredEventTime): the round's
+            // state is gone at its close and must not start again from nothing.
             ctx.output(LATE, shake.reject(rules == null ? RejectReason.UNKNOWN_ROUND : RejectReason.LATE,
                     "round " + roundId + (rules == null ? " is not configured" : " closed before the decision")));
             return;
@@ -208,6 +213,7 @@ public class ShardPayoutDecider
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Payout> out) throws Exception {
+        eventTime.current(ctx.timerService());
         ReadOnlyBroadcastState<Integer, RoundInForce> broadcast = ctx.getBroadcastState(RULES);
         List<ShakeRecord> due = pendingWinners.get(timestamp);
         if (due != null) {
@@ -225,9 +231,9 @@ public class ShardPayoutDecider
                 continue;
             }
             ShardRound spent = rounds.get(round.roundId());
-            if (spent != null && !spent.closed) {
-                spent.closed = true;
-                rounds.put(round.roundId(), spent);
+            if (spent != null) {
+                // The round is over for this shard: report once and forget it (the guard keeps it closed).
+                rounds.remove(round.roundId());
                 ctx.output(SHARD_REPORTS,
                         ShardReport.of(round.roundId(), ctx.getCurrentKey(), spent.spentFen, spent.paidPerTier));
             }

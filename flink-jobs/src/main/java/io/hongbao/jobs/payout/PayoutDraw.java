@@ -2,6 +2,7 @@ package io.hongbao.jobs.payout;
 
 import com.google.common.hash.HashFunction;
 import com.google.common.hash.Hashing;
+import io.hongbao.ingest.SplitMix64;
 import io.hongbao.money.Tier;
 import java.io.Serializable;
 import java.util.List;
@@ -59,14 +60,14 @@ public final class PayoutDraw implements Serializable {
         if (totalWeight == 0) {
             return null;
         }
-        long point = Long.remainderUnsigned(mix(draw ^ TIER_SALT), totalWeight);
+        long point = Long.remainderUnsigned(SplitMix64.mix(draw ^ TIER_SALT), totalWeight);
         for (Tier t : open) {
             if (t.minFen() > limitFen) {
                 continue;
             }
             if (point < t.weight()) {
                 long max = Math.min(t.maxFen(), limitFen);
-                long amount = t.minFen() + Long.remainderUnsigned(mix(draw ^ AMOUNT_SALT), max - t.minFen() + 1);
+                long amount = t.minFen() + Long.remainderUnsigned(SplitMix64.mix(draw ^ AMOUNT_SALT), max - t.minFen() + 1);
                 return new Prize(t.tierId(), amount);
             }
             point -= t.weight();
@@ -74,12 +75,6 @@ public final class PayoutDraw implements Serializable {
         throw new IllegalStateException("weights changed during the pick");
     }
 
-    /** SplitMix64's finalizer: derives independent values for tier and amount from one draw; spreads ids. */
-    public static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
-    }
 
     /** What a winning shake gets. */
     public record Prize(int tierId, long amountFen) implements Serializable {}

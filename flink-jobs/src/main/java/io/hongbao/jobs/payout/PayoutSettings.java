@@ -1,5 +1,6 @@
 package io.hongbao.jobs.payout;
 
+import io.hongbao.ingest.SplitMix64;
 import io.hongbao.money.Round;
 import java.io.Serializable;
 
@@ -33,12 +34,12 @@ public record PayoutSettings(int shards, int reservePerMillion, long drawKey0, l
 
     /** The identity shard of an event id. */
     public static int identityShardOf(long eventIdHi, long eventIdLo) {
-        return (int) Long.remainderUnsigned(PayoutDraw.mix(eventIdHi ^ PayoutDraw.mix(eventIdLo)), IDENTITY_SHARDS);
+        return (int) Long.remainderUnsigned(SplitMix64.mix(eventIdHi ^ SplitMix64.mix(eventIdLo)), IDENTITY_SHARDS);
     }
 
     /** The shard a user's shakes, wins and caps live in. */
     public int shardOf(long userId) {
-        return (int) Long.remainderUnsigned(PayoutDraw.mix(userId), shards);
+        return (int) Long.remainderUnsigned(SplitMix64.mix(userId), shards);
     }
 
     /**

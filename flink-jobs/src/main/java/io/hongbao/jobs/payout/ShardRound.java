@@ -1,14 +1,12 @@
 package io.hongbao.jobs.payout;
 
-/** A shard's spending in one round (keyed state). A Flink POJO. */
+/** A shard's spending in one open round (keyed state, removed when the round closes). A Flink POJO. */
 public class ShardRound {
     public long spentFen;
     /** Packets paid per tier, aligned with the round's tiers (by tier id). */
     public long[] paidPerTier;
     /** Overflow candidates handed to the sweeper so far; bounded per shard. */
     public long forwarded;
-    /** Set once the watermark passed the round's end: no more payouts from this shard. */
-    public boolean closed;
 
     public ShardRound() {}
 

@@ -12,8 +12,8 @@ import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.ingest.testing.Datasets;
 import io.hongbao.ingest.testing.EmbeddedKafka;
 import io.hongbao.jobs.JobEnvironment;
-import io.hongbao.jobs.ShakeIntakeJob;
 import io.hongbao.jobs.pipeline.IntakePipeline;
+import io.hongbao.jobs.pipeline.KafkaSources;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -94,7 +94,7 @@ class DeadLettersITCase {
         send(shakes, "none", garbage);
 
         StreamExecutionEnvironment env = environment();
-        DataStream<ShakeRecord> records = env.fromSource(ShakeIntakeJob.shakeSource(KAFKA.bootstrapServers(), shakes, true),
+        DataStream<ShakeRecord> records = env.fromSource(KafkaSources.shakes(KAFKA.clientProperties(), shakes, "hongbao-dead-letters-test", true),
                 WatermarkStrategy.noWatermarks(), "shakes");
         var validated = IntakePipeline.validate(records, TINY.windows());
         validated.sinkTo(new DiscardingSink<>());
@@ -132,7 +132,7 @@ class DeadLettersITCase {
         // index, same checkpoint ids; only the deployment id tells their transactions apart.
         StreamExecutionEnvironment env = environment();
         DataStream<ShakeRecord> rejected = IntakePipeline.validate(env.fromSource(
-                        ShakeIntakeJob.shakeSource(KAFKA.bootstrapServers(), shakes, true),
+                        KafkaSources.shakes(KAFKA.clientProperties(), shakes, "hongbao-dead-letters-test", true),
                         WatermarkStrategy.noWatermarks(), "shakes"), TINY.windows())
                 .getSideOutput(ShakeValidation.REJECTED);
         rejected.sinkTo(DeadLetters.sink(KAFKA.clientProperties(), staging, "staging"));

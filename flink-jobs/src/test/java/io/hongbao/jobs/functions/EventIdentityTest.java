@@ -74,7 +74,8 @@ class EventIdentityTest {
 
         assertThat(restored.extractOutputValues()).isEmpty();
         assertThat(rejects(restored)).containsExactly(RejectReason.LATE, RejectReason.LATE);
-        assertThat(restored.numKeyedStateEntries()).as("the round's ids and timers are gone").isZero();
+        assertThat(restored.numKeyedStateEntries()).as("the round's ids are gone").isZero();
+        assertThat(restored.numEventTimeTimers()).as("and its timers").isZero();
     }
 
     @Test

@@ -9,6 +9,15 @@ import io.hongbao.money.Payout;
 import io.hongbao.money.Round;
 import io.hongbao.money.Tier;
 import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.KeyedStateBackend;
+import org.apache.flink.runtime.state.TestableKeyedStateBackend;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 
 /** Rounds, shakes and settings for the payout operator tests. */
 final class PayoutFixtures {
@@ -51,5 +60,35 @@ final class PayoutFixtures {
 
     static RoundChange change(String id, RoundChange.Action action, long budgetFen, long issuedAtMs) {
         return RoundChange.of(id, 1, action, budgetFen, issuedAtMs, "control/0/" + id);
+    }
+
+    /**
+     * A payout operator ({@code function}, keyed by {@code key}) restored from {@code snapshot}, as a restarted task
+     * is: its keyed state, timers and operator state back, its watermark not (the control input's, which never
+     * holds event time back, is sent again).
+     */
+    static <IN, OUT> KeyedBroadcastOperatorTestHarness<Integer, IN, RoundChange, OUT> restored(
+            KeyedBroadcastProcessFunction<Integer, IN, RoundChange, OUT> function, KeySelector<IN, Integer> key,
+            OperatorSubtaskState snapshot) throws Exception {
+        var harness = new KeyedBroadcastOperatorTestHarness<>(new CoBroadcastWithKeyedOperator<>(function,
+                List.of(ShardPayoutDecider.RULES, RoundRulesInForce.CHANGE_IDS)), key, Types.INT, 1, 1, 0);
+        harness.setup();
+        harness.initializeState(snapshot);
+        harness.open();
+        harness.processBroadcastWatermark(Long.MAX_VALUE);
+        return harness;
+    }
+
+    /** Keyed state entries of every state of the harness's operator (one per key and state). */
+    static int keyedStateEntries(KeyedBroadcastOperatorTestHarness<Integer, ?, ?, ?> harness) {
+        return ((TestableKeyedStateBackend<?>) harness.getOperator().getKeyedStateBackend()).numKeyValueStateEntries();
+    }
+
+    /** The keys that hold an entry of the keyed state {@code name}. */
+    static long keysOf(KeyedBroadcastOperatorTestHarness<Integer, ?, ?, ?> harness, String name) {
+        KeyedStateBackend<Object> backend = harness.getOperator().getKeyedStateBackend();
+        try (var keys = backend.getKeys(name, VoidNamespace.INSTANCE)) {
+            return keys.count();
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.hongbao.jobs.functions;
 
 import static io.hongbao.jobs.functions.PayoutFixtures.ROUND_END;
 import static io.hongbao.jobs.functions.PayoutFixtures.ROUND_START;
+import static io.hongbao.jobs.functions.PayoutFixtures.keyedStateEntries;
 import static io.hongbao.jobs.functions.PayoutFixtures.round;
 import static io.hongbao.jobs.functions.PayoutFixtures.settings;
 import static io.hongbao.jobs.functions.PayoutFixtures.shake;
@@ -68,6 +69,35 @@ class RoundSweeperTest {
         harness.processWatermark(ROUND_END + 1000);
 
         assertThat(harness.extractOutputValues()).extracting(p -> p.userId()).containsExactly(1L);
+    }
+
+    @Test
+    void shouldForgetASweptRoundAndNeverSweepItAgainAfterARestore() throws Exception {
+        Round rules = round(10_000, 1_000_000, 100, 10, 1, MANY);
+        var harness = harness(rules);
+        harness.processElement(SweepInput.configured(1), ROUND_START);
+        harness.processElement(SweepInput.of(ShardReport.of(1, 0, 5_000, new long[] {10, 0})), ROUND_END - 1);
+        harness.processElement(candidate(1, 10, 800), ROUND_START + 10);
+        harness.processWatermark(ROUND_END - 1);
+
+        assertThat(harness.extractOutputValues()).extracting(p -> p.userId()).containsExactly(1L);
+        assertThat(keyedStateEntries(harness)).as("keyed state after the sweep").isZero();
+        assertThat(harness.numEventTimeTimers()).as("timers after the sweep").isZero();
+
+        // Restored from a checkpoint taken after the sweep: the watermark starts again from nothing, and a copy of a
+        // candidate, a report and the announcement arrive before it is back. None of them opens the round again.
+        var restored = PayoutFixtures.restored(new RoundSweeper(List.of(rules), settings(4, 10_000)),
+                SweepInput::roundId, harness.snapshot(1, 1));
+        restored.processElement(SweepInput.configured(1), ROUND_START);
+        restored.processElement(candidate(2, 20, 800), ROUND_START + 20);
+        restored.processElement(SweepInput.of(ShardReport.of(1, 1, 0, new long[] {0, 0})), ROUND_END - 1);
+        assertThat(keyedStateEntries(restored)).as("keyed state after the restore").isZero();
+        assertThat(restored.numEventTimeTimers()).as("timers after the restore").isZero();
+        restored.processWatermark(ROUND_END + 1_000);
+
+        assertThat(restored.extractOutputValues()).as("paid after the restore").isEmpty();
+        assertThat(ShardPayoutDeciderTest.values(restored.getSideOutput(ShardPayoutDecider.LEDGER)))
+                .as("a second SWEPT line").isEmpty();
     }
 
     private static SweepInput candidate(long user, long eventLo, long amount) {

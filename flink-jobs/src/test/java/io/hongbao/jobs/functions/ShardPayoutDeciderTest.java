@@ -64,11 +64,88 @@ class ShardPayoutDeciderTest {
 
     @Test
     void shouldDecideTheSameOnReplay() throws Exception {
-        List<String> first = decide(round(MANY, 300_000, 1000, 10, 3, MANY));
-        List<String> second = decide(round(MANY, 300_000, 1000, 10, 3, MANY));
+        Round rules = round(MANY, 300_000, 1000, 10, 3, MANY);
+        PayoutSettings settings = settings(4, 0);
+        List<ShakeRecord> shakes = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            shakes.add(shake(i % 40, i, ROUND_START + i));
+        }
+        var whole = harness(rules, settings);
+        shakes.forEach(s -> send(whole, s));
+        whole.processWatermark(ROUND_END - 1);
+        List<String> uninterrupted = decisions(whole);
+        assertThat(uninterrupted.stream().filter(d -> d.startsWith("payout"))).hasSizeBetween(10, 110);
 
-        assertThat(first).isNotEmpty().isEqualTo(second);
-        assertThat(first.size()).isBetween(10, 110); // ~30% of 200 shakes, caps permitting
+        // A checkpoint halfway, with winners still waiting for the watermark (state and timers), then a failure:
+        // the task is restored from it and the source replays what came after it.
+        var failed = harness(rules, settings);
+        shakes.subList(0, 100).forEach(s -> send(failed, s));
+        failed.processWatermark(ROUND_START + 50);
+        assertThat(failed.numEventTimeTimers()).as("winners waiting at the checkpoint").isPositive();
+        var checkpoint = failed.snapshot(1, 1);
+        List<String> beforeCheckpoint = decisions(failed);
+        shakes.subList(100, 150).forEach(s -> send(failed, s)); // lost with the failed task
+
+        var restored = PayoutFixtures.restored(new ShardPayoutDecider(List.of(rules), settings),
+                r -> settings.shardOf(r.event.userId), checkpoint);
+        shakes.subList(100, 200).forEach(s -> send(restored, s));
+        restored.processWatermark(ROUND_END - 1);
+
+        List<String> replayed = new ArrayList<>(beforeCheckpoint);
+        replayed.addAll(decisions(restored));
+        assertThat(replayed).containsExactlyInAnyOrderElementsOf(uninterrupted);
+    }
+
+    @Test
+    void shouldForgetAClosedRoundAndKeepItClosedAfterARestore() throws Exception {
+        Round rules = round(MANY, 1_000_000, 1000, 10, 1, MANY);
+        PayoutSettings settings = settings(4, 0);
+        var harness = harness(rules, settings);
+        for (int user = 0; user < 20; user++) {
+            send(harness, shake(user + 1, user, ROUND_START + user));
+        }
+        harness.processWatermark(ROUND_END - 1);
+
+        assertThat(values(harness.getSideOutput(ShardPayoutDecider.SHARD_REPORTS))).hasSize(4);
+        assertThat(PayoutFixtures.keysOf(harness, "shard-rounds")).as("shard rounds after the close").isZero();
+        assertThat(PayoutFixtures.keysOf(harness, "pending-winners")).as("waiting winners after the close").isZero();
+        assertThat(harness.numEventTimeTimers()).as("timers after the close").isZero();
+        // What stays is per user for the whole gala (the fen-per-gala cap), nothing of the round.
+        assertThat(PayoutFixtures.keyedStateEntries(harness)).isEqualTo(PayoutFixtures.keysOf(harness, "user-wins"));
+
+        // Restored after the close, before the watermark is back: a shake of the closed round is late, not paid.
+        var restored = PayoutFixtures.restored(new ShardPayoutDecider(List.of(rules), settings),
+                r -> settings.shardOf(r.event.userId), harness.snapshot(1, 1));
+        send(restored, shake(999, 999, ROUND_END - 5));
+        restored.processWatermark(ROUND_END + 1_000);
+
+        assertThat(restored.extractOutputValues()).as("paid after the restore").isEmpty();
+        assertThat(values(restored.getSideOutput(ShardPayoutDecider.LATE))).extracting(r -> r.rejectReason)
+                .containsExactly(io.hongbao.ingest.event.RejectReason.LATE);
+        assertThat(values(restored.getSideOutput(ShardPayoutDecider.SHARD_REPORTS))).as("second reports").isEmpty();
+        assertThat(PayoutFixtures.keysOf(restored, "shard-rounds")).isZero();
+        assertThat(restored.numEventTimeTimers()).isZero();
+    }
+
+    private static void send(KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> h,
+            ShakeRecord shake) {
+        try {
+            h.processElement(shake, shake.event.gatewayTsMs);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Payouts and shard reports so far, as comparable lines. */
+    private static List<String> decisions(
+            KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> h) {
+        List<String> out = new ArrayList<>();
+        h.extractOutputValues().forEach(p -> out.add("payout " + p.payoutId() + " " + p.tierId() + " " + p.amountFen()));
+        values(h.getSideOutput(ShardPayoutDecider.OVERFLOW)).forEach(c -> out.add("overflow "
+                + c.shake.event.eventIdLo + " " + c.tierId + " " + c.amountFen));
+        values(h.getSideOutput(ShardPayoutDecider.SHARD_REPORTS)).forEach(r -> out.add("report " + r.shard + " "
+                + r.spentFen + " " + java.util.Arrays.toString(r.paidPerTier)));
+        return out;
     }
 
     @Test
@@ -227,14 +304,6 @@ class ShardPayoutDeciderTest {
         assertThat(inForce.budgetFen()).isEqualTo(3_000_000L);
         assertThat(inForce.paused()).isFalse();
         assertThat(values(harness.getSideOutput(ShardPayoutDecider.APPLIED_RULES))).hasSize(2);
-    }
-
-    private static List<String> decide(Round rules) throws Exception {
-        var harness = harness(rules, settings(4, 0));
-        for (int i = 0; i < 200; i++) {
-            harness.processElement(shake(i % 40, i, ROUND_START + i), ROUND_START + i);
-        }
-        return payouts(harness).stream().map(p -> p.payoutId() + " " + p.tierId() + " " + p.amountFen()).toList();
     }
 
     static KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> harness(

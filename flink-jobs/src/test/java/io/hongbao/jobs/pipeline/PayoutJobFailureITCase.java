@@ -14,7 +14,6 @@ import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.ingest.testing.Datasets;
 import io.hongbao.ingest.testing.EmbeddedKafka;
 import io.hongbao.jobs.JobEnvironment;
-import io.hongbao.jobs.ShakeIntakeJob;
 import io.hongbao.jobs.functions.ControlWatermarks;
 import io.hongbao.jobs.functions.DeadLetterSerializationSchema;
 import io.hongbao.jobs.functions.RoundChangeDeserializationSchema;
@@ -112,7 +111,7 @@ class PayoutJobFailureITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         DataStream<ShakeRecord> shakes = env
-                .fromSource(ShakeIntakeJob.shakeSource(KAFKA.bootstrapServers(), topic, true),
+                .fromSource(KafkaSources.shakes(KAFKA.clientProperties(), topic, "hongbao-payout-failure-test", true),
                         ShakeWatermarks.strategy(TINY.windows(), Duration.ofSeconds(2), Duration.ZERO), "shakes")
                 .map(new FailureInjector<>()).name("failure injector");
         DataStream<RoundChange> changes = env.fromSource(KafkaSource.<RoundChange>builder()
@@ -123,7 +122,8 @@ class PayoutJobFailureITCase {
         PayoutSettings settings = new PayoutSettings(16, 10_000, 0x1234L, 0x5678L);
         // As PayoutJob does before it starts: payouts need their round and tier rows (foreign keys). All of it as
         // the job's own login (hongbao_writer), as in production: no superuser rights to lean on.
-        RoundCatalog.register(POSTGRES.jobLogin(), JOB_PROFILE.roundConfigs());
+        RoundCatalog.register(POSTGRES.jobLogin(), new RoundCatalog.Campaign(JOB_PROFILE.name(),
+                JOB_PROFILE.campaignBudget()), JOB_PROFILE.roundConfigs());
         PayoutJobGraph.build(env, shakes, changes, JOB_PROFILE, settings, new PayoutJobGraph.Sinks(
                 SettlementSink.builder().database(POSTGRES.jobLogin()).sinkName("e2e").build(),
                 new InteractionCountSink(POSTGRES.jobLogin(), Duration.ofMillis(100)),

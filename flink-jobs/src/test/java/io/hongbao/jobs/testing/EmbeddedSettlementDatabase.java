@@ -29,6 +29,7 @@ public final class EmbeddedSettlementDatabase implements BeforeAllCallback, Afte
         // What bin/settlement-db does with settlement-sink/sql/logins.sql (trust authentication: no password).
         try (Connection c = database.connect("test"); Statement s = c.createStatement()) {
             s.execute("CREATE ROLE hongbao_job LOGIN IN ROLE hongbao_writer");
+            s.execute("GRANT CONNECT ON DATABASE postgres TO hongbao_job"); // the migration revoked it from PUBLIC
         }
         jobLogin = SettlementDatabase.of(database.jdbcUrl(), "hongbao_job", "");
     }
@@ -57,6 +58,9 @@ public final class EmbeddedSettlementDatabase implements BeforeAllCallback, Afte
         String url = database.jdbcUrl().replaceFirst("/postgres$", "/" + name);
         SettlementDatabase admin = SettlementDatabase.of(url, "postgres", "");
         SettlementSchema.migrate(admin);
+        try (Connection c = admin.connect("test"); Statement s = c.createStatement()) {
+            s.execute("GRANT CONNECT ON DATABASE " + name + " TO hongbao_job");
+        }
         return new Database(admin, SettlementDatabase.of(url, "hongbao_job", ""));
     }
 

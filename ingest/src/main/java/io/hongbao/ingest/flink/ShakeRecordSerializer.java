@@ -4,7 +4,8 @@ import io.hongbao.ingest.event.Channel;
 import io.hongbao.ingest.event.RejectReason;
 import io.hongbao.ingest.event.ShakeEvent;
 import java.io.IOException;
-import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
@@ -18,8 +19,9 @@ import org.apache.flink.types.StringValue;
  * (BENCHMARKS.md, step 1). The bytes: one flags byte saying which nullable parts follow, the event's fields
  * in declaration order (channel and reject reason as ordinals, strings as Flink's {@link StringValue} does
  * them), then the lineage, then, for a tick only ({@link #HAS_TICK}), its time. A record that is no tick has
- * exactly the bytes it had before ticks existed, so the one snapshot version reads every old checkpoint. Shake
- * records are in state (the sweeper's overflow candidates), ticks never are (they are dropped after the source).
+ * exactly the bytes it had before ticks existed. The format's version is {@link Snapshot}'s. Shake
+ * records are in keyed state (the decider's pending winners, the sweeper's overflow candidates), so these bytes
+ * are in checkpoints and savepoints; ticks never are (they are dropped after the source).
  */
 public final class ShakeRecordSerializer extends TypeSerializerSingleton<ShakeRecord> {
     private static final long serialVersionUID = 1L;
@@ -155,10 +157,45 @@ public final class ShakeRecordSerializer extends TypeSerializerSingleton<ShakeRe
         return new Snapshot();
     }
 
-    /** The format has one version; restoring it gives the same serializer. */
-    public static final class Snapshot extends SimpleTypeSerializerSnapshot<ShakeRecord> {
-        public Snapshot() {
-            super(() -> INSTANCE);
+    /**
+     * The snapshot checkpoints hold next to the bytes; its version is the format's. Version 3 is the format above
+     * (the tick flag included: older bytes never set it and read the same). It is 3 because the snapshot was a
+     * {@code SimpleTypeSerializerSnapshot} before, which wrote its own version 3 and no payload under this class
+     * name: every checkpoint taken so far reads as format 3. A change of the bytes is a new version here, readers
+     * for the old ones, and new golden files for {@code ShakeRecordSerializerUpgradeTest}.
+     */
+    public static final class Snapshot implements TypeSerializerSnapshot<ShakeRecord> {
+        static final int FORMAT_VERSION = 3;
+
+        @Override
+        public int getCurrentVersion() {
+            return FORMAT_VERSION;
+        }
+
+        @Override
+        public void writeSnapshot(DataOutputView out) {
+            // the version says it all: the format has no parameters
+        }
+
+        @Override
+        public void readSnapshot(int readVersion, DataInputView in, ClassLoader classLoader) throws IOException {
+            if (readVersion != FORMAT_VERSION) {
+                throw new IOException("ShakeRecord format version " + readVersion + " is unknown to this build, which "
+                        + "reads version " + FORMAT_VERSION);
+            }
+        }
+
+        @Override
+        public TypeSerializer<ShakeRecord> restoreSerializer() {
+            return INSTANCE;
+        }
+
+        @Override
+        public TypeSerializerSchemaCompatibility<ShakeRecord> resolveSchemaCompatibility(
+                TypeSerializerSnapshot<ShakeRecord> oldSnapshot) {
+            return oldSnapshot instanceof Snapshot && oldSnapshot.getCurrentVersion() == FORMAT_VERSION
+                    ? TypeSerializerSchemaCompatibility.compatibleAsIs()
+                    : TypeSerializerSchemaCompatibility.incompatible();
         }
     }
 }

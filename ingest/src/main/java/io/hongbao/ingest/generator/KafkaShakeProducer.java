@@ -2,7 +2,6 @@ package io.hongbao.ingest.generator;
 
 import java.time.Duration;
 import java.util.Properties;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -19,7 +18,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class KafkaShakeProducer implements Consumer<GeneratedRecord>, AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final String topic;
-    private final AtomicLong acked = new AtomicLong();
     private final AtomicReference<Exception> firstFailure = new AtomicReference<>();
 
     public KafkaShakeProducer(Properties clientProps, String topic) {
@@ -44,9 +42,7 @@ public final class KafkaShakeProducer implements Consumer<GeneratedRecord>, Auto
                 ? new ProducerRecord<>(topic, record.key(), record.value())
                 : new ProducerRecord<>(topic, record.partition(), record.key(), record.value());
         producer.send(out, (metadata, error) -> {
-            if (error == null) {
-                acked.incrementAndGet();
-            } else {
+            if (error != null) {
                 firstFailure.compareAndSet(null, error);
             }
         });
@@ -55,11 +51,6 @@ public final class KafkaShakeProducer implements Consumer<GeneratedRecord>, Auto
     /** The topic's partition count as the brokers report it: what {@code withTicks} needs. */
     public int partitions() {
         return producer.partitionsFor(topic).size();
-    }
-
-    /** Records the broker has acknowledged so far. */
-    public long acked() {
-        return acked.get();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.hongbao.ingest.generator;
 
+import io.hongbao.ingest.SplitMix64;
 import io.hongbao.ingest.event.Channel;
 import io.hongbao.ingest.event.ShakeEvent;
 import io.hongbao.ingest.event.ShakeEventCodec;
@@ -273,17 +274,17 @@ public final class ShakeTrafficGenerator {
     private ShakeEvent personShake(int roundId, long gatewayTs) {
         int rank = users.sample();
         long userId = USER_ID_BASE + rank;
-        long attributes = mix64(userId);
+        long attributes = SplitMix64.mix(userId);
         return new ShakeEvent(nonZeroLong(), nonZeroLong(), userId, deviceOf(userId), roundId,
-                channels[pick(channelCumulative, attributes)], regions[pick(regionCumulative, mix64(attributes))],
+                channels[pick(channelCumulative, attributes)], regions[pick(regionCumulative, SplitMix64.mix(attributes))],
                 clientTs(gatewayTs), gatewayTs, ++userSeq[rank]);
     }
 
     private ShakeEvent botShake(int bot, int roundId, long gatewayTs) {
         long userId = BOT_USER_ID_BASE + bot;
-        long attributes = mix64(userId);
+        long attributes = SplitMix64.mix(userId);
         return new ShakeEvent(nonZeroLong(), nonZeroLong(), userId, deviceOf(userId), roundId,
-                channels[pick(channelCumulative, attributes)], regions[pick(regionCumulative, mix64(attributes))],
+                channels[pick(channelCumulative, attributes)], regions[pick(regionCumulative, SplitMix64.mix(attributes))],
                 clientTs(gatewayTs), gatewayTs, ++botSeq[bot]);
     }
 
@@ -364,14 +365,7 @@ public final class ShakeTrafficGenerator {
     }
 
     static long deviceOf(long userId) {
-        return mix64(userId ^ 0x5DEECE66DL) | 1L;
-    }
-
-    /** Stafford's variant 13 of the SplitMix64 finalizer: a stable hash for per-user attributes. */
-    static long mix64(long z) {
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
+        return SplitMix64.mix(userId ^ 0x5DEECE66DL) | 1L;
     }
 
     private static long[] cumulative(Map<String, Integer> weights) {

@@ -29,6 +29,7 @@ public record GalaProfile(
         @JsonProperty(value = "name", required = true) String name,
         @JsonProperty("description") String description,
         @JsonProperty(value = "gala_start", required = true) OffsetDateTime galaStart,
+        @JsonProperty("campaign_budget_fen") Long campaignBudgetFen,
         @JsonProperty(value = "rounds", required = true) List<RoundProfile> rounds,
         @JsonProperty(value = "traffic", required = true) TrafficProfile traffic) {
 
@@ -136,6 +137,8 @@ public record GalaProfile(
             ProfileException.require(before.startOffset().plus(before.duration()).compareTo(after.startOffset()) <= 0,
                     "rounds " + before.id() + " and " + after.id() + " overlap");
         }
+        ProfileException.require(campaignBudgetFen == null || campaignBudgetFen >= totalBudgetFen(),
+                "campaign_budget_fen " + campaignBudgetFen + " is below the rounds' budgets (" + totalBudgetFen() + ")");
         traffic.validate();
     }
 
@@ -170,7 +173,16 @@ public record GalaProfile(
 
     /** Sum of all round budgets in fen. */
     public long totalBudgetFen() {
-        return rounds.stream().mapToLong(RoundProfile::budgetFen).sum();
+        return rounds.stream().mapToLong(RoundProfile::budgetFen).reduce(0, Math::addExact);
+    }
+
+    /**
+     * The campaign's total budget in fen, which the rounds' budgets, raises included, never exceed (the settlement
+     * database holds the job to it): {@code campaign_budget_fen}, or when left out the sum of the round budgets
+     * (no room for raises).
+     */
+    public long campaignBudget() {
+        return campaignBudgetFen != null ? campaignBudgetFen : totalBudgetFen();
     }
 
     public RoundProfile round(int id) {

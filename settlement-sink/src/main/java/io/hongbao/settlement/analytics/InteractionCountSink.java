@@ -35,6 +35,7 @@ public final class InteractionCountSink implements Sink<InteractionCount> {
 
     @Override
     public SinkWriter<InteractionCount> createWriter(WriterInitContext context) throws IOException {
+        SettlementDatabase.releaseWith(context.getUserCodeClassLoader()::registerReleaseHookIfAbsent);
         return new InteractionCountWriter(database, flushInterval, context.getProcessingTimeService(),
                 "hongbao-interaction-counts-" + context.getTaskInfo().getIndexOfThisSubtask());
     }

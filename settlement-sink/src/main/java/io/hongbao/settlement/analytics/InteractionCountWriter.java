@@ -7,8 +7,6 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.api.common.operators.ProcessingTimeService;
@@ -20,11 +18,10 @@ import org.apache.flink.api.connector.sink2.SinkWriter;
  * row write.
  */
 final class InteractionCountWriter implements SinkWriter<InteractionCount> {
-    // GREATEST: an older (replayed) value never lowers a count already written.
-    static final String UPSERT = "INSERT INTO interaction_count AS c (round_id, minute_start, channel, region, "
-            + "shakes, updated_at) VALUES (?, ?, ?, ?, ?, now()) "
-            + "ON CONFLICT (round_id, minute_start, channel, region) DO UPDATE "
-            + "SET shakes = EXCLUDED.shakes, updated_at = now() WHERE c.shakes < EXCLUDED.shakes";
+    // The job's only write path to the counts (V12): one call per flush, arrays of the cells; a count only rises
+    // (an older, replayed value never lowers one already written).
+    static final String UPSERT = "SELECT settlement_write_interaction_counts(?::int4[], ?::text[]::timestamptz[], ?::text[], "
+            + "?::text[], ?::int8[])";
 
     private final SettlementDatabase database;
     private final long flushIntervalMs;
@@ -73,16 +70,23 @@ final class InteractionCountWriter implements SinkWriter<InteractionCount> {
         if (connection == null) {
             connection = database.connect(applicationName);
         }
+        int n = latest.size();
+        Object[][] cols = new Object[5][n];
+        int i = 0;
+        for (InteractionCount c : latest.values()) {
+            cols[0][i] = c.roundId;
+            cols[1][i] = Instant.ofEpochMilli(c.minuteStartMs).toString(); // ISO-8601, UTC
+            cols[2][i] = c.channel;
+            cols[3][i] = c.region;
+            cols[4][i] = c.shakes;
+            i++;
+        }
+        String[] types = {"int4", "text", "text", "text", "int8"};
         try (PreparedStatement ps = connection.prepareStatement(UPSERT)) {
-            for (InteractionCount c : latest.values()) {
-                ps.setInt(1, c.roundId);
-                ps.setObject(2, OffsetDateTime.ofInstant(Instant.ofEpochMilli(c.minuteStartMs), ZoneOffset.UTC));
-                ps.setString(3, c.channel);
-                ps.setString(4, c.region);
-                ps.setLong(5, c.shakes);
-                ps.addBatch();
+            for (int k = 0; k < cols.length; k++) {
+                ps.setArray(k + 1, connection.createArrayOf(types[k], cols[k]));
             }
-            ps.executeBatch();
+            ps.execute();
         }
     }
 

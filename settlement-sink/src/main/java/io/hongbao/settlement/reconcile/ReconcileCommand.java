@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hongbao.settlement.DatabaseOptions;
 import io.hongbao.settlement.SettlementDatabase;
+import io.hongbao.settlement.reconcile.ReconciliationResult.CheckResult;
+import io.hongbao.settlement.reconcile.ReconciliationResult.Count;
 import io.hongbao.settlement.reconcile.ReconciliationResult.RoundFigures;
 import io.hongbao.settlement.reconcile.ReconciliationResult.TierFigures;
 import io.hongbao.settlement.reconcile.ReconciliationResult.Violation;
@@ -15,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -24,9 +27,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * Reconciles the settlement tables: budgets, tier caps, user caps, duplicates, lineage (see {@link Check}).
- * Prints a table, optionally writes a JSON report, exits 0 when every check holds and 1 otherwise (also when
- * the database cannot be read); 2 on a usage error.
+ * Reconciles the settlement tables: budgets, tier caps, user caps, duplicates, lineage, as the reconciliation
+ * views define them (see {@link Reconciliation}). Prints a table, optionally writes a JSON report, exits 0 when
+ * every check holds and 1 otherwise (also when the database cannot be read); 2 on a usage error. Text from the
+ * database is printed escaped ({@link Printable}).
  *
  * <pre>
  * HONGBAO_PG_PASSWORD=... java -cp ... io.hongbao.settlement.reconcile.ReconcileCommand \
@@ -85,16 +89,16 @@ public final class ReconcileCommand implements Callable<Integer> {
                 result = reconciliation.run(c);
             }
         } catch (SQLException | IOException | IllegalArgumentException e) {
-            err.println("reconcile: cannot read the settlement tables: " + e.getMessage());
+            err.println("reconcile: cannot read the settlement tables: " + text(e.getMessage()));
             return 1;
         }
         printTable(result, out);
         if (report != null) {
             try {
                 writeReport(result, report);
-                out.println("Report written to " + report);
+                out.println("Report written to " + text(report.toString()));
             } catch (IOException e) {
-                err.println("reconcile: cannot write " + report + ": " + e.getMessage());
+                err.println("reconcile: cannot write " + text(report.toString()) + ": " + text(e.getMessage()));
                 return 1;
             }
         }
@@ -102,33 +106,36 @@ public final class ReconcileCommand implements Callable<Integer> {
         return result.passed() ? 0 : 1;
     }
 
+    /** The table finance reads; every text from the database goes through {@link Printable#escape}. */
     static void printTable(ReconciliationResult result, PrintWriter out) {
         out.println("Rounds");
-        out.printf("%6s  %-20s %20s %12s %20s %20s  %s%n", "round", "name", "budget (yuan)", "payouts", "paid (yuan)",
-                "remaining (yuan)", "status");
+        // Names last and whole: a clipped name could hide how two names differ, and nothing after it can shift.
+        out.printf("%6s %20s %12s %20s %20s  %-11s  %s%n", "round", "budget (yuan)", "payouts", "paid (yuan)",
+                "remaining (yuan)", "status", "name");
         for (RoundFigures r : result.rounds()) {
-            out.printf("%6d  %-20s %20s %12s %20s %20s  %s%n", r.roundId(), clip(r.name(), 20), r.budgetYuan(),
-                    Money.formatCount(r.payouts()), r.paidYuan(), r.remainingYuan(), r.overBudget() ? "OVER BUDGET" : "ok");
+            out.printf("%6d %20s %12s %20s %20s  %-11s  %s%n", r.roundId(), r.budgetYuan(), Money.formatCount(r.payouts()),
+                    r.paidYuan(), r.remainingYuan(), r.overBudget() ? "OVER BUDGET" : "ok", text(r.name()));
         }
         out.println();
         out.println("Prize tiers");
-        out.printf("%6s %5s  %-20s %12s %12s %20s  %s%n", "round", "tier", "name", "cap", "paid", "paid (yuan)", "status");
+        out.printf("%6s %5s %12s %12s %20s  %-11s  %s%n", "round", "tier", "cap", "paid", "paid (yuan)", "status", "name");
         for (TierFigures t : result.tiers()) {
-            out.printf("%6d %5d  %-20s %12s %12s %20s  %s%n", t.roundId(), t.tierId(), clip(t.name(), 20),
-                    Money.formatCount(t.countCap()), Money.formatCount(t.payouts()), t.paidYuan(),
-                    t.overCap() ? "OVER CAP" : "ok");
+            out.printf("%6d %5d %12s %12s %20s  %-11s  %s%n", t.roundId(), t.tierId(), Money.formatCount(t.countCap()),
+                    Money.formatCount(t.payouts()), t.paidYuan(), t.overCap() ? "OVER CAP" : "ok", text(t.name()));
         }
         out.println();
         out.println("Checks");
-        for (Check check : result.violationCounts().keySet()) {
-            long n = result.violationCount(check);
-            out.printf("  %-28s %s%n", check, n == 0 ? "ok" : "FAILED: " + Money.formatCount(n) + " violation(s)");
-            for (Violation v : result.violations(check)) {
-                boolean roundNamed = v.roundId() == null || v.subject().startsWith("round ");
-                out.printf("      %s%s: %s%n", roundNamed ? "" : "round " + v.roundId() + ", ", v.subject(), v.detail());
+        for (CheckResult check : result.checks()) {
+            long n = check.violations();
+            out.printf("  %-28s %s%n", text(check.name()), n == 0 ? "ok" : "FAILED: " + Money.formatCount(n) + " violation(s)");
+            List<Violation> listed = result.violations(check.name());
+            for (Violation v : listed) {
+                boolean roundNamed = v.roundId() == null || v.subject() == null || v.subject().startsWith("round ");
+                out.printf("      %s%s: %s%n", roundNamed ? "" : "round " + v.roundId() + ", ", text(v.subject()),
+                        text(v.detail()));
             }
-            if (n > result.violations(check).size()) {
-                out.printf("      ... and %s more%n", Money.formatCount(n - result.violations(check).size()));
+            if (n > listed.size()) {
+                out.printf("      ... and %s more%n", Money.formatCount(n - listed.size()));
             }
         }
         if (result.pendingPreparedTransactions() > 0) {
@@ -140,6 +147,10 @@ public final class ReconcileCommand implements Callable<Integer> {
                 : "RECONCILIATION FAILED: " + Money.formatCount(result.totalViolations()) + " violation(s)");
     }
 
+    /**
+     * The JSON report: the same figures, checks and listed violations as the table (the drills read it with jq).
+     * Its text is escaped like the table's, so a {@code jq -r} of any field prints no control character either.
+     */
     static void writeReport(ReconciliationResult result, Path file) throws IOException {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
@@ -150,7 +161,7 @@ public final class ReconcileCommand implements Callable<Integer> {
         for (RoundFigures r : result.rounds()) {
             ObjectNode n = rounds.addObject();
             n.put("roundId", r.roundId());
-            n.put("name", r.name());
+            n.put("name", text(r.name()));
             n.put("budgetFen", r.budgetFen());
             n.put("budgetYuan", Money.yuan(r.budgetFen()).toPlainString());
             n.put("payouts", r.payouts());
@@ -159,32 +170,54 @@ public final class ReconcileCommand implements Callable<Integer> {
             n.put("remainingFen", r.remainingFen());
             n.put("remainingYuan", Money.yuan(r.remainingFen()).toPlainString());
             n.put("overBudget", r.overBudget());
+            n.put("swept", r.swept());
         }
         ArrayNode tiers = root.putArray("tiers");
         for (TierFigures t : result.tiers()) {
             ObjectNode n = tiers.addObject();
             n.put("roundId", t.roundId());
             n.put("tierId", t.tierId());
-            n.put("name", t.name());
+            n.put("name", text(t.name()));
             n.put("countCap", t.countCap());
             n.put("payouts", t.payouts());
             n.put("paidFen", t.paidFen());
             n.put("paidYuan", Money.yuan(t.paidFen()).toPlainString());
             n.put("overCap", t.overCap());
         }
+        if (result.counts() != null) {
+            ObjectNode counts = root.putObject("counts");
+            ArrayNode interactions = counts.putArray("interactionsPerRound");
+            for (Count c : result.counts().interactionsPerRound()) {
+                interactions.addObject().put("roundId", Integer.parseInt(c.key())).put("counted", c.counted())
+                        .put("expected", c.expected());
+            }
+            ArrayNode rejected = counts.putArray("rejectedPerReason");
+            for (Count c : result.counts().rejectedPerReason()) {
+                rejected.addObject().put("reason", text(c.key())).put("counted", c.counted()).put("expected", c.expected());
+            }
+        }
         ObjectNode checks = root.putObject("checks");
-        for (Check check : result.violationCounts().keySet()) {
-            ObjectNode n = checks.putObject(check.name());
-            n.put("rule", check.rule());
-            n.put("violations", result.violationCount(check));
+        for (CheckResult check : result.checks()) {
+            ObjectNode n = checks.putObject(text(check.name()));
+            n.put("rule", text(check.rule()));
+            n.put("violations", check.violations());
+            n.put("status", check.passed() ? "PASS" : "FAIL");
             ArrayNode listed = n.putArray("listed");
-            for (Violation v : result.violations(check)) {
+            for (Violation v : result.violations(check.name())) {
                 ObjectNode l = listed.addObject();
                 if (v.roundId() != null) {
                     l.put("roundId", v.roundId());
                 }
-                l.put("subject", v.subject());
-                l.put("detail", v.detail());
+                if (v.tierId() != null) {
+                    l.put("tierId", v.tierId());
+                }
+                if (v.userId() != null) {
+                    l.put("userId", v.userId());
+                }
+                l.put("subject", text(v.subject()));
+                l.put("expected", text(v.expected()));
+                l.put("actual", text(v.actual()));
+                l.put("detail", text(v.detail()));
             }
         }
         Path parent = file.toAbsolutePath().getParent();
@@ -194,10 +227,7 @@ public final class ReconcileCommand implements Callable<Integer> {
         json.writeValue(file.toFile(), root);
     }
 
-    private static String clip(String s, int width) {
-        if (s == null) {
-            return "";
-        }
-        return s.length() <= width ? s : s.substring(0, width - 1) + "…";
+    private static String text(String s) {
+        return Printable.escape(s);
     }
 }

@@ -13,8 +13,10 @@ import java.util.List;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
- * Committables go into the committer's checkpointed state; version 1 of their binary form. Rounds and reject
- * counts in it are in the money model's own form ({@link SettlementRowSerializer#writeRound}, without a tag).
+ * Committables go into the committer's checkpointed state; version 1 of their binary form. A change of the bytes is
+ * a new version (and a reader kept for the old one): SettlementCommittableSerializerTest holds version 1's bytes.
+ * Rounds and reject counts in it are in the money model's own form ({@link SettlementRowSerializer#writeRound},
+ * without a tag).
  */
 public final class SettlementCommittableSerializer implements SimpleVersionedSerializer<SettlementCommittable> {
     static final int VERSION = 1;

@@ -2,8 +2,6 @@ package io.hongbao.settlement.sink;
 
 import io.hongbao.money.RejectCount;
 import io.hongbao.money.Round;
-import io.hongbao.money.Tier;
-import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
 import java.io.IOException;
 import java.sql.Connection;
@@ -13,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collection;
 import org.apache.flink.api.connector.sink2.Committer;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,23 +32,22 @@ import org.slf4j.LoggerFactory;
  * larger count), so applying them again or out of order between subtasks changes nothing.
  *
  * <p>A connection-class error asks Flink to retry the request ({@code retryLater}); when Flink's retries
- * ({@code sink.committer.retries}) run out the job fails over and the commit is retried on recovery.
+ * ({@code sink.committer.retries}) run out the job fails over and the commit is retried on recovery. A money
+ * rule the database refuses (a budget moved without its ledger line, or beyond the campaign's total) stops the
+ * job without restarts ({@link SuppressRestartsException}): a replay would be refused the same way.
  */
 public final class SettlementCommitter implements Committer<SettlementCommittable> {
     private static final Logger LOG = LoggerFactory.getLogger(SettlementCommitter.class);
 
-    // Only what a live change moves (budget, pause, version) is updated: the rest of a round, and its tiers, is
-    // reference data (RoundCatalog); the job's database role may update nothing else (V3 migration).
-    private static final String UPSERT_ROUND = "INSERT INTO round AS r (round_id, name, starts_at, ends_at, budget_fen, "
-            + "win_per_million, wins_per_round, fen_per_gala, paused, config_version, updated_at) "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) ON CONFLICT (round_id) DO UPDATE SET "
-            + "budget_fen = EXCLUDED.budget_fen, paused = EXCLUDED.paused, config_version = EXCLUDED.config_version, "
-            + "updated_at = now() WHERE r.config_version <= EXCLUDED.config_version";
-    private static final String UPSERT_TIER = "INSERT INTO prize_tier (round_id, tier_id, name, min_fen, max_fen, "
-            + "count_cap, weight) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (round_id, tier_id) DO NOTHING";
-    private static final String UPSERT_REJECTS = "INSERT INTO rejected_count AS c (reason, records, updated_at) "
-            + "VALUES (?, ?, now()) ON CONFLICT (reason) DO UPDATE SET records = EXCLUDED.records, updated_at = now() "
-            + "WHERE c.records < EXCLUDED.records";
+    // The job's only write path (V12 functions). Only what a live change moves (budget, pause, version) is applied,
+    // to a registered round, newest version first; the database refuses a budget without its ledger line or beyond
+    // the campaign. Tiers and the rest of a round are reference data (RoundCatalog).
+    private static final String APPLY_ROUND = "SELECT settlement_apply_round_config(?, ?, ?, ?)";
+    private static final String APPLY_REJECTS = "SELECT settlement_apply_reject_count(?, ?)";
+    private static final String RECORD_LOST = "SELECT settlement_record_lost_transaction(?, ?, ?, ?)";
+
+    /** Retries (with the backoff below, about 3 s in all) before a budget without its ledger line stops the job. */
+    static final int LEDGER_LINE_RETRIES = 5;
 
     private final SettlementDatabase database;
     private final String sinkName;
@@ -84,6 +82,21 @@ public final class SettlementCommitter implements Committer<SettlementCommittabl
                 commit(request, c);
             } catch (SQLException e) {
                 closeConnection();
+                if (MoneyRuleViolationException.isBudgetWithoutLedgerLine(e)
+                        && request.getNumberOfRetries() < LEDGER_LINE_RETRIES) {
+                    // The raise's ledger line may sit in another subtask's transaction of the same checkpoint,
+                    // whose committer has not committed it yet: give it a moment before calling it a violation.
+                    LOG.warn("Committing {}: {}; retrying", c, e.getMessage());
+                    request.retryLater();
+                    continue;
+                }
+                if (MoneyRuleViolationException.isMoneyRule(e)) {
+                    // The job moved a budget the database does not allow: a retry or a restart replays the same.
+                    String message = "committing " + c + " refused by a money rule (" + e.getSQLState() + "): "
+                            + e.getMessage();
+                    LOG.error("{}. The job stops without restarts.", message);
+                    throw new SuppressRestartsException(new MoneyRuleViolationException(message, e));
+                }
                 if (isTransient(e)) {
                     LOG.warn("Committing {} failed ({}), retrying: {}", c, e.getSQLState(), e.getMessage());
                     request.retryLater();
@@ -151,13 +164,12 @@ public final class SettlementCommitter implements Committer<SettlementCommittabl
     }
 
     private void recordLost(Connection conn, SettlementCommittable c) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement("INSERT INTO settlement_lost_transaction (gid, sink_name, "
-                + "payouts, payout_fen) VALUES (?, ?, ?, ?) ON CONFLICT (gid) DO NOTHING")) {
+        try (PreparedStatement ps = conn.prepareStatement(RECORD_LOST)) {
             ps.setString(1, c.gid());
             ps.setString(2, c.sinkName());
             ps.setInt(3, c.payouts());
             ps.setLong(4, c.payoutFen());
-            ps.executeUpdate();
+            ps.execute();
         }
     }
 
@@ -169,27 +181,21 @@ public final class SettlementCommitter implements Committer<SettlementCommittabl
         conn.setAutoCommit(false);
         try {
             // Keys in ascending order (the writer sorts them), so two committers never deadlock on each other.
-            try (PreparedStatement round = conn.prepareStatement(UPSERT_ROUND);
-                    PreparedStatement tier = conn.prepareStatement(UPSERT_TIER)) {
+            try (PreparedStatement round = conn.prepareStatement(APPLY_ROUND)) {
                 for (Round r : c.roundConfigs()) {
-                    RoundCatalog.bindRound(round, r);
-                    if (round.executeUpdate() == 0) {
-                        continue; // a newer version is already there
-                    }
-                    for (Tier t : r.tiers()) {
-                        RoundCatalog.bindTier(tier, r.roundId(), t);
-                        tier.addBatch();
-                    }
-                    tier.executeBatch();
+                    round.setInt(1, r.roundId());
+                    round.setLong(2, r.budgetFen());
+                    round.setBoolean(3, r.paused());
+                    round.setInt(4, r.version());
+                    round.execute(); // false: a newer version is already there
                 }
             }
-            try (PreparedStatement rejects = conn.prepareStatement(UPSERT_REJECTS)) {
+            try (PreparedStatement rejects = conn.prepareStatement(APPLY_REJECTS)) {
                 for (RejectCount r : c.rejectCounts()) {
                     rejects.setString(1, r.reason());
                     rejects.setLong(2, r.records());
-                    rejects.addBatch();
+                    rejects.execute();
                 }
-                rejects.executeBatch();
             }
             conn.commit();
         } catch (SQLException e) {

@@ -58,6 +58,7 @@ public final class SettlementSink implements Sink<SettlementRow>, SupportsCommit
     @Override
     public SettlementWriter createWriter(WriterInitContext context) throws IOException {
         TaskInfo task = context.getTaskInfo();
+        SettlementDatabase.releaseWith(context.getUserCodeClassLoader()::registerReleaseHookIfAbsent);
         return new SettlementWriter(options, task.getIndexOfThisSubtask(), task.getNumberOfParallelSubtasks(),
                 context.getRestoredCheckpointId().orElse(0L), context.metricGroup());
     }

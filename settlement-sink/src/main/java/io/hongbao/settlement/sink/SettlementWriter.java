@@ -22,19 +22,18 @@ import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.TreeMap;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.SimpleCounter;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.postgresql.util.PSQLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,40 +47,36 @@ import org.slf4j.LoggerFactory;
  * <p>Round configs and reject counts are absolute values: the writer keeps the latest per key and hands them
  * over in the committable (see {@link SettlementCommittable} for why they stay out of the transaction).
  *
- * <p>Rows never fail the writer: each batch is one {@code INSERT ... ON CONFLICT DO NOTHING RETURNING} inside a
- * savepoint; a row whose key is taken by an identical row is skipped and counted, one whose key is taken by a
- * different row is written to {@code settlement_quarantine} instead (same transaction, so exactly once; not paid).
+ * <p>Rows never fail the writer: each batch is one call of the database's write function (an {@code INSERT ... ON
+ * CONFLICT DO NOTHING RETURNING}, V12) inside a savepoint; a row whose key is taken by an identical row is skipped
+ * and counted, one whose key is taken by a different row, or that the database refused (unknown tier, amount
+ * outside the tier's range), is written to {@code settlement_quarantine} instead (same transaction, so exactly
+ * once; not paid).
  * A batch that waited in vain for a key locked by an unfinished transaction (typically this sink's previous
  * prepared transaction, whose commit is on its way) is undone and its rows retried one by one at the checkpoint;
- * a key still locked then is quarantined. Any other database error fails the writer; the open transaction dies
- * with the connection, so nothing is half written, and Flink restarts from the last checkpoint.
+ * a key still locked then is quarantined. A money rule the database refuses at PREPARE (budget, caps) stops the
+ * job without restarts (see {@link #failure}). Any other database error fails the writer; the open transaction
+ * dies with the connection, so nothing is half written, and Flink restarts from the last checkpoint.
  */
 public final class SettlementWriter
         implements CommittingSinkWriter<SettlementRow, SettlementCommittable>, StatefulSinkWriter<SettlementRow, Void> {
     private static final Logger LOG = LoggerFactory.getLogger(SettlementWriter.class);
 
-    // One statement per batch: arrays of the columns, unnested; ON CONFLICT DO NOTHING covers both unique keys of
-    // payout (payout_id, (round_id, event_id)), and RETURNING names the rows that went in.
-    private static final String INSERT_PAYOUTS = "INSERT INTO payout (payout_id, round_id, tier_id, user_id, amount_fen, "
-            + "event_id, kafka_topic, kafka_partition, kafka_offset, decided_at) "
-            + "SELECT p, r, t, u, a, e, kt, kp, ko, timestamptz 'epoch' + d * interval '1 millisecond' "
-            + "FROM unnest(?::text[], ?::int4[], ?::int4[], ?::int8[], ?::int8[], ?::text[], ?::text[], ?::int4[], "
-            + "?::int8[], ?::int8[]) AS v (p, r, t, u, a, e, kt, kp, ko, d) ON CONFLICT DO NOTHING RETURNING payout_id";
+    // One call per batch: arrays of the columns. The functions (V12) are the job's only write path: they insert
+    // with ON CONFLICT DO NOTHING (both unique keys of payout) and name each row's outcome: INSERTED, CONFLICT
+    // (a key is taken: compared below), or a per-row money rule the row breaks (not written: quarantined).
+    private static final String INSERT_PAYOUTS = "SELECT row_key, outcome FROM settlement_write_payouts(?::text[], "
+            + "?::int4[], ?::int4[], ?::int8[], ?::int8[], ?::text[], ?::text[], ?::int4[], ?::int8[], ?::int8[])";
     private static final String SELECT_PAYOUTS = "SELECT payout_id, round_id, tier_id, user_id, amount_fen, event_id, "
-            + "kafka_topic, kafka_partition, kafka_offset, (extract(epoch FROM decided_at) * 1000)::int8 "
+            + "kafka_topic, kafka_partition, kafka_offset, (extract(epoch FROM shake_event_time) * 1000)::int8 "
             + "FROM payout WHERE payout_id = ANY (?)";
-    private static final String INSERT_LEDGER = "INSERT INTO round_ledger (entry_id, round_id, kind, amount_fen, "
-            + "budget_fen_after, detail, effective_at, source) "
-            + "SELECT i, r, k, a, b, d, timestamptz 'epoch' + e * interval '1 millisecond', s "
-            + "FROM unnest(?::text[], ?::int4[], ?::text[], ?::int8[], ?::int8[], ?::text[], ?::int8[], ?::text[]) "
-            + "AS v (i, r, k, a, b, d, e, s) ON CONFLICT DO NOTHING RETURNING entry_id";
+    private static final String INSERT_LEDGER = "SELECT row_key, outcome FROM settlement_write_ledger(?::text[], "
+            + "?::int4[], ?::text[], ?::int8[], ?::int8[], ?::text[], ?::int8[], ?::text[])";
     private static final String SELECT_LEDGER = "SELECT entry_id, round_id, kind, amount_fen, budget_fen_after, detail, "
             + "(extract(epoch FROM effective_at) * 1000)::int8, source FROM round_ledger WHERE entry_id = ANY (?)";
-    private static final String INSERT_QUARANTINE = "INSERT INTO settlement_quarantine (kind, row_key, round_id, "
-            + "reason, detail, row_data, existing_key, existing_row, lineage, sink_name, subtask) "
-            + "VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, ?)";
-    private static final String INSERT_MARKER = "INSERT INTO settlement_commit (gid, sink_name, subtask, "
-            + "after_checkpoint_id, attempt_nonce, payouts, ledger_entries, payout_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT_QUARANTINE = "SELECT settlement_write_quarantine(?, ?, ?, ?, ?, ?::jsonb, ?, "
+            + "?::jsonb, ?, ?, ?)";
+    private static final String INSERT_MARKER = "SELECT settlement_write_commit_marker(?, ?, ?, ?, ?, ?, ?, ?)";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final SettlementSink.Options options;
@@ -257,10 +252,10 @@ public final class SettlementWriter
      * statement (savepoint), when a key is locked by an unfinished transaction, so its content is unknown.
      */
     private <R> boolean insert(RowTable<R> table, List<R> rows) throws SQLException, IOException {
-        Set<String> inserted;
+        Map<String, String> outcomes;
         Savepoint savepoint = connection.setSavepoint();
         try {
-            inserted = table.insert(connection, rows);
+            outcomes = table.insert(connection, rows);
             connection.releaseSavepoint(savepoint);
         } catch (SQLException e) {
             if (!isKeyLocked(e)) {
@@ -271,10 +266,18 @@ public final class SettlementWriter
         }
         List<R> conflicts = new ArrayList<>();
         for (R row : rows) {
-            if (inserted.contains(table.key(row))) {
+            String outcome = outcomes.get(table.key(row));
+            if ("INSERTED".equals(outcome)) {
                 table.counted(row);
-            } else {
+            } else if ("CONFLICT".equals(outcome)) {
                 conflicts.add(row);
+            } else {
+                // A per-row money rule (unknown tier, amount outside the tier's range): the database did not write
+                // it. Failing would restart the job onto the same row forever; everyone else must still be paid.
+                Reason reason = Reason.valueOf(outcome);
+                quarantine(table, row, null, reason, reason == Reason.UNKNOWN_TIER
+                        ? "round " + table.roundId(row) + " has no such tier: the database refused the row"
+                        : "amount outside the tier's min_fen..max_fen: the database refused the row");
             }
         }
         if (!conflicts.isEmpty()) {
@@ -321,7 +324,7 @@ public final class SettlementWriter
         insertQuarantine.setString(9, table.lineage(row));
         insertQuarantine.setString(10, options.sinkName());
         insertQuarantine.setInt(11, subtask);
-        insertQuarantine.executeUpdate();
+        insertQuarantine.execute();
         rowsQuarantined.inc();
         quarantinedInTransaction++;
         LOG.error("Settlement writer {} subtask {} quarantined {} {} ({}): {}; not paid, see settlement_quarantine",
@@ -382,7 +385,7 @@ public final class SettlementWriter
                 insertMarker.setInt(6, payoutsInTransaction);
                 insertMarker.setInt(7, ledgerEntriesInTransaction);
                 insertMarker.setLong(8, payoutFenInTransaction);
-                insertMarker.executeUpdate();
+                insertMarker.execute();
                 try (Statement st = connection.createStatement()) {
                     st.execute("PREPARE TRANSACTION " + TransactionId.literal(gid));
                 }
@@ -424,21 +427,33 @@ public final class SettlementWriter
     /**
      * A failure of the writer: only what is not about a row's content reaches here (the server or the connection
      * failed, a serialization failure, a lock that is not a key's); never carries the password.
+     *
+     * <p>A money rule the database refused (SQLSTATE class {@code HB}, V12: a round over its budget, a tier over
+     * its cap, a user over a cap at PREPARE; a budget line beyond the campaign) is not a fault a restart cures: the
+     * job would replay the same records into the same refusal, forever. It is thrown as Flink's
+     * {@link SuppressRestartsException}, so the job goes FAILED at once, loudly, and nothing of the transaction is
+     * paid (it dies unprepared).
      */
     private IOException failure(String doing, SQLException e) {
         SQLException cause = e;
         if (e instanceof BatchUpdateException && e.getNextException() != null) {
             cause = e.getNextException();
         }
-        return new IOException("settlement writer " + options.sinkName() + " subtask " + subtask + ": " + doing
-                + " failed (" + cause.getSQLState() + "): " + cause.getMessage(), e);
+        String message = "settlement writer " + options.sinkName() + " subtask " + subtask + ": " + doing
+                + " failed (" + cause.getSQLState() + "): " + cause.getMessage();
+        if (MoneyRuleViolationException.isMoneyRule(cause)) {
+            LOG.error("{}. The database refused a money rule: the job decided something it must not pay; it stops "
+                    + "without restarts, nothing of this transaction is paid.", message);
+            throw new SuppressRestartsException(new MoneyRuleViolationException(message, cause));
+        }
+        return new IOException(message, e);
     }
 
     static OffsetDateTime timestamp(long epochMs) {
         return OffsetDateTime.ofInstant(Instant.ofEpochMilli(epochMs), ZoneOffset.UTC);
     }
 
-    enum Reason { CONFLICTING_CONTENT, KEY_LOCKED }
+    enum Reason { CONFLICTING_CONTENT, KEY_LOCKED, UNKNOWN_TIER, AMOUNT_OUT_OF_RANGE }
 
     /** One insert-only table the writer fills: its batch, its deferred rows, and how to insert and compare. */
     private abstract static class RowTable<R> {
@@ -456,8 +471,8 @@ public final class SettlementWriter
 
         abstract String lineage(R row);
 
-        /** Inserts the rows, skipping taken keys; returns the keys that went in. */
-        abstract Set<String> insert(Connection c, List<R> rows) throws SQLException;
+        /** Inserts the rows, skipping taken keys and refused rows; returns each key's outcome. */
+        abstract Map<String, String> insert(Connection c, List<R> rows) throws SQLException;
 
         /** The rows holding these keys, as visible to this transaction. */
         abstract Map<String, R> select(Connection c, List<String> keys) throws SQLException;
@@ -468,11 +483,11 @@ public final class SettlementWriter
         /** A row went in. */
         abstract void counted(R row);
 
-        static Set<String> keys(PreparedStatement st) throws SQLException {
-            Set<String> out = new HashSet<>();
+        static Map<String, String> outcomes(PreparedStatement st) throws SQLException {
+            Map<String, String> out = new HashMap<>();
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
-                    out.add(rs.getString(1));
+                    out.put(rs.getString(1), rs.getString(2));
                 }
             }
             return out;
@@ -506,7 +521,7 @@ public final class SettlementWriter
         }
 
         @Override
-        Set<String> insert(Connection c, List<Payout> rows) throws SQLException {
+        Map<String, String> insert(Connection c, List<Payout> rows) throws SQLException {
             int n = rows.size();
             Object[][] cols = new Object[10][n];
             for (int i = 0; i < n; i++) {
@@ -526,7 +541,7 @@ public final class SettlementWriter
             for (int k = 0; k < cols.length; k++) {
                 insertPayouts.setArray(k + 1, c.createArrayOf(types[k], cols[k]));
             }
-            return keys(insertPayouts);
+            return outcomes(insertPayouts);
         }
 
         @Override
@@ -552,7 +567,7 @@ public final class SettlementWriter
             diff(d, "kafka_topic", a.kafkaTopic(), b.kafkaTopic());
             diff(d, "kafka_partition", a.kafkaPartition(), b.kafkaPartition());
             diff(d, "kafka_offset", a.kafkaOffset(), b.kafkaOffset());
-            diff(d, "decided_at", timestamp(a.decidedAtMs()), timestamp(b.decidedAtMs()));
+            diff(d, "shake_event_time", timestamp(a.decidedAtMs()), timestamp(b.decidedAtMs()));
             return String.join(", ", d);
         }
 
@@ -584,7 +599,7 @@ public final class SettlementWriter
         }
 
         @Override
-        Set<String> insert(Connection c, List<LedgerEntry> rows) throws SQLException {
+        Map<String, String> insert(Connection c, List<LedgerEntry> rows) throws SQLException {
             int n = rows.size();
             Object[][] cols = new Object[8][n];
             for (int i = 0; i < n; i++) {
@@ -602,7 +617,7 @@ public final class SettlementWriter
             for (int k = 0; k < cols.length; k++) {
                 insertLedger.setArray(k + 1, c.createArrayOf(types[k], cols[k]));
             }
-            return keys(insertLedger);
+            return outcomes(insertLedger);
         }
 
         @Override

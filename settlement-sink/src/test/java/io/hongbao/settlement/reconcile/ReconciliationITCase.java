@@ -1,6 +1,7 @@
 package io.hongbao.settlement.reconcile;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,6 +15,10 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,6 +30,10 @@ class ReconciliationITCase {
     /** Two rounds: budget 100,000 fen (1,000.00 yuan) and 50,000 fen; 2 wins per user and round; 20,000 fen a gala. */
     private static SettlementDatabase cleanGala(String name) {
         SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase(name);
+        // Tables loaded by hand, as if by other means than the job: without V12's money guards (campaign, budget
+        // with its ledger line, the checks at commit), which would refuse the violations reconciliation must find.
+        Sql.execute(db, "ALTER TABLE round DISABLE TRIGGER USER", "ALTER TABLE prize_tier DISABLE TRIGGER USER",
+                "ALTER TABLE payout_tally DISABLE TRIGGER USER");
         round(db, 1, 100_000, 2, 20_000);
         round(db, 2, 50_000, 2, 20_000);
         tier(db, 1, 1, 100, 888, 100);
@@ -63,9 +72,11 @@ class ReconciliationITCase {
         ReconciliationResult result = run(db);
 
         assertThat(result.passed()).isFalse();
-        assertThat(result.violations(Check.OVER_BUDGET)).singleElement().satisfies(v -> {
+        assertThat(result.violations("OVER_BUDGET")).singleElement().satisfies(v -> {
             assertThat(v.roundId()).isEqualTo(1);
-            assertThat(v.detail()).contains("paid 9876 fen (98.76 yuan)").contains("1 fen over");
+            assertThat(v.detail()).isEqualTo("paid 9876 fen over a budget of 9875 fen: 1 fen over");
+            assertThat(v.expected()).isEqualTo("9875");
+            assertThat(v.actual()).isEqualTo("9876");
         });
         assertThat(result.totalViolations()).isOne();
     }
@@ -77,7 +88,7 @@ class ReconciliationITCase {
 
         ReconciliationResult result = run(db);
 
-        assertThat(result.violations(Check.TIER_CAP_EXCEEDED)).singleElement()
+        assertThat(result.violations("TIER_CAP_EXCEEDED")).singleElement()
                 .satisfies(v -> assertThat(v.subject()).isEqualTo("round 1 tier 2"))
                 .satisfies(v -> assertThat(v.detail()).isEqualTo("2 packets paid, cap 1"));
         assertThat(result.passed()).isFalse();
@@ -89,7 +100,7 @@ class ReconciliationITCase {
         relaxPayoutConstraints(db);
         payout(db, 1, 1, 10, 889, 5);
 
-        assertThat(run(db).violations(Check.AMOUNT_ABOVE_TIER_MAX)).singleElement()
+        assertThat(run(db).violations("AMOUNT_ABOVE_TIER_MAX")).singleElement()
                 .satisfies(v -> assertThat(v.subject()).isEqualTo("r1-" + Records.eventId(5)));
     }
 
@@ -100,7 +111,7 @@ class ReconciliationITCase {
 
         ReconciliationResult result = run(db);
 
-        assertThat(result.violations(Check.USER_WINS_PER_ROUND_EXCEEDED)).singleElement().satisfies(v -> {
+        assertThat(result.violations("USER_WINS_PER_ROUND_EXCEEDED")).singleElement().satisfies(v -> {
             assertThat(v.roundId()).isEqualTo(1);
             assertThat(v.subject()).isEqualTo("user 7");
             assertThat(v.detail()).isEqualTo("3 wins, wins_per_round 2");
@@ -116,7 +127,7 @@ class ReconciliationITCase {
 
         ReconciliationResult result = run(db);
 
-        assertThat(result.violations(Check.USER_FEN_PER_GALA_EXCEEDED)).singleElement().satisfies(v -> {
+        assertThat(result.violations("USER_FEN_PER_GALA_EXCEEDED")).singleElement().satisfies(v -> {
             assertThat(v.roundId()).isEqualTo(2);
             assertThat(v.subject()).isEqualTo("user 11");
             assertThat(v.detail()).startsWith("21000 fen won over the gala");
@@ -124,7 +135,7 @@ class ReconciliationITCase {
 
         // Round 2 applied a higher cap: the same wins are then within the rules.
         Sql.execute(db, "UPDATE round SET fen_per_gala = 30000 WHERE round_id = 2");
-        assertThat(run(db).violations(Check.USER_FEN_PER_GALA_EXCEEDED)).isEmpty();
+        assertThat(run(db).violations("USER_FEN_PER_GALA_EXCEEDED")).isEmpty();
     }
 
     @Test
@@ -138,9 +149,9 @@ class ReconciliationITCase {
 
         ReconciliationResult result = run(db);
 
-        assertThat(result.violations(Check.MISSING_LINEAGE)).extracting(Violation::subject).containsExactly(
+        assertThat(result.violations("MISSING_LINEAGE")).extracting(Violation::subject).containsExactly(
                 "r1-" + Records.eventId(1), "r1-" + Records.eventId(2), "r1-" + Records.eventId(3));
-        assertThat(result.violations(Check.MISSING_LINEAGE).get(0).detail()).contains("Kafka record NULL/");
+        assertThat(result.violations("MISSING_LINEAGE").get(0).detail()).contains("Kafka record NULL/");
         assertThat(result.passed()).isFalse();
     }
 
@@ -149,18 +160,16 @@ class ReconciliationITCase {
         SettlementDatabase db = cleanGala("duplicates");
         relaxPayoutConstraints(db);
         payout(db, 1, 1, 12, 100, 1); // the same payout id again
-        Sql.execute(db, "INSERT INTO payout (payout_id, round_id, tier_id, user_id, amount_fen, event_id, kafka_topic, "
-                + "kafka_partition, kafka_offset, decided_at) VALUES ('r1-x', 1, 1, 13, 100, '" + Records.eventId(2)
-                + "', 'other', 0, 0, now())");
+        payout(db, "r1-x", 1, 1, 13, 100, "'" + Records.eventId(2) + "'", "'other'", 0, 0);
 
         ReconciliationResult result = run(db);
 
-        assertThat(result.violations(Check.DUPLICATE_PAYOUT_ID)).extracting(Violation::subject)
+        assertThat(result.violations("DUPLICATE_PAYOUT_ID")).extracting(Violation::subject)
                 .containsExactly("r1-" + Records.eventId(1));
-        assertThat(result.violations(Check.DUPLICATE_ROUND_EVENT)).extracting(Violation::subject)
+        assertThat(result.violations("DUPLICATE_ROUND_EVENT")).extracting(Violation::subject)
                 .containsExactly("event " + Records.eventId(1), "event " + Records.eventId(2));
-        assertThat(result.violations(Check.PAYOUT_ID_NOT_DERIVED)).extracting(Violation::subject).containsExactly("r1-x");
-        assertThat(result.violations(Check.SHARED_KAFKA_RECORD)).extracting(Violation::subject)
+        assertThat(result.violations("PAYOUT_ID_NOT_DERIVED")).extracting(Violation::subject).containsExactly("r1-x");
+        assertThat(result.violations("SHARED_KAFKA_RECORD")).extracting(Violation::subject)
                 .containsExactly(Records.TOPIC + "/1/1");
     }
 
@@ -171,7 +180,7 @@ class ReconciliationITCase {
         payout(db, 9, 1, 14, 100, 5);
         payout(db, 1, 7, 15, 100, 6);
 
-        assertThat(run(db).violations(Check.UNCONFIGURED_ROUND_OR_TIER)).extracting(Violation::detail)
+        assertThat(run(db).violations("UNCONFIGURED_ROUND_OR_TIER")).extracting(Violation::detail)
                 .containsExactly("round 1 has no tier 7", "round 9 is not configured");
     }
 
@@ -181,17 +190,14 @@ class ReconciliationITCase {
         Sql.execute(db, "INSERT INTO settlement_lost_transaction (gid, sink_name, payouts, payout_fen) "
                 + "VALUES ('hb:payouts:0:5:abc:1', 'payouts', 3, 1200)");
 
-        assertThat(run(db).violations(Check.LOST_TRANSACTION)).singleElement()
+        assertThat(run(db).violations("LOST_TRANSACTION")).singleElement()
                 .satisfies(v -> assertThat(v.detail()).startsWith("3 payouts (1200 fen) of sink payouts lost"));
     }
 
     @Test
     void commandShouldExitOneOnAQuarantinedRow(@TempDir Path dir) throws Exception {
         SettlementDatabase db = cleanGala("quarantined");
-        Sql.execute(db, "INSERT INTO settlement_quarantine (kind, row_key, round_id, reason, detail, row_data, "
-                + "existing_key, lineage, sink_name, subtask) VALUES ('payout', 'r1-" + "0".repeat(31) + "5', 1, "
-                + "'CONFLICTING_CONTENT', 'user_id (8 vs 7)', '{}', 'r1-" + "0".repeat(31) + "5', 'hongbao.shakes/1/5', "
-                + "'payouts', 0)");
+        quarantine(db, "r1-" + "0".repeat(31) + "5");
         Path report = dir.resolve("reconcile.json");
         StringWriter out = new StringWriter();
 
@@ -217,8 +223,8 @@ class ReconciliationITCase {
         }
         try (Connection c = db.connect("test")) {
             ReconciliationResult result = new Reconciliation(3).run(c);
-            assertThat(result.violationCount(Check.UNCONFIGURED_ROUND_OR_TIER)).isEqualTo(10);
-            assertThat(result.violations(Check.UNCONFIGURED_ROUND_OR_TIER)).hasSize(3);
+            assertThat(result.violationCount("UNCONFIGURED_ROUND_OR_TIER")).isEqualTo(10);
+            assertThat(result.violations("UNCONFIGURED_ROUND_OR_TIER")).hasSize(3);
         }
     }
 
@@ -285,9 +291,9 @@ class ReconciliationITCase {
         try (Connection c = db.connect("test")) {
             result = new Reconciliation().expecting(ExpectedCounts.fromManifest(manifest)).run(c);
         }
-        assertThat(result.violations(Check.INTERACTION_COUNT_MISMATCH)).singleElement()
+        assertThat(result.violations(Reconciliation.INTERACTION_COUNT_MISMATCH)).singleElement()
                 .satisfies(v -> assertThat(v.detail()).isEqualTo("8 interactions counted, manifest 7"));
-        assertThat(result.violations(Check.REJECT_COUNT_MISMATCH)).singleElement()
+        assertThat(result.violations(Reconciliation.REJECT_COUNT_MISMATCH)).singleElement()
                 .satisfies(v -> assertThat(v.subject()).isEqualTo("UNKNOWN_ROUND"));
         assertThat(result.totalViolations()).isEqualTo(2);
     }
@@ -296,8 +302,8 @@ class ReconciliationITCase {
     void shouldNotListManifestChecksWithoutAManifest() throws Exception {
         ReconciliationResult result = run(cleanGala("no_manifest"));
 
-        assertThat(result.violationCounts()).doesNotContainKeys(Check.INTERACTION_COUNT_MISMATCH,
-                Check.REJECT_COUNT_MISMATCH);
+        assertThat(result.violationCounts()).doesNotContainKeys(Reconciliation.INTERACTION_COUNT_MISMATCH,
+                Reconciliation.REJECT_COUNT_MISMATCH);
     }
 
     @Test
@@ -305,6 +311,156 @@ class ReconciliationITCase {
         StringWriter out = new StringWriter();
         int exit = command(Map.of(), out, "--jdbc-url", "jdbc:postgresql://127.0.0.1:1/none", "--user", "x");
         assertThat(exit).isOne();
+    }
+
+    @Test
+    void shouldPassEveryCheckOfTheViewsAndTheCommandOnACleanGala(@TempDir Path dir) throws Exception {
+        SettlementDatabase db = cleanGala("clean_views");
+        Path report = dir.resolve("reconcile.json");
+
+        int exit = command(Map.of(), new StringWriter(), "--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--report",
+                report.toString());
+
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM reconciliation_violation")).isZero();
+        List<String> checks = Sql.strings(db, "SELECT check_name FROM reconciliation_check_rule ORDER BY check_order");
+        assertThat(checks).hasSize(13);
+        assertThat(Sql.strings(db, "SELECT check_name || ' ' || violations || ' ' || status FROM reconciliation_summary "
+                + "ORDER BY check_order")).containsExactlyElementsOf(checks.stream().map(c -> c + " 0 PASS").toList());
+        assertThat(exit).isZero();
+        JsonNode json = new ObjectMapper().readTree(report.toFile());
+        assertThat(json.get("checks").properties()).extracting(Map.Entry::getKey).containsExactlyElementsOf(checks);
+        assertThat(json.get("checks").properties()).allSatisfy(e -> {
+            assertThat(e.getValue().get("violations").asLong()).as(e.getKey()).isZero();
+            assertThat(e.getValue().get("status").asText()).as(e.getKey()).isEqualTo("PASS");
+        });
+    }
+
+    /**
+     * One violation of every check, each written as the schema owner with the schema's own guards switched off
+     * (as a table loaded by hand would be): the violation view names each, the summary fails each, and the
+     * command's exit code and report say what the views say.
+     */
+    @Test
+    void shouldFindEveryCheckInTheViewsAndReportWhatTheySay(@TempDir Path dir) throws Exception {
+        SettlementDatabase db = cleanGala("every_check");
+        relaxPayoutConstraints(db);
+        relaxConstraints(db, "round");
+        relaxConstraints(db, "prize_tier");
+        Sql.execute(db, "UPDATE round SET budget_fen = 100 WHERE round_id = 2", // paid 500
+                "UPDATE round SET fen_per_gala = 1000 WHERE round_id = 2"); // user 7: 1,088 + 500 fen by round 2
+        payout(db, 1, 2, 9, 8_888, 5); // tier 2 of round 1: 2 packets, cap 1
+        payout(db, 2, 1, 10, 889, 6); // max_fen 888
+        payout(db, 1, 1, 7, 100, 7); // user 7's third win in round 1
+        payout(db, 1, 1, 12, 100, 1); // shake 1's payout id, (round, event) and Kafka record again
+        payout(db, "r1-x", 1, 1, 13, 100, "'" + Records.eventId(8) + "'", "'other'", 0, 8);
+        payout(db, "r1-" + Records.eventId(9), 1, 1, 14, 100, "'" + Records.eventId(9) + "'", "NULL", 1, 9);
+        payout(db, 9, 1, 15, 100, 10); // round 9 is not configured
+        Sql.execute(db, "INSERT INTO settlement_lost_transaction (gid, sink_name, payouts, payout_fen) "
+                + "VALUES ('hb:payouts:0:5:abc:1', 'payouts', 3, 1200)");
+        quarantine(db, "r1-" + Records.eventId(11));
+
+        Map<String, List<String>> expected = new LinkedHashMap<>();
+        expected.put("OVER_BUDGET", List.of("round 2"));
+        expected.put("TIER_CAP_EXCEEDED", List.of("round 1 tier 2"));
+        expected.put("AMOUNT_ABOVE_TIER_MAX", List.of("r2-" + Records.eventId(6)));
+        expected.put("USER_WINS_PER_ROUND_EXCEEDED", List.of("user 7"));
+        expected.put("USER_FEN_PER_GALA_EXCEEDED", List.of("user 7"));
+        expected.put("DUPLICATE_PAYOUT_ID", List.of("r1-" + Records.eventId(1)));
+        expected.put("DUPLICATE_ROUND_EVENT", List.of("event " + Records.eventId(1)));
+        expected.put("PAYOUT_ID_NOT_DERIVED", List.of("r1-x"));
+        expected.put("MISSING_LINEAGE", List.of("r1-" + Records.eventId(9)));
+        expected.put("SHARED_KAFKA_RECORD", List.of(Records.TOPIC + "/1/1"));
+        expected.put("UNCONFIGURED_ROUND_OR_TIER", List.of("r9-" + Records.eventId(10)));
+        expected.put("LOST_TRANSACTION", List.of("hb:payouts:0:5:abc:1"));
+        expected.put("QUARANTINED", List.of("payout r1-" + Records.eventId(11)));
+        assertThat(expected.keySet()).as("one violation built for every check of the views")
+                .containsExactlyElementsOf(Sql.strings(db, "SELECT check_name FROM reconciliation_check_rule ORDER BY check_order"));
+
+        Map<String, List<String>> inView = new LinkedHashMap<>();
+        for (String row : Sql.strings(db, "SELECT v.check_name || '|' || v.subject FROM reconciliation_violation v "
+                + "JOIN reconciliation_check_rule c USING (check_name) ORDER BY c.check_order, v.subject")) {
+            inView.computeIfAbsent(row.substring(0, row.indexOf('|')), k -> new ArrayList<>()).add(row.substring(row.indexOf('|') + 1));
+        }
+        assertThat(inView).isEqualTo(expected);
+        assertThat(Sql.strings(db, "SELECT DISTINCT status FROM reconciliation_summary")).containsExactly("FAIL");
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM reconciliation_summary s WHERE violations <> "
+                + "(SELECT COUNT(*) FROM reconciliation_violation v WHERE v.check_name = s.check_name)")).isZero();
+
+        Path report = dir.resolve("reconcile.json");
+        StringWriter out = new StringWriter();
+        int exit = command(Map.of(), out, "--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--report", report.toString());
+
+        assertThat(exit).isOne();
+        assertThat(out.toString()).contains("RECONCILIATION FAILED: 13 violation(s)");
+        JsonNode checks = new ObjectMapper().readTree(report.toFile()).get("checks");
+        assertThat(checks.properties()).extracting(Map.Entry::getKey).containsExactlyElementsOf(expected.keySet());
+        for (String check : expected.keySet()) {
+            JsonNode c = checks.get(check);
+            assertThat(c.get("status").asText()).as(check).isEqualTo("FAIL");
+            assertThat(c.get("violations").asLong()).as(check)
+                    .isEqualTo(Sql.count(db, "SELECT violations FROM reconciliation_summary WHERE check_name = '" + check + "'"));
+            JsonNode listed = c.get("listed").get(0);
+            assertThat(listed.get("subject").asText() + "|" + listed.get("expected").asText() + "|"
+                    + listed.get("actual").asText() + "|" + listed.get("detail").asText()).as(check)
+                    .isEqualTo(Sql.strings(db, "SELECT subject || '|' || expected || '|' || actual || '|' || detail "
+                            + "FROM reconciliation_violation WHERE check_name = '" + check + "'").get(0));
+        }
+        assertThat(checks.get("USER_WINS_PER_ROUND_EXCEEDED").get("listed").get(0).get("userId").asLong()).isEqualTo(7);
+        assertThat(checks.get("TIER_CAP_EXCEEDED").get("listed").get(0).get("tierId").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldShowGrafanaTheCountsButNotTheViolations() throws Exception {
+        SettlementDatabase db = cleanGala("grafana_views");
+        Sql.execute(db, "UPDATE round SET budget_fen = 100 WHERE round_id = 2");
+        SettlementDatabase grafana = EmbeddedSettlementDb.asMemberOf(db, "hongbao_grafana");
+
+        assertThat(Sql.count(grafana, "SELECT violations FROM reconciliation_summary WHERE check_name = 'OVER_BUDGET'"))
+                .isOne();
+        assertThat(Sql.count(grafana, "SELECT COUNT(*) FROM reconciliation_round WHERE over_budget")).isOne();
+        assertThat(Sql.count(grafana, "SELECT COUNT(*) FROM reconciliation_tier")).isEqualTo(3);
+        assertThat(Sql.count(grafana, "SELECT prepared_transactions FROM settlement_prepared_pending")).isZero();
+        assertThatThrownBy(() -> Sql.strings(grafana, "SELECT user_id FROM reconciliation_violation"))
+                .hasRootCauseInstanceOf(SQLException.class).rootCause().hasMessageContaining("permission denied");
+        SettlementDatabase finance = EmbeddedSettlementDb.asMemberOf(db, "hongbao_finance");
+        assertThat(Sql.strings(finance, "SELECT subject FROM reconciliation_violation")).containsExactly("round 2");
+    }
+
+    /**
+     * Names come from whoever filled the tables: a tier named to clear the terminal and print a green "ALL OK"
+     * must show up escaped, in the printed table and in the report, never raw.
+     */
+    @Test
+    void commandShouldPrintControlCharactersEscaped(@TempDir Path dir) throws Exception {
+        SettlementDatabase db = cleanGala("control_characters");
+        Sql.execute(db, "INSERT INTO prize_tier VALUES (2, 2, E'\\x1b[2J\\x1b[H\\x1b[32mALL OK', 100, 888, 0, 1)",
+                "UPDATE round SET name = E'round 2\\nRECONCILIATION PASSED\\u202e' WHERE round_id = 2");
+        payout(db, 2, 2, 21, 100, 12); // over the tier's cap of 0: the real verdict is FAILED, a forged PASSED would show
+        assertThat(Sql.strings(db, "SELECT name FROM prize_tier WHERE round_id = 2 AND tier_id = 2"))
+                .containsExactly("\u001b[2J\u001b[H\u001b[32mALL OK");
+        Path report = dir.resolve("reconcile.json");
+        StringWriter out = new StringWriter();
+
+        int exit = command(Map.of(), out, "--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--report", report.toString());
+
+        assertThat(exit).isOne();
+        String printed = out.toString();
+        assertThat(controlCharacters(printed)).as(printed).isEmpty();
+        assertThat(printed).contains("\\u001b[2J\\u001b[H\\u001b[32mALL OK")
+                .contains("round 2\\u000aRECONCILIATION PASSED\\u202e")
+                .doesNotContain("\nRECONCILIATION PASSED");
+        String file = Files.readString(report);
+        assertThat(controlCharacters(file)).isEmpty();
+        JsonNode json = new ObjectMapper().readTree(file);
+        // What jq -r prints: the escape itself, visible.
+        assertThat(json.get("tiers").get(3).get("name").asText()).isEqualTo("\\u001b[2J\\u001b[H\\u001b[32mALL OK");
+        assertThat(controlCharacters(json.get("rounds").get(1).get("name").asText())).isEmpty();
+    }
+
+    /** The control characters of {@code s} other than the newlines that end its lines. */
+    private static List<Integer> controlCharacters(String s) {
+        return s.codePoints().filter(c -> c != '\n' && (Character.getType(c) == Character.CONTROL
+                || Character.getType(c) == Character.FORMAT)).boxed().toList();
     }
 
     private static int command(Map<String, String> env, StringWriter out, String... args) {
@@ -335,10 +491,35 @@ class ReconciliationITCase {
 
     /** Shake n's payout: event id and Kafka offset n, partition n % 4. */
     private static void payout(SettlementDatabase db, int round, int tier, long user, long amountFen, long n) {
-        Sql.execute(db, String.format("INSERT INTO payout (payout_id, round_id, tier_id, user_id, amount_fen, event_id, "
-                + "kafka_topic, kafka_partition, kafka_offset, decided_at) VALUES ('r%d-%s', %d, %d, %d, %d, '%s', '%s', "
-                + "%d, %d, now())", round, Records.eventId(n), round, tier, user, amountFen, Records.eventId(n),
-                Records.TOPIC, n % 4, n));
+        payout(db, "r" + round + "-" + Records.eventId(n), round, tier, user, amountFen, "'" + Records.eventId(n) + "'",
+                "'" + Records.TOPIC + "'", n % 4, n);
+    }
+
+    /**
+     * A payout row as given (event id and topic as SQL literals, so NULL can be written). By position, without a
+     * column list: the column after the Kafka offset (the shake's event time) is being renamed, and the rules do
+     * not read it.
+     */
+    private static void payout(SettlementDatabase db, String payoutId, int round, int tier, long user, long amountFen,
+            String eventIdSql, String topicSql, long partition, long offset) {
+        Sql.execute(db, String.format("INSERT INTO payout VALUES ('%s', %d, %d, %d, %d, %s, %s, %d, %d, now())",
+                payoutId, round, tier, user, amountFen, eventIdSql, topicSql, partition, offset));
+    }
+
+    private static void quarantine(SettlementDatabase db, String payoutId) {
+        Sql.execute(db, "INSERT INTO settlement_quarantine (kind, row_key, round_id, reason, detail, row_data, "
+                + "existing_key, lineage, sink_name, subtask) VALUES ('payout', '" + payoutId + "', 1, "
+                + "'CONFLICTING_CONTENT', 'user_id (8 vs 7)', '{}', '" + payoutId + "', 'hongbao.shakes/1/5', "
+                + "'payouts', 0)");
+    }
+
+    /** A table's CHECKs and its own triggers off, as for a table loaded by hand (keys and foreign keys stay). */
+    private static void relaxConstraints(SettlementDatabase db, String table) {
+        Sql.execute(db, "ALTER TABLE " + table + " DISABLE TRIGGER USER", """
+                DO $$ DECLARE c record; BEGIN
+                  FOR c IN SELECT conname FROM pg_constraint WHERE conrelid = '%1$s'::regclass AND contype = 'c'
+                  LOOP EXECUTE 'ALTER TABLE %1$s DROP CONSTRAINT ' || quote_ident(c.conname); END LOOP;
+                END $$""".formatted(table));
     }
 
     /**

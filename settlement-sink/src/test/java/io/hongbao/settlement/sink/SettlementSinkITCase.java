@@ -51,7 +51,8 @@ class SettlementSinkITCase {
     @Test
     void shouldWriteEveryPayoutExactlyOnceThroughFailuresAndRestarts() throws Exception {
         SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("sink_itcase");
-        RoundCatalog.register(db, List.of(config(0))); // reference data, before the job writes
+        // Reference data, before the job writes; the campaign leaves room for the raise to 10,000,001 fen.
+        RoundCatalog.register(db, new RoundCatalog.Campaign("itcase", 20_000_000), List.of(config(0)));
         // The job connects as a login member of hongbao_writer (no superuser): writer, committer and orphan
         // cleanup must all work with the role's rights; finance reconciles as a member of hongbao_finance.
         SettlementDatabase job = EmbeddedSettlementDb.asJob(db);
@@ -87,7 +88,7 @@ class SettlementSinkITCase {
         assertThat(Sql.count(db, "SELECT SUM(payouts) FROM settlement_commit")).isEqualTo(PAYOUTS);
         assertThat(Sql.count(db, "SELECT COUNT(DISTINCT attempt_nonce) FROM settlement_commit"))
                 .as("writer instances that committed").isGreaterThanOrEqualTo(2);
-        assertThat(Sql.count(db, "SELECT COUNT(*) FROM round_ledger")).isEqualTo(PAYOUTS / 1000);
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM round_ledger")).isEqualTo(PAYOUTS / 1000 + 1);
         assertThat(Sql.count(db, "SELECT records FROM rejected_count WHERE reason = 'EVERY_250TH'"))
                 .isEqualTo((PAYOUTS - 1) / 250 + 1);
         assertThat(Sql.count(db, "SELECT config_version FROM round WHERE round_id = 1")).isOne();
@@ -112,6 +113,11 @@ class SettlementSinkITCase {
         }
         if (n % 250 == 0) {
             out.collect(new RejectCount("EVERY_250TH", n / 250 + 1));
+        }
+        if (n == PAYOUTS / 2) {
+            // The raise's own ledger line comes with it (the database moves no budget without one).
+            out.collect(new LedgerEntry("r1-raise", 1, "BUDGET_RAISED", 1, 10_000_001, "test",
+                    Records.ROUND_START_MS + n, "hongbao.control/0/raise"));
         }
         if (n == 0 || n == PAYOUTS / 2) {
             out.collect(config(n == 0 ? 0 : 1));

@@ -3,6 +3,7 @@ package io.hongbao.settlement.sink;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.money.LedgerEntry;
 import io.hongbao.money.RejectCount;
@@ -12,7 +13,6 @@ import io.hongbao.settlement.testing.RecordingCommitRequest;
 import io.hongbao.settlement.testing.RecordingCommitRequest.Outcome;
 import io.hongbao.settlement.testing.Records;
 import io.hongbao.settlement.testing.Sql;
-import io.hongbao.settlement.reconcile.Check;
 import io.hongbao.settlement.reconcile.Reconciliation;
 import io.hongbao.settlement.reconcile.ReconciliationResult;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import org.apache.flink.api.connector.sink2.Committer.CommitRequest;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.junit.jupiter.api.Test;
 
 /** The writer and committer on their own (no Flink), against a real PostgreSQL with prepared transactions. */
@@ -306,7 +307,7 @@ class SettlementWriterCommitterITCase {
                 .contains("user_id (8 vs 7)").contains("amount_fen (900 vs 100)");
         ReconciliationResult r = reconcile(db);
         assertThat(r.passed()).isFalse();
-        assertThat(r.violationCount(Check.QUARANTINED)).isOne();
+        assertThat(r.violationCount("QUARANTINED")).isOne();
         assertThat(r.totalViolations()).as("nothing else is wrong").isOne();
     }
 
@@ -425,25 +426,70 @@ class SettlementWriterCommitterITCase {
     @Test
     void shouldUpsertOnlyNewerRoundConfigsAndLargerRejectCounts() throws Exception {
         SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase("upserts");
+        RoundCatalog.register(db, new RoundCatalog.Campaign("upserts", 1_000_000),
+                List.of(Records.round(1, 100_000, 0, Records.tier(1, 100, 888, 20))));
         try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
-            w.write(Records.round(1, 100_000, 0, Records.tier(1, 100, 888, 10)), null);
+            // A budget moves only with its ledger line (V12): the raise's line comes in the same checkpoint.
+            w.write(new LedgerEntry("raise-1", 1, "BUDGET_RAISED", 50_000, 150_000, "test",
+                    Records.ROUND_START_MS, "test"), null);
+            w.write(Records.round(1, 100_000, 0, Records.tier(1, 100, 888, 20)), null);
             w.write(Records.round(1, 150_000, 1, Records.tier(1, 100, 888, 20)), null);
             w.write(new RejectCount("UNDECODABLE", 5), null);
             w.write(new RejectCount("UNDECODABLE", 6), null);
             SettlementCommittable newer = prepareOne(w);
-            assertThat(newer.gid()).as("upserts only: no transaction").isNull();
             assertThat(newer.roundConfigs()).singleElement().extracting(Round::version).isEqualTo(1);
             commit(committer, newer);
 
             // An older committable applied late (another subtask, a replay) changes nothing.
-            w.write(Records.round(1, 100_000, 0, Records.tier(1, 100, 888, 10)), null);
+            w.write(Records.round(1, 100_000, 0, Records.tier(1, 100, 888, 20)), null);
             w.write(new RejectCount("UNDECODABLE", 4), null);
-            commit(committer, prepareOne(w));
+            SettlementCommittable older = prepareOne(w);
+            assertThat(older.gid()).as("upserts only: no transaction").isNull();
+            commit(committer, older);
 
             assertThat(Sql.count(db, "SELECT budget_fen FROM round WHERE round_id = 1")).isEqualTo(150_000);
-            assertThat(Sql.count(db, "SELECT count_cap FROM prize_tier WHERE round_id = 1 AND tier_id = 1")).isEqualTo(20);
+            assertThat(Sql.count(db, "SELECT config_version FROM round WHERE round_id = 1")).isOne();
             assertThat(Sql.count(db, "SELECT records FROM rejected_count WHERE reason = 'UNDECODABLE'")).isEqualTo(6);
         }
+    }
+
+    @Test
+    void shouldStopWithoutRestartsWhenABudgetMovesWithoutItsLedgerLine() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("budget_without_line");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
+            w.write(Records.round(1, 20_000_000, 1, Records.tier(1, 1, 1_000, 1_000_000)),
+                    null);
+            SettlementCommittable c = prepareOne(w);
+
+            // First a few retries (the line could be in another subtask's transaction, about to commit), then a stop.
+            RecordingCommitRequest<SettlementCommittable> first = new RecordingCommitRequest<>(c, 0);
+            committer.commit(List.of(first));
+            assertThat(first.outcome()).isEqualTo(Outcome.RETRY);
+            RecordingCommitRequest<SettlementCommittable> last =
+                    new RecordingCommitRequest<>(c, SettlementCommitter.LEDGER_LINE_RETRIES);
+            assertThatThrownBy(() -> committer.commit(List.of(last))).isInstanceOf(SuppressRestartsException.class)
+                    .rootCause().hasMessageContaining("no ledger line sets it");
+        }
+        assertThat(Sql.count(db, "SELECT budget_fen FROM round WHERE round_id = 1")).isEqualTo(10_000_000);
+    }
+
+    @Test
+    void shouldQuarantinePayoutsOfAnUnknownTierOrOutsideItsRangeAndPayTheRest() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("per_row_rules");
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
+            w.write(Records.payout(1, 1, 7, 100, 1), null);
+            w.write(Records.payout(1, 99, 8, 1_000_000, 2), null); // tier 99 does not exist
+            w.write(Records.payout(1, 2, 9, 1_001, 3), null); // tier 2 pays 1 to 1,000 fen
+            w.write(Records.payout(1, 2, 10, 1_000, 4), null);
+            commit(committer, prepareOne(w));
+            assertThat(w.rowsQuarantined()).isEqualTo(2);
+        }
+        assertThat(Sql.strings(db, "SELECT user_id || ' ' || amount_fen FROM payout ORDER BY user_id"))
+                .containsExactly("7 100", "10 1000");
+        assertThat(Sql.strings(db, "SELECT row_key || ' ' || reason FROM settlement_quarantine ORDER BY row_key"))
+                .containsExactly("r1-" + Records.eventId(2) + " UNKNOWN_TIER",
+                        "r1-" + Records.eventId(3) + " AMOUNT_OUT_OF_RANGE");
+        assertThat(Sql.count(db, "SELECT payouts FROM settlement_commit")).isEqualTo(2);
     }
 
     @Test

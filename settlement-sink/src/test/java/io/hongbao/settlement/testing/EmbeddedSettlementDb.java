@@ -62,11 +62,14 @@ public final class EmbeddedSettlementDb {
         return db;
     }
 
-    /** A new migrated database with {@link Records#referenceRounds()} registered (payouts need their round and tier). */
+    /**
+     * A new migrated database with {@link Records#referenceRounds()} registered (payouts need their round and tier),
+     * in a campaign of 100,000,000 fen (room for raises).
+     */
     public static SettlementDatabase migratedGala(String hint) {
         SettlementDatabase db = migratedDatabase(hint);
         try {
-            RoundCatalog.register(db, Records.referenceRounds());
+            RoundCatalog.register(db, new RoundCatalog.Campaign("test gala", 100_000_000), Records.referenceRounds());
         } catch (SQLException e) {
             throw new IllegalStateException("cannot register the reference rounds", e);
         }
@@ -80,7 +83,8 @@ public final class EmbeddedSettlementDb {
 
     /**
      * The same database as a fresh login user (trust authentication, no password) that is a member of
-     * {@code groupRole} and nothing else; one user per database and role, made once.
+     * {@code groupRole} and nothing else, and may connect to this database only (what sql/logins.sql grants);
+     * one user per database and role, made once.
      */
     public static synchronized SettlementDatabase asMemberOf(SettlementDatabase db, String groupRole) {
         String database = db.jdbcUrl().substring(db.jdbcUrl().lastIndexOf('/') + 1);
@@ -88,6 +92,7 @@ public final class EmbeddedSettlementDb {
         if (LOGINS.add(user)) {
             try (Connection c = server().getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
                 st.execute("CREATE ROLE " + user + " LOGIN IN ROLE " + groupRole);
+                st.execute("GRANT CONNECT ON DATABASE " + database + " TO " + user);
             } catch (SQLException e) {
                 throw new IllegalStateException("cannot create login " + user, e);
             }

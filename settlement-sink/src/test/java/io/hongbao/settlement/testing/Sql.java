@@ -47,6 +47,19 @@ public final class Sql {
         }
     }
 
+    /** The SQLSTATE {@code sql} fails with as {@code db}'s user (connecting included), or null when it succeeds. */
+    public static String sqlState(SettlementDatabase db, String sql) {
+        try {
+            execute(db, sql);
+            return null;
+        } catch (IllegalStateException e) {
+            if (e.getCause() instanceof SQLException cause) {
+                return cause.getSQLState();
+            }
+            throw e;
+        }
+    }
+
     /** Gids of prepared transactions in this database. */
     public static List<String> preparedGids(SettlementDatabase db) {
         return strings(db, "SELECT gid FROM pg_prepared_xacts WHERE database = current_database() ORDER BY gid");
