@@ -9,7 +9,6 @@ import io.hongbao.ingest.generator.ShakeTrafficGenerator;
 import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.jobs.JobEnvironment;
 import io.hongbao.jobs.payout.PayoutSettings;
-import io.hongbao.jobs.pipeline.SettlementRecords;
 import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.SettlementSchema;
@@ -278,7 +277,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
         databases.add(name);
         SettlementDatabase db = SettlementDatabase.of(pg + name, pgUser, "");
         SettlementSchema.migrate(db);
-        RoundCatalog.register(db, SettlementRecords.roundConfigs(gala));
+        RoundCatalog.register(db, gala.roundConfigs());
         return db;
     }
 

@@ -15,7 +15,6 @@ import io.hongbao.jobs.functions.ShakeWatermarks;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.pipeline.PayoutJobGraph;
-import io.hongbao.jobs.pipeline.SettlementRecords;
 import io.hongbao.jobs.pipeline.KafkaSources;
 import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
@@ -87,7 +86,7 @@ final class TinyGalaRun {
         DataStream<RoundChange> changes = env.fromSource(control.build(), ControlWatermarks.neverHoldBack(), "round changes");
         // As PayoutJob does before it starts: payouts need their round and tier rows (foreign keys).
         RoundCatalog.register(database, new RoundCatalog.Campaign(TINY.name(), TINY.campaignBudget()),
-                SettlementRecords.roundConfigs(TINY));
+                TINY.roundConfigs());
         PayoutJobGraph.build(env, shakes, changes, TINY, SETTINGS, new PayoutJobGraph.Sinks(
                 SettlementSink.builder().database(database).sinkName("dashboards").build(),
                 new InteractionCountSink(database, Duration.ofMillis(100)),

@@ -12,7 +12,6 @@ import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.pipeline.PayoutJobGraph;
 import io.hongbao.jobs.pipeline.KafkaSources;
-import io.hongbao.jobs.pipeline.SettlementRecords;
 import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.SettlementSchema;
@@ -153,7 +152,7 @@ public final class PayoutJob implements Callable<Integer> {
         // Payouts have foreign keys to their round and tier: the profile's rounds are reference data, in place
         // (and unchanged, or the job stops here) before anything is paid.
         RoundCatalog.register(db, new RoundCatalog.Campaign(gala.name(), gala.campaignBudget()),
-                SettlementRecords.roundConfigs(gala));
+                gala.roundConfigs());
         long[] key = drawKey(secret(drawSecretFile, "HONGBAO_DRAW_SECRET", null));
         PayoutSettings settings = new PayoutSettings(shards, reservePerMillion, key[0], key[1]);
 

@@ -1,7 +1,7 @@
 package io.hongbao.settlement;
 
-import io.hongbao.settlement.SettlementRecord.RoundConfig;
-import io.hongbao.settlement.SettlementRecord.Tier;
+import io.hongbao.money.Round;
+import io.hongbao.money.Tier;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -52,18 +52,18 @@ public final class RoundCatalog {
     /** A campaign: its name and total budget in fen, which the sum of its rounds' budgets never exceeds. */
     public record Campaign(String name, long budgetFen) {
         /** A campaign whose total is exactly the sum of these rounds' budgets: no room for raises. */
-        public static Campaign exactly(Collection<RoundConfig> rounds) {
-            return new Campaign("campaign", rounds.stream().mapToLong(r -> r.budgetFen).reduce(0, Math::addExact));
+        public static Campaign exactly(Collection<Round> rounds) {
+            return new Campaign("campaign", rounds.stream().mapToLong(r -> r.budgetFen()).reduce(0, Math::addExact));
         }
     }
 
     /** {@link #register(SettlementDatabase, Campaign, Collection)} with {@link Campaign#exactly} these rounds. */
-    public static int register(SettlementDatabase db, Collection<RoundConfig> rounds) throws SQLException {
+    public static int register(SettlementDatabase db, Collection<Round> rounds) throws SQLException {
         return register(db, Campaign.exactly(rounds), rounds);
     }
 
     /** Inserts the campaign and the missing rounds and tiers in one transaction; returns how many rows it inserted. */
-    public static int register(SettlementDatabase db, Campaign campaign, Collection<RoundConfig> rounds)
+    public static int register(SettlementDatabase db, Campaign campaign, Collection<Round> rounds)
             throws SQLException {
         try (Connection c = db.connect("hongbao-round-catalog")) {
             c.setAutoCommit(false);
@@ -71,7 +71,7 @@ public final class RoundCatalog {
                 int inserted = insertCampaign(c, campaign);
                 inserted += insertMissing(c, rounds);
                 List<String> differences = new ArrayList<>(differences(c, campaign));
-                for (RoundConfig r : rounds) {
+                for (Round r : rounds) {
                     differences.addAll(differences(c, r));
                 }
                 if (!differences.isEmpty()) {
@@ -98,15 +98,15 @@ public final class RoundCatalog {
         }
     }
 
-    private static int insertMissing(Connection c, Collection<RoundConfig> rounds) throws SQLException {
+    private static int insertMissing(Connection c, Collection<Round> rounds) throws SQLException {
         int inserted = 0;
         try (PreparedStatement round = c.prepareStatement(INSERT_ROUND);
                 PreparedStatement tier = c.prepareStatement(INSERT_TIER)) {
-            for (RoundConfig r : rounds) {
+            for (Round r : rounds) {
                 bindRound(round, r);
                 inserted += inserted(round);
-                for (Tier t : r.tiers) {
-                    bindTier(tier, r.roundId, t);
+                for (Tier t : r.tiers()) {
+                    bindTier(tier, r.roundId(), t);
                     inserted += inserted(tier);
                 }
             }
@@ -137,56 +137,56 @@ public final class RoundCatalog {
      * {@code settlement_register_round}): round_id, name,
      * starts_at, ends_at, budget_fen, win_per_million, wins_per_round, fen_per_gala, paused, config_version.
      */
-    private static void bindRound(PreparedStatement ps, RoundConfig r) throws SQLException {
-        ps.setInt(1, r.roundId);
-        ps.setString(2, r.name);
-        ps.setObject(3, timestamp(r.startsAtMs));
-        ps.setObject(4, timestamp(r.endsAtMs));
-        ps.setLong(5, r.budgetFen);
-        ps.setInt(6, r.winPerMillion);
-        ps.setInt(7, r.winsPerRound);
-        ps.setLong(8, r.fenPerGala);
-        ps.setBoolean(9, r.paused);
-        ps.setInt(10, r.version);
+    private static void bindRound(PreparedStatement ps, Round r) throws SQLException {
+        ps.setInt(1, r.roundId());
+        ps.setString(2, r.name());
+        ps.setObject(3, timestamp(r.startsAtMs()));
+        ps.setObject(4, timestamp(r.endsAtMs()));
+        ps.setLong(5, r.budgetFen());
+        ps.setInt(6, r.winPerMillion());
+        ps.setInt(7, r.winsPerRound());
+        ps.setLong(8, r.fenPerGala());
+        ps.setBoolean(9, r.paused());
+        ps.setInt(10, r.version());
     }
 
     /** Binds a tier to parameters 1 to 7: round_id, tier_id, name, min_fen, max_fen, count_cap, weight. */
     private static void bindTier(PreparedStatement ps, int roundId, Tier t) throws SQLException {
         ps.setInt(1, roundId);
-        ps.setInt(2, t.tierId);
-        ps.setString(3, t.name);
-        ps.setLong(4, t.minFen);
-        ps.setLong(5, t.maxFen);
-        ps.setLong(6, t.countCap);
-        ps.setInt(7, t.weight);
+        ps.setInt(2, t.tierId());
+        ps.setString(3, t.name());
+        ps.setLong(4, t.minFen());
+        ps.setLong(5, t.maxFen());
+        ps.setLong(6, t.countCap());
+        ps.setInt(7, t.weight());
     }
 
-    private static List<String> differences(Connection c, RoundConfig r) throws SQLException {
+    private static List<String> differences(Connection c, Round r) throws SQLException {
         List<String> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(SELECT_ROUND)) {
-            ps.setInt(1, r.roundId);
+            ps.setInt(1, r.roundId());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                compare(out, "round " + r.roundId + " starts_at", rs.getObject(1, OffsetDateTime.class).toInstant(),
-                        Instant.ofEpochMilli(r.startsAtMs));
-                compare(out, "round " + r.roundId + " ends_at", rs.getObject(2, OffsetDateTime.class).toInstant(),
-                        Instant.ofEpochMilli(r.endsAtMs));
-                compare(out, "round " + r.roundId + " win_per_million", rs.getLong(3), r.winPerMillion);
-                compare(out, "round " + r.roundId + " wins_per_round", rs.getLong(4), r.winsPerRound);
-                compare(out, "round " + r.roundId + " fen_per_gala", rs.getLong(5), r.fenPerGala);
+                compare(out, "round " + r.roundId() + " starts_at", rs.getObject(1, OffsetDateTime.class).toInstant(),
+                        Instant.ofEpochMilli(r.startsAtMs()));
+                compare(out, "round " + r.roundId() + " ends_at", rs.getObject(2, OffsetDateTime.class).toInstant(),
+                        Instant.ofEpochMilli(r.endsAtMs()));
+                compare(out, "round " + r.roundId() + " win_per_million", rs.getLong(3), r.winPerMillion());
+                compare(out, "round " + r.roundId() + " wins_per_round", rs.getLong(4), r.winsPerRound());
+                compare(out, "round " + r.roundId() + " fen_per_gala", rs.getLong(5), r.fenPerGala());
             }
         }
         try (PreparedStatement ps = c.prepareStatement(SELECT_TIER)) {
-            for (Tier t : r.tiers) {
-                ps.setInt(1, r.roundId);
-                ps.setInt(2, t.tierId);
+            for (Tier t : r.tiers()) {
+                ps.setInt(1, r.roundId());
+                ps.setInt(2, t.tierId());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
-                    String tier = "round " + r.roundId + " tier " + t.tierId;
-                    compare(out, tier + " min_fen", rs.getLong(1), t.minFen);
-                    compare(out, tier + " max_fen", rs.getLong(2), t.maxFen);
-                    compare(out, tier + " count_cap", rs.getLong(3), t.countCap);
-                    compare(out, tier + " weight", rs.getLong(4), t.weight);
+                    String tier = "round " + r.roundId() + " tier " + t.tierId();
+                    compare(out, tier + " min_fen", rs.getLong(1), t.minFen());
+                    compare(out, tier + " max_fen", rs.getLong(2), t.maxFen());
+                    compare(out, tier + " count_cap", rs.getLong(3), t.countCap());
+                    compare(out, tier + " weight", rs.getLong(4), t.weight());
                 }
             }
         }

@@ -3,7 +3,7 @@ package io.hongbao.settlement;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import io.hongbao.settlement.SettlementRecord.RoundConfig;
+import io.hongbao.money.Round;
 import io.hongbao.settlement.testing.EmbeddedSettlementDb;
 import io.hongbao.settlement.testing.Records;
 import io.hongbao.settlement.testing.Sql;
@@ -236,9 +236,9 @@ class DatabaseGuardsITCase {
     private static SettlementDatabase gala(String name, long budgetFen, long tierCap, int winsPerRound, long fenPerGala)
             throws SQLException {
         SettlementDatabase db = EmbeddedSettlementDb.migratedDatabase(name);
-        RoundConfig r = Records.round(1, budgetFen, 0, Records.tier(1, 1, 1_000, tierCap));
-        r.winsPerRound = winsPerRound;
-        r.fenPerGala = fenPerGala;
+        Round round = Records.round(1, budgetFen, 0, Records.tier(1, 1, 1_000, tierCap));
+        Round r = new Round(round.roundId(), round.name(), round.startsAtMs(), round.endsAtMs(), round.budgetFen(),
+                round.winPerMillion(), winsPerRound, fenPerGala, round.paused(), round.version(), round.tiers());
         RoundCatalog.register(db, List.of(r));
         return db;
     }

@@ -3,12 +3,11 @@ package io.hongbao.bench.jmh;
 import io.hongbao.ingest.event.ShakeEventCodec;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.functions.ShardPayoutDecider;
-import io.hongbao.jobs.payout.PayoutDecision;
 import io.hongbao.jobs.payout.PayoutDraw;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
-import io.hongbao.jobs.payout.RoundRules;
-import java.time.Duration;
+import io.hongbao.money.Payout;
+import io.hongbao.money.Round;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +58,7 @@ public class BudgetBenchmark {
     private ShakeRecord[] shakes;
     private PayoutSettings settings;
     private PayoutDraw draw;
-    private KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, PayoutDecision> harness;
+    private KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> harness;
     private long next = 1;
 
     @Setup
@@ -75,7 +74,7 @@ public class BudgetBenchmark {
 
     @Setup(Level.Iteration)
     public void openHarness() throws Exception {
-        List<RoundRules> rules = RoundRules.of(Samples.profile());
+        List<Round> rules = Samples.profile().roundConfigs();
         PayoutSettings shards = settings; // the key selector is serialized: it must not capture this state object
         harness = new KeyedBroadcastOperatorTestHarness<>(
                 new CoBroadcastWithKeyedOperator<>(new ShardPayoutDecider(rules, shards),

@@ -1,9 +1,8 @@
 package io.hongbao.bench.jmh;
 
-import io.hongbao.jobs.pipeline.SettlementRecords;
+import io.hongbao.money.Payout;
 import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
-import io.hongbao.settlement.SettlementRecord;
 import io.hongbao.settlement.SettlementSchema;
 import io.hongbao.settlement.sink.SettlementCommittable;
 import io.hongbao.settlement.sink.SettlementCommitter;
@@ -67,7 +66,7 @@ public class SinkBatchBenchmark {
         admin("CREATE DATABASE " + database);
         db = SettlementDatabase.of(SERVER + database, "postgres", "");
         SettlementSchema.migrate(db);
-        RoundCatalog.register(db, SettlementRecords.roundConfigs(Samples.profile()));
+        RoundCatalog.register(db, Samples.profile().roundConfigs());
         writer = new SettlementWriter(new SettlementSink.Options(db, "jmh", batchSize, Duration.ofSeconds(30)),
                 0, 1, 0);
         committer = new SettlementCommitter(db, "jmh");
@@ -96,7 +95,7 @@ public class SinkBatchBenchmark {
     private void checkpoint(int rows) throws Exception {
         for (int i = 0; i < rows; i++) {
             long n = next++;
-            writer.write(SettlementRecord.payout(1, 1, 100_000_000L + n % 1_000_000, 100 + n % 700,
+            writer.write(new Payout(1, 1, 100_000_000L + n % 1_000_000, 100 + n % 700,
                     String.format("%032x", n), "bench.shakes", (int) (n & 3), n, 1_800_000_000_000L), null);
         }
         Collection<SettlementCommittable> prepared = writer.prepareCommit();

@@ -2,7 +2,7 @@ package io.hongbao.jobs.functions;
 
 import io.hongbao.ingest.event.RejectReason;
 import io.hongbao.ingest.flink.ShakeRecord;
-import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.money.Round;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -44,8 +44,8 @@ public class EventIdentity extends KeyedProcessFunction<Integer, ShakeRecord, Sh
     private transient Counter repeats;
     private transient Counter forgotten;
 
-    public EventIdentity(List<RoundRules> rounds) {
-        rounds.forEach(r -> roundEndMs.put(r.roundId, r.endMs));
+    public EventIdentity(List<Round> rounds) {
+        rounds.forEach(r -> roundEndMs.put(r.roundId(), r.endsAtMs()));
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.hongbao.jobs.functions;
 
-import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.money.Round;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -56,11 +56,11 @@ final class RoundPaidMetrics {
         paidFen.merge(roundId, fen, Long::sum);
     }
 
-    void budget(RoundRules rules) {
-        Long known = budgetFen.get(rules.roundId);
-        if (known == null || known != rules.budgetFen) {
-            register(rules.roundId);
-            budgetFen.put(rules.roundId, rules.budgetFen);
+    void budget(Round round) {
+        Long known = budgetFen.get(round.roundId());
+        if (known == null || known != round.budgetFen()) {
+            register(round.roundId());
+            budgetFen.put(round.roundId(), round.budgetFen());
         }
     }
 

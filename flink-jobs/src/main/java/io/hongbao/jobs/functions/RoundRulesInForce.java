@@ -3,7 +3,8 @@ package io.hongbao.jobs.functions;
 import io.hongbao.jobs.payout.ChangeReceipt;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.payout.RoundRulebook;
-import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.jobs.payout.RoundInForce;
+import io.hongbao.money.Round;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,22 +33,22 @@ public final class RoundRulesInForce implements Serializable {
     public static final MapStateDescriptor<String, ChangeReceipt> CHANGE_IDS =
             new MapStateDescriptor<>("round-change-ids", Types.STRING, TypeInformation.of(ChangeReceipt.class));
 
-    private final Map<Integer, RoundRules> configured = new HashMap<>();
+    private final Map<Integer, RoundInForce> configured = new HashMap<>();
     private final int reservePerMillion;
 
-    RoundRulesInForce(List<RoundRules> configured, int reservePerMillion) {
-        configured.forEach(r -> this.configured.put(r.roundId, r));
+    RoundRulesInForce(List<Round> configured, int reservePerMillion) {
+        configured.forEach(r -> this.configured.put(r.roundId(), RoundInForce.configured(r)));
         this.reservePerMillion = reservePerMillion;
     }
 
     /** The round's rules, or null for a round the profile does not have. */
-    RoundRules of(ReadOnlyBroadcastState<Integer, RoundRules> broadcast, int roundId) throws Exception {
-        RoundRules changed = broadcast.get(roundId);
+    RoundInForce of(ReadOnlyBroadcastState<Integer, RoundInForce> broadcast, int roundId) throws Exception {
+        RoundInForce changed = broadcast.get(roundId);
         return changed != null ? changed : configured.get(roundId);
     }
 
-    List<RoundRules> all(ReadOnlyBroadcastState<Integer, RoundRules> broadcast) throws Exception {
-        List<RoundRules> all = new ArrayList<>(configured.size());
+    List<RoundInForce> all(ReadOnlyBroadcastState<Integer, RoundInForce> broadcast) throws Exception {
+        List<RoundInForce> all = new ArrayList<>(configured.size());
         for (int roundId : configured.keySet()) {
             all.add(of(broadcast, roundId));
         }
@@ -62,7 +63,7 @@ public final class RoundRulesInForce implements Serializable {
         return apply(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getBroadcastState(CHANGE_IDS), change);
     }
 
-    private RoundRulebook.Outcome apply(BroadcastState<Integer, RoundRules> broadcast,
+    private RoundRulebook.Outcome apply(BroadcastState<Integer, RoundInForce> broadcast,
             BroadcastState<String, ChangeReceipt> changeIds, RoundChange change) throws Exception {
         ChangeReceipt earlier = RoundRulebook.validChangeId(change.changeId) ? changeIds.get(change.changeId) : null;
         RoundRulebook.Outcome outcome = RoundRulebook.apply(of(broadcast, change.roundId), earlier, change,

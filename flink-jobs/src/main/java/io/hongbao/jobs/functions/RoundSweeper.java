@@ -1,13 +1,14 @@
 package io.hongbao.jobs.functions;
 
-import io.hongbao.jobs.payout.LedgerLine;
 import io.hongbao.jobs.payout.OverflowCandidate;
-import io.hongbao.jobs.payout.PayoutDecision;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
-import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.jobs.payout.RoundInForce;
 import io.hongbao.jobs.payout.ShardReport;
 import io.hongbao.jobs.payout.SweepInput;
+import io.hongbao.money.LedgerEntry;
+import io.hongbao.money.Payout;
+import io.hongbao.money.Round;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -31,7 +32,7 @@ import org.apache.flink.util.Collector;
  * for a given set of candidates and reports, whatever order they arrived in. What it pays shows in the same
  * {@code hongbao.round.<id>.paidFen} gauges as the shards' payouts.
  */
-public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepInput, RoundChange, PayoutDecision>
+public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepInput, RoundChange, Payout>
         implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
@@ -41,7 +42,7 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
     private transient RoundPaidMetrics paidMetrics;
     private transient RestoredEventTime eventTime;
 
-    public RoundSweeper(List<RoundRules> configured, PayoutSettings settings) {
+    public RoundSweeper(List<Round> configured, PayoutSettings settings) {
         this.rulesInForce = new RoundRulesInForce(configured, settings.reservePerMillion());
     }
 
@@ -67,12 +68,12 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
     }
 
     @Override
-    public void processElement(SweepInput in, ReadOnlyContext ctx, Collector<PayoutDecision> out) throws Exception {
-        RoundRules rules = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), in.roundId());
+    public void processElement(SweepInput in, ReadOnlyContext ctx, Collector<Payout> out) throws Exception {
+        RoundInForce rules = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), in.roundId());
         if (rules == null) {
             return;
         }
-        long closesAt = EventIdentity.closeTimeOf(rules.endMs);
+        long closesAt = EventIdentity.closeTimeOf(rules.round().endsAtMs());
         if (eventTime.current(ctx.timerService()) >= closesAt) {
             // Past the close the round is swept (its timer fired as event time got here) and its state gone:
             // nothing more is paid for it, and no state or timer is made for it again, also after a restore.
@@ -84,7 +85,7 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
             ShardReport report = in.report;
             long[] spent = spentByShards.value();
             if (spent == null) {
-                spent = new long[1 + rules.tiers.length];
+                spent = new long[1 + rules.round().tiers().size()];
             }
             spent[0] += report.spentFen;
             for (int i = 0; i < report.paidPerTier.length; i++) {
@@ -96,17 +97,17 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
     }
 
     @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<PayoutDecision> out) throws Exception {
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Payout> out) throws Exception {
         eventTime.current(ctx.timerService());
-        RoundRules rules = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getCurrentKey());
+        Round round = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getCurrentKey()).round();
         long[] spent = spentByShards.value();
         if (spent == null) {
-            spent = new long[1 + rules.tiers.length];
+            spent = new long[1 + round.tiers().size()];
         }
-        long funds = rules.budgetFen - spent[0];
-        long[] packetsLeft = new long[rules.tiers.length];
+        long funds = round.budgetFen() - spent[0];
+        long[] packetsLeft = new long[round.tiers().size()];
         for (int i = 0; i < packetsLeft.length; i++) {
-            packetsLeft[i] = rules.tiers[i].countCap - spent[1 + i];
+            packetsLeft[i] = round.tiers().get(i).countCap() - spent[1 + i];
         }
         List<OverflowCandidate> queue = new ArrayList<>();
         candidates.get().forEach(queue::add);
@@ -116,26 +117,26 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
         long paid = 0;
         long paidFen = 0;
         for (OverflowCandidate c : queue) {
-            int tier = ShardPayoutDecider.tierIndex(rules, c.tierId);
+            int tier = ShardPayoutDecider.tierIndex(round, c.tierId);
             if (c.amountFen <= funds && packetsLeft[tier] > 0) {
                 funds -= c.amountFen;
                 packetsLeft[tier]--;
                 paid++;
                 paidFen += c.amountFen;
-                paidMetrics.paid(rules.roundId, c.amountFen);
-                out.collect(PayoutDecision.of(c.shake, c.tierId, c.amountFen, "sweeper"));
+                paidMetrics.paid(round.roundId(), c.amountFen);
+                out.collect(ShardPayoutDecider.payout(c.shake, c.tierId, c.amountFen));
             }
         }
-        ctx.output(ShardPayoutDecider.LEDGER, LedgerLine.of("swept-r" + rules.roundId, rules.roundId, "SWEPT", 0,
-                rules.budgetFen, "shards spent " + spent[0] + " fen; sweeper paid " + paid + " of " + queue.size()
+        ctx.output(ShardPayoutDecider.LEDGER, new LedgerEntry("swept-r" + round.roundId(), round.roundId(), "SWEPT",
+                0, round.budgetFen(), "shards spent " + spent[0] + " fen; sweeper paid " + paid + " of " + queue.size()
                         + " overflow winners, " + paidFen + " fen; unspent " + funds + " fen",
-                rules.endMs, "sweeper"));
+                round.endsAtMs(), "sweeper"));
         candidates.clear();
         spentByShards.clear();
     }
 
     @Override
-    public void processBroadcastElement(RoundChange change, Context ctx, Collector<PayoutDecision> out)
+    public void processBroadcastElement(RoundChange change, Context ctx, Collector<Payout> out)
             throws Exception {
         rulesInForce.apply(ctx, change);
     }

@@ -1,20 +1,22 @@
 package io.hongbao.jobs.functions;
 
 import io.hongbao.ingest.event.RejectReason;
+import io.hongbao.ingest.event.ShakeEvent;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.payout.BudgetSplit;
-import io.hongbao.jobs.payout.LedgerLine;
 import io.hongbao.jobs.payout.OverflowCandidate;
-import io.hongbao.jobs.payout.PayoutDecision;
 import io.hongbao.jobs.payout.PayoutDraw;
 import io.hongbao.jobs.payout.PayoutDraw.Prize;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.payout.RoundRulebook;
-import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.jobs.payout.RoundInForce;
 import io.hongbao.jobs.payout.ShardReport;
 import io.hongbao.jobs.payout.ShardRound;
 import io.hongbao.jobs.payout.UserWins;
+import io.hongbao.money.LedgerEntry;
+import io.hongbao.money.Payout;
+import io.hongbao.money.Round;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -47,21 +49,21 @@ import org.apache.flink.util.OutputTag;
  * {@code budgetFen} and {@code paidFen} ({@link RoundPaidMetrics}).
  */
 public class ShardPayoutDecider
-        extends KeyedBroadcastProcessFunction<Integer, ShakeRecord, RoundChange, PayoutDecision>
+        extends KeyedBroadcastProcessFunction<Integer, ShakeRecord, RoundChange, Payout>
         implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
-    public static final MapStateDescriptor<Integer, RoundRules> RULES =
-            new MapStateDescriptor<>("round-rules", Types.INT, TypeInformation.of(RoundRules.class));
+    public static final MapStateDescriptor<Integer, RoundInForce> RULES =
+            new MapStateDescriptor<>("round-rules", Types.INT, TypeInformation.of(RoundInForce.class));
     /** Deduplicated, valid shakes: the interactions to count. */
     public static final OutputTag<ShakeRecord> DISTINCT_SHAKES = new OutputTag<>("distinct-shakes") {};
     public static final OutputTag<OverflowCandidate> OVERFLOW = new OutputTag<>("overflow") {};
     public static final OutputTag<ShardReport> SHARD_REPORTS = new OutputTag<>("shard-reports") {};
-    public static final OutputTag<LedgerLine> LEDGER = new OutputTag<>("ledger") {};
+    public static final OutputTag<LedgerEntry> LEDGER = new OutputTag<>("ledger") {};
     /** Shakes that reached the decision after their round closed: rejects, counted and dead-lettered. */
     public static final OutputTag<ShakeRecord> LATE = new OutputTag<>("late-shakes") {};
     /** A round's rules after each applied change, for the settlement tables. */
-    public static final OutputTag<RoundRules> APPLIED_RULES = new OutputTag<>("applied-rules") {};
+    public static final OutputTag<Round> APPLIED_RULES = new OutputTag<>("applied-rules") {};
 
     private static final Comparator<ShakeRecord> BY_EVENT_ID = Comparator
             .comparingLong((ShakeRecord r) -> r.event.eventIdHi).thenComparingLong(r -> r.event.eventIdLo);
@@ -78,7 +80,7 @@ public class ShardPayoutDecider
     private transient RoundPaidMetrics paidMetrics;
     private transient RestoredEventTime eventTime;
 
-    public ShardPayoutDecider(List<RoundRules> configured, PayoutSettings settings) {
+    public ShardPayoutDecider(List<Round> configured, PayoutSettings settings) {
         this.settings = settings;
         this.rulesInForce = new RoundRulesInForce(configured, settings.reservePerMillion());
     }
@@ -114,11 +116,12 @@ public class ShardPayoutDecider
     }
 
     @Override
-    public void processElement(ShakeRecord shake, ReadOnlyContext ctx, Collector<PayoutDecision> out)
+    public void processElement(ShakeRecord shake, ReadOnlyContext ctx, Collector<Payout> out)
             throws Exception {
         int roundId = shake.event.roundId;
-        RoundRules rules = rulesInForce.of(ctx.getBroadcastState(RULES), roundId);
-        if (rules == null || eventTime.current(ctx.timerService()) >= EventIdentity.closeTimeOf(rules.endMs)) {
+        RoundInForce rules = rulesInForce.of(ctx.getBroadcastState(RULES), roundId);
+        if (rules == null
+                || eventTime.current(ctx.timerService()) >= EventIdentity.closeTimeOf(rules.round().endsAtMs())) {
             // EventIdentity upstream already refuses shakes of closed rounds, and its watermark is never behind
             // this one: this is a guard, so a shake that could not be decided is a counted reject, never a gap.
             // It also holds right after a restore, before the watermark is back (RestoredEventTime): the round's
@@ -129,14 +132,14 @@ public class ShardPayoutDecider
         }
         shakes.inc();
         ctx.output(DISTINCT_SHAKES, shake);
-        paidMetrics.budget(rules);
-        if (rules.paused) {
+        paidMetrics.budget(rules.round());
+        if (rules.round().paused()) {
             return;
         }
         // The draw depends on the round and the event id only, never on state: a losing shake (most of them)
         // is decided here, before any user or shard state is read or a timer set, and changes nothing.
         long drawn = draw.draw(roundId, shake.event.eventIdHi, shake.event.eventIdLo);
-        if (!PayoutDraw.wins(drawn, rules.winPerMillion)) {
+        if (!PayoutDraw.wins(drawn, rules.round().winPerMillion())) {
             return;
         }
         // A winner is paid in event-time order within its shard (ties by event id), not in arrival order: a shard
@@ -157,38 +160,39 @@ public class ShardPayoutDecider
     }
 
     /** Pays a winner from the shard's share, hands it to the sweeper, or lets a cap stop it. */
-    private void decide(ShakeRecord shake, RoundRules rules, long drawn, ReadOnlyContext ctx,
-            Collector<PayoutDecision> out) throws Exception {
-        int roundId = rules.roundId;
+    private void decide(ShakeRecord shake, RoundInForce rules, long drawn, ReadOnlyContext ctx,
+            Collector<Payout> out) throws Exception {
+        Round round = rules.round();
+        int roundId = round.roundId();
         ShardRound spent = rounds.get(roundId);
         if (spent == null) {
-            spent = ShardRound.open(rules.tiers.length);
+            spent = ShardRound.open(round.tiers().size());
             // Every shard that spends reports at the close, or the sweeper would count its money as unspent.
-            ctx.timerService().registerEventTimeTimer(EventIdentity.closeTimeOf(rules.endMs));
+            ctx.timerService().registerEventTimeTimer(EventIdentity.closeTimeOf(round.endsAtMs()));
         }
         long userId = shake.event.userId;
         UserWins user = users.get(userId);
         if (user == null) {
             user = new UserWins();
         }
-        if (user.winsIn(roundId) >= rules.winsPerRound) {
+        if (user.winsIn(roundId) >= round.winsPerRound()) {
             return;
         }
-        long headroom = rules.fenPerGala - user.fenWon;
+        long headroom = round.fenPerGala() - user.fenWon;
         // The tier is drawn among all tiers by their weights, whatever this shard has left: a shard's share of a
         // small tier cap can be zero packets, and drawing only among its open tiers would shift the prize mix
         // towards the common tiers. What the shard cannot pay goes to the sweeper.
-        Prize wanted = PayoutDraw.pick(drawn, rules.options(), headroom);
+        Prize wanted = PayoutDraw.pick(drawn, round.tiers(), headroom);
         if (wanted != null) {
             int shard = ctx.getCurrentKey();
-            int tier = tierIndex(rules, wanted.tierId());
-            long shareLeft = BudgetSplit.share(rules.shardBaseFen, settings.reservePerMillion(), settings.shards(),
+            int tier = tierIndex(round, wanted.tierId());
+            long shareLeft = BudgetSplit.share(rules.shardBaseFen(), settings.reservePerMillion(), settings.shards(),
                     shard) - spent.spentFen;
-            boolean tierOpen = spent.paidPerTier[tier] < BudgetSplit.share(rules.tiers[tier].countCap,
+            boolean tierOpen = spent.paidPerTier[tier] < BudgetSplit.share(round.tiers().get(tier).countCap(),
                     settings.reservePerMillion(), settings.shards(), shard);
             // Near the end of the share the amount is drawn within what is left, so shares drain to the fen.
             Prize prize = tierOpen
-                    ? PayoutDraw.pick(drawn, List.of(rules.tiers[tier].option()), Math.min(shareLeft, headroom))
+                    ? PayoutDraw.pick(drawn, List.of(round.tiers().get(tier)), Math.min(shareLeft, headroom))
                     : null;
             if (prize != null) {
                 spent.spentFen += prize.amountFen();
@@ -196,8 +200,8 @@ public class ShardPayoutDecider
                 user.record(roundId, prize.amountFen());
                 wins.inc();
                 paidMetrics.paid(roundId, prize.amountFen());
-                out.collect(PayoutDecision.of(shake, prize.tierId(), prize.amountFen(), "shard-" + shard));
-            } else if (spent.forwarded < settings.overflowPerShard(rules)) {
+                out.collect(payout(shake, prize.tierId(), prize.amountFen()));
+            } else if (spent.forwarded < settings.overflowPerShard(round)) {
                 spent.forwarded++;
                 user.record(roundId, wanted.amountFen()); // reserved: caps hold whatever the sweeper decides
                 ctx.output(OVERFLOW, OverflowCandidate.of(shake, wanted.tierId(), wanted.amountFen()));
@@ -208,53 +212,65 @@ public class ShardPayoutDecider
     }
 
     @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<PayoutDecision> out) throws Exception {
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Payout> out) throws Exception {
         eventTime.current(ctx.timerService());
-        ReadOnlyBroadcastState<Integer, RoundRules> broadcast = ctx.getBroadcastState(RULES);
+        ReadOnlyBroadcastState<Integer, RoundInForce> broadcast = ctx.getBroadcastState(RULES);
         List<ShakeRecord> due = pendingWinners.get(timestamp);
         if (due != null) {
             due.sort(BY_EVENT_ID);
             for (ShakeRecord winner : due) {
-                RoundRules rules = rulesInForce.of(broadcast, winner.event.roundId);
-                decide(winner, rules, draw.draw(rules.roundId, winner.event.eventIdHi, winner.event.eventIdLo), ctx, out);
+                RoundInForce rules = rulesInForce.of(broadcast, winner.event.roundId);
+                decide(winner, rules, draw.draw(rules.round().roundId(), winner.event.eventIdHi,
+                        winner.event.eventIdLo), ctx, out);
             }
             pendingWinners.remove(timestamp);
         }
-        for (RoundRules rules : rulesInForce.all(broadcast)) {
-            if (EventIdentity.closeTimeOf(rules.endMs) != timestamp) {
+        for (RoundInForce rules : rulesInForce.all(broadcast)) {
+            Round round = rules.round();
+            if (EventIdentity.closeTimeOf(round.endsAtMs()) != timestamp) {
                 continue;
             }
-            ShardRound spent = rounds.get(rules.roundId);
+            ShardRound spent = rounds.get(round.roundId());
             if (spent != null) {
                 // The round is over for this shard: report once and forget it (the guard keeps it closed).
-                rounds.remove(rules.roundId);
+                rounds.remove(round.roundId());
                 ctx.output(SHARD_REPORTS,
-                        ShardReport.of(rules.roundId, ctx.getCurrentKey(), spent.spentFen, spent.paidPerTier));
+                        ShardReport.of(round.roundId(), ctx.getCurrentKey(), spent.spentFen, spent.paidPerTier));
             }
         }
     }
 
     @Override
-    public void processBroadcastElement(RoundChange change, Context ctx, Collector<PayoutDecision> out)
+    public void processBroadcastElement(RoundChange change, Context ctx, Collector<Payout> out)
             throws Exception {
         RoundRulebook.Outcome outcome = rulesInForce.apply(ctx, change);
         if (outcome.rules() != null) {
-            paidMetrics.budget(outcome.rules());
+            paidMetrics.budget(outcome.rules().round());
         }
         if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
             ctx.output(LEDGER, outcome.ledger());
             if (outcome.rules() != null) {
-                ctx.output(APPLIED_RULES, outcome.rules());
+                ctx.output(APPLIED_RULES, outcome.rules().round());
             }
         }
     }
 
-    static int tierIndex(RoundRules rules, int tierId) {
-        for (int i = 0; i < rules.tiers.length; i++) {
-            if (rules.tiers[i].tierId == tierId) {
+    static int tierIndex(Round round, int tierId) {
+        for (int i = 0; i < round.tiers().size(); i++) {
+            if (round.tiers().get(i).tierId() == tierId) {
                 return i;
             }
         }
-        throw new IllegalArgumentException("round " + rules.roundId + " has no tier " + tierId);
+        throw new IllegalArgumentException("round " + round.roundId() + " has no tier " + tierId);
+    }
+
+    /**
+     * The payout row of a winning shake, as the settlement tables take it; {@code decidedAtMs} is the shake's event
+     * time, not a wall clock, so a replay makes the same row.
+     */
+    static Payout payout(ShakeRecord won, int tierId, long amountFen) {
+        ShakeEvent e = won.event;
+        return new Payout(e.roundId, tierId, e.userId, amountFen, e.eventIdHex(), won.topic, won.partition, won.offset,
+                e.gatewayTsMs);
     }
 }

@@ -3,6 +3,7 @@ package io.hongbao.jobs.payout;
 import com.google.common.hash.HashFunction;
 import com.google.common.hash.Hashing;
 import io.hongbao.ingest.SplitMix64;
+import io.hongbao.money.Tier;
 import java.io.Serializable;
 import java.util.List;
 
@@ -49,9 +50,9 @@ public final class PayoutDraw implements Serializable {
      * @param limitFen the most this payout may be (the user's headroom, or also the budget left)
      * @return the prize, or null when no tier offered has an amount within the limit
      */
-    public static Prize pick(long draw, List<TierOption> open, long limitFen) {
+    public static Prize pick(long draw, List<Tier> open, long limitFen) {
         long totalWeight = 0;
-        for (TierOption t : open) {
+        for (Tier t : open) {
             if (t.minFen() <= limitFen) {
                 totalWeight += t.weight();
             }
@@ -60,7 +61,7 @@ public final class PayoutDraw implements Serializable {
             return null;
         }
         long point = Long.remainderUnsigned(SplitMix64.mix(draw ^ TIER_SALT), totalWeight);
-        for (TierOption t : open) {
+        for (Tier t : open) {
             if (t.minFen() > limitFen) {
                 continue;
             }
@@ -74,8 +75,6 @@ public final class PayoutDraw implements Serializable {
         throw new IllegalStateException("weights changed during the pick");
     }
 
-    /** A tier as the draw sees it. */
-    public record TierOption(int tierId, long minFen, long maxFen, int weight) implements Serializable {}
 
     /** What a winning shake gets. */
     public record Prize(int tierId, long amountFen) implements Serializable {}

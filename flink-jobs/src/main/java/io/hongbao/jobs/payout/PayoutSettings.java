@@ -1,6 +1,7 @@
 package io.hongbao.jobs.payout;
 
 import io.hongbao.ingest.SplitMix64;
+import io.hongbao.money.Round;
 import java.io.Serializable;
 
 /**
@@ -46,9 +47,9 @@ public record PayoutSettings(int shards, int reservePerMillion, long drawKey0, l
      * spend twice its reserve on the smallest prizes, so the tail of the budget is paid, but bounded, so the
      * round's single sweeper key never sees the whole flood of a sold-out round.
      */
-    public long overflowPerShard(RoundRules rules) {
-        long reserve = BudgetSplit.reserve(rules.budgetFen, reservePerMillion);
-        long smallest = Math.max(1, rules.smallestPrizeFen());
+    public long overflowPerShard(Round round) {
+        long reserve = BudgetSplit.reserve(round.budgetFen(), reservePerMillion);
+        long smallest = Math.max(1, round.smallestPrizeFen());
         return 16 + 2 * (reserve / smallest) / shards;
     }
 

@@ -1,5 +1,7 @@
 package io.hongbao.jobs.payout;
 
+import io.hongbao.money.LedgerEntry;
+import io.hongbao.money.Round;
 import java.util.regex.Pattern;
 
 /**
@@ -40,17 +42,17 @@ public final class RoundRulebook {
      * and the receipt to remember under the change id (null when there is nothing new to remember: a resend, a
      * conflicting reuse, or no valid id).
      */
-    public record Outcome(RoundRules rules, LedgerLine ledger, ChangeReceipt receipt) {}
+    public record Outcome(RoundInForce rules, LedgerEntry ledger, ChangeReceipt receipt) {}
 
     public static boolean validChangeId(String changeId) {
         return changeId != null && CHANGE_ID.matcher(changeId).matches();
     }
 
     /**
-     * As {@link #apply(RoundRules, ChangeReceipt, RoundChange, int)} for a change id never seen before. Without
+     * As {@link #apply(RoundInForce, ChangeReceipt, RoundChange, int)} for a change id never seen before. Without
      * the receipts a resent change id writes its entry id twice: callers in the job must pass them.
      */
-    public static Outcome apply(RoundRules current, RoundChange change, int reservePerMillion) {
+    public static Outcome apply(RoundInForce current, RoundChange change, int reservePerMillion) {
         return apply(current, null, change, reservePerMillion);
     }
 
@@ -58,8 +60,8 @@ public final class RoundRulebook {
      * @param current the round's rules in force, null for a round the profile does not have
      * @param earlier the receipt remembered for {@code change.changeId}, null if the id is new
      */
-    public static Outcome apply(RoundRules current, ChangeReceipt earlier, RoundChange change, int reservePerMillion) {
-        long budgetNow = current == null ? 0 : current.budgetFen;
+    public static Outcome apply(RoundInForce current, ChangeReceipt earlier, RoundChange change, int reservePerMillion) {
+        long budgetNow = current == null ? 0 : current.round().budgetFen();
         if (!validChangeId(change.changeId)) {
             String why = change.invalid != null ? change.invalid
                     : "change_id must be 1 to " + MAX_CHANGE_ID_LENGTH + " of " + CHANGE_ID_CHARSET + ", was "
@@ -81,11 +83,11 @@ public final class RoundRulebook {
         }
         Outcome decided = decide(entryId, current, change, reservePerMillion);
         return new Outcome(decided.rules(), decided.ledger(),
-                ChangeReceipt.of(content, change.source, decided.ledger().kind));
+                ChangeReceipt.of(content, change.source, decided.ledger().kind()));
     }
 
-    private static Outcome decide(String entryId, RoundRules current, RoundChange change, int reservePerMillion) {
-        long budgetNow = current == null ? 0 : current.budgetFen;
+    private static Outcome decide(String entryId, RoundInForce current, RoundChange change, int reservePerMillion) {
+        long budgetNow = current == null ? 0 : current.round().budgetFen();
         if (change.invalid != null) {
             return new Outcome(null, refused(entryId, change, budgetNow, change.invalid), null);
         }
@@ -100,56 +102,55 @@ public final class RoundRulebook {
             return new Outcome(null, refused(entryId, change, 0, "round " + change.roundId + " is not configured"),
                     null);
         }
-        RoundRules next = current.copy();
-        next.version = current.version + 1;
+        Round round = current.round();
+        long budget = round.budgetFen();
         switch (change.action) {
             case PAUSE -> {
-                next.paused = true;
-                return new Outcome(next, line(entryId, change, "PAUSED", 0, next.budgetFen, "round paused", true), null);
+                return new Outcome(new RoundInForce(round.changed(budget, true), current.shardBaseFen()),
+                        line(entryId, change, "PAUSED", 0, budget, "round paused", true), null);
             }
             case RESUME -> {
-                next.paused = false;
-                return new Outcome(next, line(entryId, change, "RESUMED", 0, next.budgetFen, "round resumed", true),
-                        null);
+                return new Outcome(new RoundInForce(round.changed(budget, false), current.shardBaseFen()),
+                        line(entryId, change, "RESUMED", 0, budget, "round resumed", true), null);
             }
             case SET_BUDGET -> {
                 long target = change.budgetFen;
                 if (target <= 0 || target > MAX_BUDGET_FEN) {
-                    return new Outcome(null, refused(entryId, change, current.budgetFen,
+                    return new Outcome(null, refused(entryId, change, budget,
                             "budget_fen must be 1 to " + MAX_BUDGET_FEN + ", was " + target), null);
                 }
-                long delta = target - current.budgetFen;
+                long delta = target - budget;
                 if (delta >= 0) {
-                    next.budgetFen = target;
-                    next.shardBaseFen = Math.max(current.shardBaseFen, target);
-                    return new Outcome(next, line(entryId, change, "BUDGET_RAISED", delta, target,
+                    RoundInForce raised = new RoundInForce(round.changed(target, round.paused()),
+                            Math.max(current.shardBaseFen(), target));
+                    return new Outcome(raised, line(entryId, change, "BUDGET_RAISED", delta, target,
                             "budget raised to " + target + " fen", true), null);
                 }
-                long sharded = current.shardBaseFen - BudgetSplit.reserve(current.shardBaseFen, reservePerMillion);
+                long sharded = current.shardBaseFen() - BudgetSplit.reserve(current.shardBaseFen(), reservePerMillion);
                 if (target < sharded) {
-                    return new Outcome(null, refused(entryId, change, current.budgetFen, "cannot lower round "
+                    return new Outcome(null, refused(entryId, change, budget, "cannot lower round "
                             + change.roundId + " to " + target + " fen: its shards hold " + sharded
                             + " fen that may already be paid, whenever the change says it was issued. Lower it to "
                             + "at least " + sharded + " fen (out of the reserve) or pause the round; a deeper cut "
                             + "can only go in the profile before the job first starts"), null);
                 }
-                next.budgetFen = target;
-                return new Outcome(next, line(entryId, change, "BUDGET_LOWERED", delta, target,
+                RoundInForce lowered = new RoundInForce(round.changed(target, round.paused()), current.shardBaseFen());
+                return new Outcome(lowered, line(entryId, change, "BUDGET_LOWERED", delta, target,
                         "budget lowered to " + target + " fen out of the reserve", true), null);
             }
             default -> throw new IllegalArgumentException("unknown action " + change.action);
         }
     }
 
-    private static LedgerLine refused(String entryId, RoundChange change, long budget, String why) {
+    private static LedgerEntry refused(String entryId, RoundChange change, long budget, String why) {
         return line(entryId, change, "CHANGE_REFUSED", 0, budget,
                 (change.action == null ? "change" : change.action) + " refused: " + why, false);
     }
 
-    private static LedgerLine line(String entryId, RoundChange change, String kind, long amount, long budgetAfter,
+    private static LedgerEntry line(String entryId, RoundChange change, String kind, long amount, long budgetAfter,
             String detail, boolean withReason) {
         String full = detail + (withReason && change.reason != null ? " (" + change.reason + ")" : "");
-        return LedgerLine.of(entryId, change.roundId, kind, amount, budgetAfter, printable(full, MAX_DETAIL_CHARS),
+        return new LedgerEntry(entryId, change.roundId, kind, amount, budgetAfter, printable(full, MAX_DETAIL_CHARS),
                 change.issuedAtMs, change.source);
     }
 

@@ -7,11 +7,13 @@ import io.hongbao.jobs.counting.InteractionCounter;
 import io.hongbao.jobs.counting.RejectTally;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
-import io.hongbao.jobs.payout.RoundRules;
-import io.hongbao.settlement.SettlementRecord;
+import io.hongbao.money.LedgerEntry;
+import io.hongbao.money.Round;
+import io.hongbao.money.SettlementRow;
 import io.hongbao.settlement.analytics.InteractionCount;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -30,7 +32,7 @@ public final class PayoutJobGraph {
     private PayoutJobGraph() {}
 
     /** Where the job's outputs go. */
-    public record Sinks(Sink<SettlementRecord> settlement, Sink<InteractionCount> interactionCounts,
+    public record Sinks(Sink<SettlementRow> settlement, Sink<InteractionCount> interactionCounts,
             Sink<ShakeRecord> deadLetters) {}
 
     public static PayoutPipeline.Outputs build(StreamExecutionEnvironment env, DataStream<ShakeRecord> shakes,
@@ -42,28 +44,24 @@ public final class PayoutJobGraph {
     public static PayoutPipeline.Outputs build(StreamExecutionEnvironment env, DataStream<ShakeRecord> shakes,
             DataStream<RoundChange> changes, GalaProfile gala, PayoutSettings settings, Sinks sinks,
             String jobStart) {
-        List<RoundRules> rules = RoundRules.of(gala);
-        PayoutPipeline.Outputs out = PayoutPipeline.build(shakes, changes, rules, gala.windows(), settings);
-        TypeInformation<SettlementRecord> row = TypeInformation.of(SettlementRecord.class);
+        List<Round> rounds = gala.roundConfigs();
+        PayoutPipeline.Outputs out = PayoutPipeline.build(shakes, changes, rounds, gala.windows(), settings);
 
-        List<SettlementRecord> startingConfig = new ArrayList<>();
-        for (RoundRules r : rules) {
-            startingConfig.add(SettlementRecords.of(r));
-            startingConfig.add(SettlementRecords.of(SettlementRecords.configured(r, gala.name(), jobStart)));
+        List<SettlementRow> startingConfig = new ArrayList<>();
+        for (Round r : rounds) {
+            startingConfig.add(r);
+            startingConfig.add(configured(r, gala.name(), jobStart));
         }
-        DataStream<SettlementRecord> configured = env.fromData(startingConfig, row)
+        DataStream<SettlementRow> configured = env.fromData(startingConfig, SettlementRow.TYPE)
                 .uid("starting-round-config").name("round config from profile");
 
-        DataStream<SettlementRecord> rejectTotals = out.rejected()
+        DataStream<SettlementRow> rejectTotals = rows(out.rejected()
                 .keyBy(r -> r.rejectReason.name())
-                .process(new RejectTally()).uid("reject-totals").name("count rejects per reason")
-                .map(SettlementRecords::of).returns(row).name("reject totals");
+                .process(new RejectTally()).uid("reject-totals").name("count rejects per reason"), "reject totals");
 
         configured
-                .union(out.payouts().map(SettlementRecords::of).returns(row).name("payout rows"),
-                        out.ledger().map(SettlementRecords::of).returns(row).name("ledger rows"),
-                        out.appliedRules().map(SettlementRecords::of).returns(row).name("round config rows"),
-                        rejectTotals)
+                .union(rows(out.payouts(), "payout rows"), rows(out.ledger(), "ledger rows"),
+                        rows(out.appliedRules(), "round config rows"), rejectTotals)
                 .sinkTo(sinks.settlement()).uid("settlement-sink").name("settlement tables");
         out.distinctShakes()
                 .transform("sum shakes per cell", TypeInformation.of(InteractionCount.class),
@@ -73,5 +71,25 @@ public final class PayoutJobGraph {
                 .sinkTo(sinks.interactionCounts()).uid("interaction-count-sink").name("interaction counts");
         out.rejected().sinkTo(sinks.deadLetters()).uid("dead-letter-sink").name("dead letters");
         return out;
+    }
+
+    /**
+     * The ledger line that records a round's config as a job starts with it. {@code jobStart} tells apart the
+     * lines of two fresh starts against the same database; it is fixed in the job graph, so a restore from a
+     * checkpoint never writes the line again.
+     */
+    static LedgerEntry configured(Round r, String profileName, String jobStart) {
+        return new LedgerEntry("configured-r" + r.roundId() + "-" + jobStart, r.roundId(), "CONFIGURED",
+                r.budgetFen(), r.budgetFen(), "budget " + r.budgetFen() + " fen, " + r.tiers().size() + " tiers, win "
+                        + r.winPerMillion() + " per million, from profile " + profileName,
+                r.startsAtMs(), "profile:" + profileName);
+    }
+
+    /**
+     * The stream as settlement rows, for the sink's union: the same objects, typed as the union (Flink's union
+     * wants one type); chained, and the row serializer's copy is the row itself, so it costs no copy.
+     */
+    private static <T extends SettlementRow> DataStream<SettlementRow> rows(DataStream<T> stream, String name) {
+        return stream.map((MapFunction<T, SettlementRow>) row -> row).returns(SettlementRow.TYPE).name(name);
     }
 }

@@ -8,12 +8,12 @@ import io.hongbao.jobs.functions.RoundSweeper;
 import io.hongbao.jobs.functions.ShakeValidation;
 import io.hongbao.jobs.functions.ShardPayoutDecider;
 import io.hongbao.jobs.functions.WithoutEventTime;
-import io.hongbao.jobs.payout.LedgerLine;
-import io.hongbao.jobs.payout.PayoutDecision;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
-import io.hongbao.jobs.payout.RoundRules;
 import io.hongbao.jobs.payout.SweepInput;
+import io.hongbao.money.LedgerEntry;
+import io.hongbao.money.Payout;
+import io.hongbao.money.Round;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
@@ -36,13 +36,17 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 public final class PayoutPipeline {
     private PayoutPipeline() {}
 
-    /** What the topology produces. */
-    public record Outputs(DataStream<PayoutDecision> payouts, DataStream<LedgerLine> ledger,
-            DataStream<RoundRules> appliedRules, DataStream<ShakeRecord> rejected,
+    /**
+     * What the topology produces: rows for the settlement tables as the deciders and the sweeper make them, and
+     * the records that were rejected or counted. {@code sweptPayouts} is the part of {@code payouts} the sweeper
+     * paid.
+     */
+    public record Outputs(DataStream<Payout> payouts, DataStream<Payout> sweptPayouts, DataStream<LedgerEntry> ledger,
+            DataStream<Round> appliedRules, DataStream<ShakeRecord> rejected,
             DataStream<ShakeRecord> distinctShakes) {}
 
     public static Outputs build(DataStream<ShakeRecord> records, DataStream<RoundChange> changes,
-            List<RoundRules> rules, RoundWindows windows, PayoutSettings settings) {
+            List<Round> rules, RoundWindows windows, PayoutSettings settings) {
         SingleOutputStreamOperator<ShakeRecord> valid = IntakePipeline.validate(records, windows);
         // Round changes never move event time: only shakes close rounds (WithoutEventTime says why).
         DataStream<RoundChange> changesOutOfTime = changes
@@ -55,7 +59,7 @@ public final class PayoutPipeline {
                 .keyBy(r -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo))
                 .process(new EventIdentity(rules))
                 .uid("event-identity").name("one identity per event id");
-        SingleOutputStreamOperator<PayoutDecision> shardPayouts = distinct
+        SingleOutputStreamOperator<Payout> shardPayouts = distinct
                 .keyBy(r -> settings.shardOf(r.event.userId))
                 .connect(control)
                 .process(new ShardPayoutDecider(rules, settings))
@@ -64,14 +68,14 @@ public final class PayoutPipeline {
         TypeInformation<SweepInput> sweepType = TypeInformation.of(SweepInput.class);
         // Every configured round is announced to its sweeper, so each gets its sweep and SWEPT line even when
         // no shard ever won in it (paused throughout, or no traffic at all).
-        List<SweepInput> configuredRounds = rules.stream().map(r -> SweepInput.configured(r.roundId)).toList();
+        List<SweepInput> configuredRounds = rules.stream().map(r -> SweepInput.configured(r.roundId())).toList();
         DataStream<SweepInput> toSweep = shardPayouts.getSideOutput(ShardPayoutDecider.OVERFLOW)
                 .map(SweepInput::of).returns(sweepType).name("overflow")
                 .union(shardPayouts.getSideOutput(ShardPayoutDecider.SHARD_REPORTS)
                         .map(SweepInput::of).returns(sweepType).name("shard reports"),
                         records.getExecutionEnvironment().fromData(configuredRounds, sweepType)
                                 .uid("configured-rounds").name("configured rounds"));
-        SingleOutputStreamOperator<PayoutDecision> sweptPayouts = toSweep
+        SingleOutputStreamOperator<Payout> sweptPayouts = toSweep
                 .keyBy(SweepInput::roundId)
                 .connect(control)
                 .process(new RoundSweeper(rules, settings))
@@ -79,6 +83,7 @@ public final class PayoutPipeline {
 
         return new Outputs(
                 shardPayouts.union(sweptPayouts),
+                sweptPayouts,
                 shardPayouts.getSideOutput(ShardPayoutDecider.LEDGER)
                         .union(sweptPayouts.getSideOutput(ShardPayoutDecider.LEDGER)),
                 shardPayouts.getSideOutput(ShardPayoutDecider.APPLIED_RULES),

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hongbao.ingest.event.RejectReason;
 import io.hongbao.ingest.flink.ShakeRecord;
+import io.hongbao.money.RejectCount;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
@@ -13,7 +14,7 @@ class RejectTallyTest {
 
     @Test
     void shouldEmitTheRunningTotalPerReason() throws Exception {
-        KeyedOneInputStreamOperatorTestHarness<String, ShakeRecord, RejectTotal> harness =
+        KeyedOneInputStreamOperatorTestHarness<String, ShakeRecord, RejectCount> harness =
                 ProcessFunctionTestHarnesses.forKeyedProcessFunction(new RejectTally(),
                         r -> r.rejectReason.name(), Types.STRING);
 
@@ -21,7 +22,7 @@ class RejectTallyTest {
         harness.processElement(rejected(RejectReason.UNDECODABLE), 2);
         harness.processElement(rejected(RejectReason.OVERSIZED), 3);
 
-        assertThat(harness.extractOutputValues()).extracting(RejectTotal::toString)
+        assertThat(harness.extractOutputValues()).extracting(RejectCount::toString)
                 .containsExactly("OVERSIZED=1", "UNDECODABLE=1", "OVERSIZED=2");
         assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
     }

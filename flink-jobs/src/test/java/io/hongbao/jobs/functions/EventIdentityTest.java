@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.hongbao.ingest.event.RejectReason;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.payout.PayoutSettings;
-import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.money.Round;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /** One identity per event id: retries, copies under another user or round, late shakes, forgetting. */
 class EventIdentityTest {
-    private static final RoundRules ROUND_1 = round(1_000_000, 1_000_000, 1000, 10, 1, 1_000_000);
-    private static final RoundRules ROUND_2 = round2();
+    private static final Round ROUND_1 = round(1_000_000, 1_000_000, 1000, 10, 1, 1_000_000);
+    private static final Round ROUND_2 = round2();
 
     @Test
     void shouldDropARetryOfAnEventAlreadySeenHoweverLateInProcessingTime() throws Exception {
@@ -41,12 +41,12 @@ class EventIdentityTest {
         var h = harness(null);
         ShakeRecord first = shake(100, 7, ROUND_START + 1);
         ShakeRecord otherUser = shake(200, 7, ROUND_START + 5);
-        ShakeRecord otherRound = shake(100, 7, ROUND_2.startMs + 5);
+        ShakeRecord otherRound = shake(100, 7, ROUND_2.startsAtMs() + 5);
         otherRound.event.roundId = 2;
 
         h.processElement(first, ROUND_START + 1);
         h.processElement(otherUser, ROUND_START + 5);
-        h.processElement(otherRound, ROUND_2.startMs + 5);
+        h.processElement(otherRound, ROUND_2.startsAtMs() + 5);
 
         assertThat(h.extractOutputValues()).extracting(r -> r.event.userId).containsExactly(100L);
         assertThat(rejects(h)).containsExactly(RejectReason.EVENT_ID_REUSED, RejectReason.EVENT_ID_REUSED);
@@ -81,11 +81,11 @@ class EventIdentityTest {
     @Test
     void shouldKeepTheIdsOfARoundStillOpenWhenAnotherCloses() throws Exception {
         var h = harness(null);
-        ShakeRecord inRound2 = shake(100, 5, ROUND_2.startMs + 1);
+        ShakeRecord inRound2 = shake(100, 5, ROUND_2.startsAtMs() + 1);
         inRound2.event.roundId = 2;
-        h.processElement(inRound2, ROUND_2.startMs + 1);
+        h.processElement(inRound2, ROUND_2.startsAtMs() + 1);
         h.processWatermark(ROUND_END - 1);
-        h.processElement(retry(inRound2, ROUND_2.startMs + 2), ROUND_2.startMs + 2);
+        h.processElement(retry(inRound2, ROUND_2.startsAtMs() + 2), ROUND_2.startsAtMs() + 2);
 
         assertThat(h.extractOutputValues()).hasSize(1);
         assertThat(rejects(h)).isEmpty();
@@ -101,12 +101,10 @@ class EventIdentityTest {
         return r;
     }
 
-    private static RoundRules round2() {
-        RoundRules r = round(1_000_000, 1_000_000, 1000, 10, 1, 1_000_000);
-        r.roundId = 2;
-        r.startMs = ROUND_END + 600_000;
-        r.endMs = r.startMs + 60_000;
-        return r;
+    private static Round round2() {
+        Round r = round(1_000_000, 1_000_000, 1000, 10, 1, 1_000_000);
+        return new Round(2, r.name(), ROUND_END + 600_000, ROUND_END + 660_000, r.budgetFen(), r.winPerMillion(),
+                r.winsPerRound(), r.fenPerGala(), r.paused(), r.version(), r.tiers());
     }
 
     private static List<RejectReason> rejects(KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> h) {
@@ -121,7 +119,7 @@ class EventIdentityTest {
 
     /** EventIdentity keyed as in the pipeline, opened (and restored from {@code restore} when given). */
     static KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> identityHarness(
-            List<RoundRules> rounds, OperatorSubtaskState restore) throws Exception {
+            List<Round> rounds, OperatorSubtaskState restore) throws Exception {
         var h = new KeyedOneInputStreamOperatorTestHarness<>(
                 new KeyedProcessOperator<>(new EventIdentity(rounds)),
                 (ShakeRecord r) -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo),

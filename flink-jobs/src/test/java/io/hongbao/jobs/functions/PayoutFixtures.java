@@ -5,9 +5,9 @@ import io.hongbao.ingest.event.ShakeEvent;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
-import io.hongbao.jobs.payout.RoundRules;
-import io.hongbao.jobs.payout.TierRule;
-import java.time.Duration;
+import io.hongbao.money.Payout;
+import io.hongbao.money.Round;
+import io.hongbao.money.Tier;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
@@ -32,23 +32,15 @@ final class PayoutFixtures {
     private PayoutFixtures() {}
 
     /** Round 1: one minute, every shake wins unless said otherwise, a small range tier and a big fixed one. */
-    static RoundRules round(long budgetFen, int winPerMillion, long smallCap, long bigCap, int winsPerRound,
+    static Round round(long budgetFen, int winPerMillion, long smallCap, long bigCap, int winsPerRound,
             long fenPerGala) {
-        RoundRules r = new RoundRules();
-        r.roundId = 1;
-        r.name = "test";
-        r.startMs = ROUND_START;
-        r.endMs = ROUND_END;
-        r.budgetFen = budgetFen;
-        r.shardBaseFen = budgetFen;
-        r.winPerMillion = winPerMillion;
-        r.tiers = new TierRule[] {
-            new TierRule(1, "small", SMALL_MIN, SMALL_MAX, smallCap, 9),
-            new TierRule(2, "big", BIG, BIG, bigCap, 1)
-        };
-        r.winsPerRound = winsPerRound;
-        r.fenPerGala = fenPerGala;
-        return r;
+        return new Round(1, "test", ROUND_START, ROUND_END, budgetFen, winPerMillion, winsPerRound, fenPerGala, false, 0,
+                List.of(new Tier(1, "small", SMALL_MIN, SMALL_MAX, smallCap, 9), new Tier(2, "big", BIG, BIG, bigCap, 1)));
+    }
+
+    /** The low half of the payout's event id (the fixtures' shakes number their events there). */
+    static long eventIdLo(Payout p) {
+        return java.util.HexFormat.fromHexDigitsToLong(p.eventId(), 16, 32);
     }
 
     static PayoutSettings settings(int shards, int reservePerMillion) {

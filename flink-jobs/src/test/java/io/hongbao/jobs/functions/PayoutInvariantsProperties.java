@@ -6,14 +6,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.payout.OverflowCandidate;
-import io.hongbao.jobs.payout.PayoutDecision;
+import io.hongbao.money.Payout;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.payout.RoundRulebook;
-import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.jobs.payout.RoundInForce;
+import io.hongbao.money.Round;
 import io.hongbao.jobs.payout.ShardReport;
 import io.hongbao.jobs.payout.SweepInput;
-import io.hongbao.jobs.payout.TierRule;
+import io.hongbao.money.Tier;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -56,7 +57,7 @@ class PayoutInvariantsProperties {
     /** Round config and knobs of one trial. */
     record Trial(long budgetFen, int winPerMillion, long smallCap, long bigCap, int winsPerRound, long fenPerGala,
             int shards, int reservePerMillion) {
-        RoundRules rules() {
+        Round rules() {
             return PayoutFixtures.round(budgetFen, winPerMillion, smallCap, bigCap, winsPerRound, fenPerGala);
         }
     }
@@ -64,41 +65,41 @@ class PayoutInvariantsProperties {
     @Property(tries = 300)
     void neverOverpaysAnyCapAndNeverPaysAShakeTwice(@ForAll("trials") Trial trial,
             @ForAll("steps") List<Step> steps) throws Exception {
-        RoundRules initial = trial.rules();
+        Round initial = trial.rules();
         PayoutSettings settings = PayoutFixtures.settings(trial.shards(), trial.reservePerMillion());
         Run run = new Run(initial, settings);
         for (Step step : steps) {
             run.apply(step);
         }
         run.closeRound();
-        List<PayoutDecision> paid = new ArrayList<>(run.committedPayouts);
-        List<PayoutDecision> swept = run.sweep();
+        List<Payout> paid = new ArrayList<>(run.committedPayouts);
+        List<Payout> swept = run.sweep();
         paid.addAll(swept);
         net.jqwik.api.statistics.Statistics.label("sweeper paid").collect(!swept.isEmpty());
         net.jqwik.api.statistics.Statistics.label("crashes replayed").collect(run.crashes > 0);
         net.jqwik.api.statistics.Statistics.label("users capped").collect(
-                paid.stream().collect(java.util.stream.Collectors.groupingBy(p -> p.userId)).values().stream()
-                        .anyMatch(w -> w.size() == initial.winsPerRound));
+                paid.stream().collect(java.util.stream.Collectors.groupingBy(p -> p.userId())).values().stream()
+                        .anyMatch(w -> w.size() == initial.winsPerRound()));
 
-        RoundRules last = initial;
+        RoundInForce last = RoundInForce.configured(initial);
         for (RoundChange change : run.changes) {
             RoundRulebook.Outcome outcome = RoundRulebook.apply(last, change, settings.reservePerMillion());
             last = outcome.rules() != null ? outcome.rules() : last;
         }
-        assertThat(paid.stream().mapToLong(p -> p.amountFen).sum()).isLessThanOrEqualTo(last.budgetFen);
-        for (TierRule tier : initial.tiers) {
-            assertThat(paid.stream().filter(p -> p.tierId == tier.tierId).count()).isLessThanOrEqualTo(tier.countCap);
-            paid.stream().filter(p -> p.tierId == tier.tierId)
-                    .forEach(p -> assertThat(p.amountFen).isBetween(tier.minFen, tier.maxFen));
+        assertThat(paid.stream().mapToLong(p -> p.amountFen()).sum()).isLessThanOrEqualTo(last.round().budgetFen());
+        for (Tier tier : initial.tiers()) {
+            assertThat(paid.stream().filter(p -> p.tierId() == tier.tierId()).count()).isLessThanOrEqualTo(tier.countCap());
+            paid.stream().filter(p -> p.tierId() == tier.tierId())
+                    .forEach(p -> assertThat(p.amountFen()).isBetween(tier.minFen(), tier.maxFen()));
         }
-        Map<Long, List<PayoutDecision>> byUser = new HashMap<>();
-        paid.forEach(p -> byUser.computeIfAbsent(p.userId, u -> new ArrayList<>()).add(p));
+        Map<Long, List<Payout>> byUser = new HashMap<>();
+        paid.forEach(p -> byUser.computeIfAbsent(p.userId(), u -> new ArrayList<>()).add(p));
         byUser.values().forEach(wins -> {
-            assertThat(wins).hasSizeLessThanOrEqualTo(initial.winsPerRound);
-            assertThat(wins.stream().mapToLong(p -> p.amountFen).sum()).isLessThanOrEqualTo(initial.fenPerGala);
+            assertThat(wins).hasSizeLessThanOrEqualTo(initial.winsPerRound());
+            assertThat(wins.stream().mapToLong(p -> p.amountFen()).sum()).isLessThanOrEqualTo(initial.fenPerGala());
         });
-        assertThat(paid.stream().map(PayoutDecision::payoutId).distinct().count()).isEqualTo(paid.size());
-        assertThat(paid).allSatisfy(p -> assertThat(run.shakesSent).contains(p.eventIdLo));
+        assertThat(paid.stream().map(Payout::payoutId).distinct().count()).isEqualTo(paid.size());
+        assertThat(paid).allSatisfy(p -> assertThat(run.shakesSent).contains(PayoutFixtures.eventIdLo(p)));
     }
 
     @Provide
@@ -133,16 +134,16 @@ class PayoutInvariantsProperties {
 
     /** The decider under test with checkpoint/crash/replay bookkeeping. */
     static final class Run {
-        final RoundRules initial;
+        final Round initial;
         final PayoutSettings settings;
-        final List<PayoutDecision> committedPayouts = new ArrayList<>();
+        final List<Payout> committedPayouts = new ArrayList<>();
         final List<OverflowCandidate> committedOverflow = new ArrayList<>();
         final List<ShardReport> committedReports = new ArrayList<>();
         final List<RoundChange> changes = new ArrayList<>();
         final Set<Long> shakesSent = new HashSet<>();
         final List<Object> sinceCheckpoint = new ArrayList<>();
         final List<ShakeRecord> sent = new ArrayList<>();
-        KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, PayoutDecision> harness;
+        KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> harness;
         /** EventIdentity, the stage in front of the decider in the pipeline: retries stop there. */
         KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> identity;
         OperatorSubtaskState checkpoint;
@@ -153,7 +154,7 @@ class PayoutInvariantsProperties {
         long clock = ROUND_START;
         int crashes;
 
-        Run(RoundRules initial, PayoutSettings settings) throws Exception {
+        Run(Round initial, PayoutSettings settings) throws Exception {
             this.initial = initial;
             this.settings = settings;
             this.harness = open(null);
@@ -236,7 +237,7 @@ class PayoutInvariantsProperties {
             identity.close();
         }
 
-        List<PayoutDecision> sweep() throws Exception {
+        List<Payout> sweep() throws Exception {
             var sweeper = ProcessFunctionTestHarnessesAccess.sweeper(initial, settings);
             for (RoundChange change : changes) {
                 sweeper.processBroadcastElement(change, change.issuedAtMs);
@@ -248,12 +249,12 @@ class PayoutInvariantsProperties {
                 sweeper.processElement(SweepInput.of(r), ROUND_END - 1);
             }
             sweeper.processWatermark(ROUND_END - 1);
-            List<PayoutDecision> paid = sweeper.extractOutputValues();
+            List<Payout> paid = sweeper.extractOutputValues();
             sweeper.close();
             return paid;
         }
 
-        private KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, PayoutDecision> open(
+        private KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> open(
                 OperatorSubtaskState restore) throws Exception {
             PayoutSettings shards = settings; // the key selector is serialized: capture no test object
             var h = new KeyedBroadcastOperatorTestHarness<>(
@@ -285,8 +286,8 @@ class PayoutInvariantsProperties {
     static final class ProcessFunctionTestHarnessesAccess {
         private ProcessFunctionTestHarnessesAccess() {}
 
-        static KeyedBroadcastOperatorTestHarness<Integer, SweepInput, RoundChange, PayoutDecision> sweeper(
-                RoundRules rules, PayoutSettings settings) throws Exception {
+        static KeyedBroadcastOperatorTestHarness<Integer, SweepInput, RoundChange, Payout> sweeper(
+                Round rules, PayoutSettings settings) throws Exception {
             var h = org.apache.flink.streaming.util.ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
                     new RoundSweeper(List.of(rules), settings), SweepInput::roundId, Types.INT,
                     ShardPayoutDecider.RULES, RoundRulesInForce.CHANGE_IDS);

@@ -2,10 +2,11 @@ package io.hongbao.jobs.functions;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.hongbao.jobs.payout.LedgerLine;
+import io.hongbao.money.LedgerEntry;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.payout.RoundRulebook;
-import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.jobs.payout.RoundInForce;
+import io.hongbao.money.Round;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,16 +30,16 @@ class RoundChangeDeserializationSchemaTest {
         assertThat(c.reason).isEqualTo("sponsor");
         assertThat(c.source).isEqualTo("control/0/5");
         assertThat(c.issuedAtMs).isEqualTo(1234L);
-        assertThat(ledger(c).kind).isEqualTo("BUDGET_RAISED");
+        assertThat(ledger(c).kind()).isEqualTo("BUDGET_RAISED");
     }
 
     @Test
     void shouldReadPauseAndResumeWithoutABudget() {
-        assertThat(ledger(read("{\"change_id\":\"p.1\",\"round_id\":6,\"action\":\"PAUSE\"}")).kind)
+        assertThat(ledger(read("{\"change_id\":\"p.1\",\"round_id\":6,\"action\":\"PAUSE\"}")).kind())
                 .isEqualTo("PAUSED");
-        assertThat(ledger(read("{\"change_id\":\"r_1\",\"round_id\":6,\"action\":\"RESUME\",\"reason\":null}")).kind)
+        assertThat(ledger(read("{\"change_id\":\"r_1\",\"round_id\":6,\"action\":\"RESUME\",\"reason\":null}")).kind())
                 .isEqualTo("RESUMED");
-        assertThat(ledger(read("{\"round_id\":2147483647,\"action\":\"PAUSE\",\"change_id\":\"far\"}")).detail)
+        assertThat(ledger(read("{\"round_id\":2147483647,\"action\":\"PAUSE\",\"change_id\":\"far\"}")).detail())
                 .contains("round 2147483647 is not configured");
     }
 
@@ -51,8 +52,8 @@ class RoundChangeDeserializationSchemaTest {
         assertThat(unknownAction.action).isNull();
         RoundRulebook.Outcome outcome = RoundRulebook.apply(null, garbage, 0);
         assertThat(outcome.rules()).isNull();
-        assertThat(outcome.ledger().kind).isEqualTo("CHANGE_REFUSED");
-        assertThat(outcome.ledger().detail).contains("unreadable control record");
+        assertThat(outcome.ledger().kind()).isEqualTo("CHANGE_REFUSED");
+        assertThat(outcome.ledger().detail()).contains("unreadable control record");
     }
 
     /**
@@ -108,12 +109,12 @@ class RoundChangeDeserializationSchemaTest {
         String why = caseLine.substring(caseLine.lastIndexOf('|') + 1);
 
         RoundChange change = read(json);
-        LedgerLine line = ledger(change);
+        LedgerEntry line = ledger(change);
 
-        assertThat(line.kind).as(json).isEqualTo("CHANGE_REFUSED");
-        assertThat(line.detail).as(json).contains(why);
-        assertThat(line.budgetAfterFen).as("nothing applied").isIn(0L, 1_000_000L);
-        assertThat(line.detail.chars()).as("printable detail").noneMatch(Character::isISOControl);
+        assertThat(line.kind()).as(json).isEqualTo("CHANGE_REFUSED");
+        assertThat(line.detail()).as(json).contains(why);
+        assertThat(line.budgetFenAfter()).as("nothing applied").isIn(0L, 1_000_000L);
+        assertThat(line.detail().chars()).as("printable detail").noneMatch(Character::isISOControl);
     }
 
     @Test
@@ -123,30 +124,32 @@ class RoundChangeDeserializationSchemaTest {
         RoundChange change = read("{\"change_id\":\"big\",\"round_id\":6,\"action\":\"PAUSE\",\"reason\":\"" + padding
                 + "\"}");
 
-        LedgerLine line = ledger(change);
-        assertThat(line.kind).isEqualTo("CHANGE_REFUSED");
-        assertThat(line.detail).contains("over the limit of 65536");
-        assertThat(line.entryId).isEqualTo("change-control/0/5");
+        LedgerEntry line = ledger(change);
+        assertThat(line.kind()).isEqualTo("CHANGE_REFUSED");
+        assertThat(line.detail()).contains("over the limit of 65536");
+        assertThat(line.entryId()).isEqualTo("change-control/0/5");
         assertThat(change.changeId).isNull();
     }
 
     @Test
     void shouldNameARefusalByItsChangeIdWhenTheIdIsValidAndByTheRecordOtherwise() {
-        assertThat(ledger(read("{\"change_id\":\"ops-9\",\"round_id\":6.9,\"action\":\"PAUSE\"}")).entryId)
+        assertThat(ledger(read("{\"change_id\":\"ops-9\",\"round_id\":6.9,\"action\":\"PAUSE\"}")).entryId())
                 .isEqualTo("change-ops-9");
-        assertThat(ledger(read("{\"change_id\":\"swept-r6\",\"round_id\":6,\"action\":\"PAUSE\"}")).entryId)
+        assertThat(ledger(read("{\"change_id\":\"swept-r6\",\"round_id\":6,\"action\":\"PAUSE\"}")).entryId())
                 .isEqualTo("change-swept-r6");
-        assertThat(ledger(read("{\"change_id\":\"../x\",\"round_id\":6,\"action\":\"PAUSE\"}")).entryId)
+        assertThat(ledger(read("{\"change_id\":\"../x\",\"round_id\":6,\"action\":\"PAUSE\"}")).entryId())
                 .isEqualTo("change-control/0/5");
-        assertThat(ledger(read("{not json")).entryId).isEqualTo("change-control/0/5");
+        assertThat(ledger(read("{not json")).entryId()).isEqualTo("change-control/0/5");
     }
 
     /** Applies the change as the job does: to the rules of the round it names, rounds 1 to 6 configured. */
-    private static LedgerLine ledger(RoundChange change) {
-        RoundRules current = null;
+    private static LedgerEntry ledger(RoundChange change) {
+        RoundInForce current = null;
         if (change.roundId >= 1 && change.roundId <= 6) {
-            current = PayoutFixtures.round(1_000_000, 1_000_000, 1000, 10, 5, 1_000_000);
-            current.roundId = change.roundId;
+            Round r = PayoutFixtures.round(1_000_000, 1_000_000, 1000, 10, 5, 1_000_000);
+            current = RoundInForce.configured(new Round(change.roundId, r.name(), r.startsAtMs(), r.endsAtMs(),
+                    r.budgetFen(), r.winPerMillion(), r.winsPerRound(), r.fenPerGala(), r.paused(), r.version(),
+                    r.tiers()));
         }
         return RoundRulebook.apply(current, change, 10_000).ledger();
     }

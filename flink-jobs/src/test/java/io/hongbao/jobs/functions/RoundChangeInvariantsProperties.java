@@ -9,12 +9,13 @@ import io.hongbao.jobs.functions.PayoutInvariantsProperties.Run;
 import io.hongbao.jobs.functions.PayoutInvariantsProperties.Shake;
 import io.hongbao.jobs.functions.PayoutInvariantsProperties.Step;
 import io.hongbao.jobs.functions.PayoutInvariantsProperties.Trial;
-import io.hongbao.jobs.payout.PayoutDecision;
+import io.hongbao.money.Payout;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.payout.RoundRulebook;
-import io.hongbao.jobs.payout.RoundRules;
-import io.hongbao.jobs.payout.TierRule;
+import io.hongbao.jobs.payout.RoundInForce;
+import io.hongbao.money.Round;
+import io.hongbao.money.Tier;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -43,17 +44,17 @@ class RoundChangeInvariantsProperties {
     @Property(tries = 100)
     void configChangesNeverLetARoundOverpay(@ForAll("trials") Trial trial, @ForAll("steps") List<Step> steps)
             throws Exception {
-        RoundRules initial = trial.rules();
+        Round initial = trial.rules();
         PayoutSettings settings = PayoutFixtures.settings(trial.shards(), trial.reservePerMillion());
         Run run = new Run(initial, settings);
         Map<Long, Boolean> pausedAtFirstSight = new HashMap<>();
         int refused = 0;
         int lowered = 0;
         for (Step generated : steps) {
-            RoundRules inForce = rulesAfter(initial, run.changes, settings);
+            RoundInForce inForce = rulesAfter(initial, run.changes, settings);
             Step step = concrete(generated, inForce);
             if (step instanceof Shake s && (s.retryOf() < 0 || s.retryOf() >= run.sent.size())) {
-                pausedAtFirstSight.put((long) run.sent.size(), inForce.paused); // the next shake's event id
+                pausedAtFirstSight.put((long) run.sent.size(), inForce.round().paused()); // the next shake's event id
             }
             if (step instanceof Change c) {
                 // A third of the changes claim a time a day before the round opened (a producer's wrong or lying
@@ -69,40 +70,40 @@ class RoundChangeInvariantsProperties {
             }
             if (step instanceof Change) {
                 RoundChange change = run.changes.get(run.changes.size() - 1);
-                RoundRules after = RoundRulebook.apply(inForce, change, settings.reservePerMillion()).rules();
+                RoundInForce after = RoundRulebook.apply(inForce, change, settings.reservePerMillion()).rules();
                 refused += after == null ? 1 : 0;
-                lowered += after != null && after.budgetFen < inForce.budgetFen ? 1 : 0;
+                lowered += after != null && after.round().budgetFen() < inForce.round().budgetFen() ? 1 : 0;
             }
             if (step instanceof Checkpoint) {
                 assertThat(fen(run.committedPayouts)).as("paid at checkpoint %d against the budget in force",
-                        run.checkpointId).isLessThanOrEqualTo(rulesAfter(initial, run.changes, settings).budgetFen);
+                        run.checkpointId).isLessThanOrEqualTo(rulesAfter(initial, run.changes, settings).round().budgetFen());
             }
         }
         run.closeRound();
-        List<PayoutDecision> paid = new ArrayList<>(run.committedPayouts);
+        List<Payout> paid = new ArrayList<>(run.committedPayouts);
         paid.addAll(run.sweep());
-        RoundRules last = rulesAfter(initial, run.changes, settings);
+        Round last = rulesAfter(initial, run.changes, settings).round();
         Statistics.label("budget changes refused").collect(refused > 0);
         Statistics.label("budget lowered").collect(lowered > 0);
-        Statistics.label("paused at the end").collect(last.paused);
+        Statistics.label("paused at the end").collect(last.paused());
         Statistics.label("crashes").collect(run.crashes > 0);
 
-        assertThat(fen(paid)).as("paid against the final budget").isLessThanOrEqualTo(last.budgetFen);
-        for (TierRule tier : initial.tiers) {
-            List<PayoutDecision> inTier = paid.stream().filter(p -> p.tierId == tier.tierId).toList();
-            assertThat(inTier).hasSizeLessThanOrEqualTo((int) Math.min(Integer.MAX_VALUE, tier.countCap));
-            assertThat(inTier).allSatisfy(p -> assertThat(p.amountFen).isBetween(tier.minFen, tier.maxFen));
+        assertThat(fen(paid)).as("paid against the final budget").isLessThanOrEqualTo(last.budgetFen());
+        for (Tier tier : initial.tiers()) {
+            List<Payout> inTier = paid.stream().filter(p -> p.tierId() == tier.tierId()).toList();
+            assertThat(inTier).hasSizeLessThanOrEqualTo((int) Math.min(Integer.MAX_VALUE, tier.countCap()));
+            assertThat(inTier).allSatisfy(p -> assertThat(p.amountFen()).isBetween(tier.minFen(), tier.maxFen()));
         }
-        for (List<PayoutDecision> wins : paid.stream().collect(Collectors.groupingBy(p -> p.userId)).values()) {
-            assertThat(wins).hasSizeLessThanOrEqualTo(initial.winsPerRound);
-            assertThat(fen(wins)).isLessThanOrEqualTo(initial.fenPerGala);
+        for (List<Payout> wins : paid.stream().collect(Collectors.groupingBy(p -> p.userId())).values()) {
+            assertThat(wins).hasSizeLessThanOrEqualTo(initial.winsPerRound());
+            assertThat(fen(wins)).isLessThanOrEqualTo(initial.fenPerGala());
         }
-        assertThat(paid.stream().map(PayoutDecision::payoutId).distinct().count()).as("no shake paid twice")
+        assertThat(paid.stream().map(Payout::payoutId).distinct().count()).as("no shake paid twice")
                 .isEqualTo(paid.size());
-        for (PayoutDecision p : paid) {
+        for (Payout p : paid) {
             assertThat(pausedAtFirstSight).as("payout %s is for a shake that was sent", p.payoutId())
-                    .containsKey(p.eventIdLo);
-            assertThat(pausedAtFirstSight.get(p.eventIdLo)).as("payout %s for a shake first seen while paused",
+                    .containsKey(PayoutFixtures.eventIdLo(p));
+            assertThat(pausedAtFirstSight.get(PayoutFixtures.eventIdLo(p))).as("payout %s for a shake first seen while paused",
                     p.payoutId()).isFalse();
         }
     }
@@ -112,16 +113,16 @@ class RoundChangeInvariantsProperties {
      * the band a running round may still be lowered into (above what its shards hold) far more often than an
      * absolute figure would.
      */
-    private static Step concrete(Step step, RoundRules inForce) {
+    private static Step concrete(Step step, RoundInForce inForce) {
         if (step instanceof Change c && c.action() == RoundChange.Action.SET_BUDGET && c.budgetFen() < 0) {
-            return new Change(RoundChange.Action.SET_BUDGET, Math.max(1, inForce.budgetFen * -c.budgetFen() / 1000));
+            return new Change(RoundChange.Action.SET_BUDGET, Math.max(1, inForce.round().budgetFen() * -c.budgetFen() / 1000));
         }
         return step;
     }
 
     /** The rules after the changes, as the rulebook applies them (a refused change leaves them as they were). */
-    private static RoundRules rulesAfter(RoundRules initial, List<RoundChange> changes, PayoutSettings settings) {
-        RoundRules rules = initial;
+    private static RoundInForce rulesAfter(Round initial, List<RoundChange> changes, PayoutSettings settings) {
+        RoundInForce rules = RoundInForce.configured(initial);
         for (RoundChange change : changes) {
             RoundRulebook.Outcome outcome = RoundRulebook.apply(rules, change, settings.reservePerMillion());
             rules = outcome.rules() != null ? outcome.rules() : rules;
@@ -129,8 +130,8 @@ class RoundChangeInvariantsProperties {
         return rules;
     }
 
-    private static long fen(List<PayoutDecision> payouts) {
-        return payouts.stream().mapToLong(p -> p.amountFen).sum();
+    private static long fen(List<Payout> payouts) {
+        return payouts.stream().mapToLong(p -> p.amountFen()).sum();
     }
 
     @Provide

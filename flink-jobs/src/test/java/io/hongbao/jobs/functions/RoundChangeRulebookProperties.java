@@ -4,10 +4,11 @@ import static io.hongbao.jobs.functions.PayoutFixtures.round;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hongbao.jobs.payout.BudgetSplit;
-import io.hongbao.jobs.payout.LedgerLine;
+import io.hongbao.money.LedgerEntry;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.payout.RoundRulebook;
-import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.jobs.payout.RoundInForce;
+import io.hongbao.money.Round;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,15 +51,15 @@ class RoundChangeRulebookProperties {
 
     @Property(tries = 50)
     void entryIdsAreUniqueAndBudgetsNeverDropBelowTheShards(@ForAll("steps") List<Step> steps) throws Exception {
-        List<RoundRules> configured = new ArrayList<>();
+        List<Round> configured = new ArrayList<>();
         for (int i = 0; i < BUDGETS.length; i++) {
-            RoundRules r = round(BUDGETS[i], 1_000_000, 1000, 10, 5, 1_000_000);
-            r.roundId = i + 1;
-            configured.add(r);
+            Round r = round(BUDGETS[i], 1_000_000, 1000, 10, 5, 1_000_000);
+            configured.add(new Round(i + 1, r.name(), r.startsAtMs(), r.endsAtMs(), r.budgetFen(), r.winPerMillion(),
+                    r.winsPerRound(), r.fenPerGala(), r.paused(), r.version(), r.tiers()));
         }
         var harness = open(configured, null);
         OperatorSubtaskState checkpoint = null;
-        List<LedgerLine> committed = new ArrayList<>();
+        List<LedgerEntry> committed = new ArrayList<>();
         List<String> sinceCheckpoint = new ArrayList<>();
         long offset = 0;
         long offsetAtCheckpoint = 0;
@@ -81,7 +82,7 @@ class RoundChangeRulebookProperties {
                 sinceCheckpoint.clear();
                 offsetAtCheckpoint = offset;
             } else {
-                List<LedgerLine> lost = harness.extractOutputValues();
+                List<LedgerEntry> lost = harness.extractOutputValues();
                 harness.close();
                 harness = open(configured, checkpoint);
                 long replayOffset = offsetAtCheckpoint;
@@ -91,38 +92,38 @@ class RoundChangeRulebookProperties {
                 assertThat(harness.extractOutputValues()).as("a replay decides as the first run")
                         .usingRecursiveFieldByFieldElementComparator().containsExactlyElementsOf(lost);
             }
-            for (RoundRules base : configured) {
-                RoundRules inForce = harness.getBroadcastState(ShardPayoutDecider.RULES).get(base.roundId);
-                RoundRules r = inForce == null ? base : inForce;
-                long sharded = r.shardBaseFen - BudgetSplit.reserve(r.shardBaseFen, RESERVE);
-                assertThat(r.budgetFen).as("round %d budget against its shards' part", r.roundId)
+            for (Round base : configured) {
+                RoundInForce inForce = harness.getBroadcastState(ShardPayoutDecider.RULES).get(base.roundId());
+                RoundInForce r = inForce == null ? RoundInForce.configured(base) : inForce;
+                long sharded = r.shardBaseFen() - BudgetSplit.reserve(r.shardBaseFen(), RESERVE);
+                assertThat(r.round().budgetFen()).as("round %d budget against its shards' part", base.roundId())
                         .isGreaterThanOrEqualTo(sharded).isBetween(1L, RoundRulebook.MAX_BUDGET_FEN);
-                assertThat(r.shardBaseFen).as("the shards' base never drops")
-                        .isGreaterThanOrEqualTo(shardBase.getOrDefault(r.roundId, base.shardBaseFen));
-                shardBase.put(r.roundId, r.shardBaseFen);
+                assertThat(r.shardBaseFen()).as("the shards' base never drops")
+                        .isGreaterThanOrEqualTo(shardBase.getOrDefault(base.roundId(), base.budgetFen()));
+                shardBase.put(base.roundId(), r.shardBaseFen());
             }
         }
         committed.addAll(harness.extractOutputValues());
         harness.close();
 
         Set<String> ids = new HashSet<>();
-        for (RoundRules r : configured) {
-            ids.add("configured-r" + r.roundId + "-job-start");
-            ids.add("swept-r" + r.roundId);
+        for (Round r : configured) {
+            ids.add("configured-r" + r.roundId() + "-job-start");
+            ids.add("swept-r" + r.roundId());
         }
         Map<String, Integer> firstLines = new HashMap<>();
-        for (LedgerLine line : committed) {
-            assertThat(ids.add(line.entryId)).as("entry id %s written once", line.entryId).isTrue();
-            assertThat(line.entryId).startsWith("change-");
-            assertThat(line.detail.chars()).noneMatch(Character::isISOControl);
-            if (!line.entryId.contains("/")) {
-                firstLines.merge(line.entryId, 1, Integer::sum);
+        for (LedgerEntry line : committed) {
+            assertThat(ids.add(line.entryId())).as("entry id %s written once", line.entryId()).isTrue();
+            assertThat(line.entryId()).startsWith("change-");
+            assertThat(line.detail().chars()).noneMatch(Character::isISOControl);
+            if (!line.entryId().contains("/")) {
+                firstLines.merge(line.entryId(), 1, Integer::sum);
             }
-            repeats += line.kind.equals("CHANGE_REPEATED") ? 1 : 0;
-            refused += line.kind.equals("CHANGE_REFUSED") ? 1 : 0;
-            applied += line.kind.startsWith("BUDGET") || line.kind.equals("PAUSED") || line.kind.equals("RESUMED") ? 1 : 0;
-            if (line.kind.equals("CHANGE_REPEATED") || line.kind.equals("CHANGE_REFUSED")) {
-                assertThat(line.amountFen).isZero();
+            repeats += line.kind().equals("CHANGE_REPEATED") ? 1 : 0;
+            refused += line.kind().equals("CHANGE_REFUSED") ? 1 : 0;
+            applied += line.kind().startsWith("BUDGET") || line.kind().equals("PAUSED") || line.kind().equals("RESUMED") ? 1 : 0;
+            if (line.kind().equals("CHANGE_REPEATED") || line.kind().equals("CHANGE_REFUSED")) {
+                assertThat(line.amountFen()).isZero();
             }
         }
         assertThat(firstLines.values()).allMatch(n -> n == 1);
@@ -131,14 +132,14 @@ class RoundChangeRulebookProperties {
         Statistics.label("applied").collect(applied > 0);
     }
 
-    private static void feed(KeyedBroadcastOperatorTestHarness<Integer, Integer, RoundChange, LedgerLine> harness,
+    private static void feed(KeyedBroadcastOperatorTestHarness<Integer, Integer, RoundChange, LedgerEntry> harness,
             String json, long offset) throws Exception {
         RoundChange change = RoundChangeDeserializationSchemaTest.read(json.getBytes(StandardCharsets.UTF_8), offset);
         harness.processBroadcastElement(change, offset);
     }
 
-    private static KeyedBroadcastOperatorTestHarness<Integer, Integer, RoundChange, LedgerLine> open(
-            List<RoundRules> rules, OperatorSubtaskState restore) throws Exception {
+    private static KeyedBroadcastOperatorTestHarness<Integer, Integer, RoundChange, LedgerEntry> open(
+            List<Round> rules, OperatorSubtaskState restore) throws Exception {
         var h = new KeyedBroadcastOperatorTestHarness<>(
                 new CoBroadcastWithKeyedOperator<>(new RoundRulesInForceTest.ControlApplier(rules, RESERVE),
                         List.of(ShardPayoutDecider.RULES, RoundRulesInForce.CHANGE_IDS)),

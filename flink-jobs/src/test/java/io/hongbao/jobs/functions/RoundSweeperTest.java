@@ -8,11 +8,11 @@ import static io.hongbao.jobs.functions.PayoutFixtures.settings;
 import static io.hongbao.jobs.functions.PayoutFixtures.shake;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.hongbao.jobs.payout.LedgerLine;
+import io.hongbao.money.LedgerEntry;
 import io.hongbao.jobs.payout.OverflowCandidate;
-import io.hongbao.jobs.payout.PayoutDecision;
+import io.hongbao.money.Payout;
 import io.hongbao.jobs.payout.RoundChange;
-import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.money.Round;
 import io.hongbao.jobs.payout.ShardReport;
 import io.hongbao.jobs.payout.SweepInput;
 import java.util.List;
@@ -26,7 +26,7 @@ class RoundSweeperTest {
 
     @Test
     void shouldPayTheOverflowInEventTimeOrderFromWhatTheShardsLeft() throws Exception {
-        RoundRules rules = round(10_000, 1_000_000, 100, 10, 1, MANY);
+        Round rules = round(10_000, 1_000_000, 100, 10, 1, MANY);
         var harness = harness(rules);
 
         // Shards spent 8,000 of 10,000 fen: 2,000 remain for the sweeper.
@@ -38,13 +38,12 @@ class RoundSweeperTest {
         harness.processElement(candidate(4, 40, 300), ROUND_START + 40);
         harness.processWatermark(ROUND_END - 1);
 
-        List<PayoutDecision> paid = harness.extractOutputValues();
-        assertThat(paid).extracting(p -> p.userId).containsExactly(1L, 2L, 4L);
-        assertThat(paid).allSatisfy(p -> assertThat(p.paidFrom).isEqualTo("sweeper"));
-        List<LedgerLine> ledger = ShardPayoutDeciderTest.values(harness.getSideOutput(ShardPayoutDecider.LEDGER));
+        List<Payout> paid = harness.extractOutputValues();
+        assertThat(paid).extracting(p -> p.userId()).containsExactly(1L, 2L, 4L);
+        List<LedgerEntry> ledger = ShardPayoutDeciderTest.values(harness.getSideOutput(ShardPayoutDecider.LEDGER));
         assertThat(ledger).singleElement().satisfies(l -> {
-            assertThat(l.kind).isEqualTo("SWEPT");
-            assertThat(l.detail).contains("unspent 100 fen");
+            assertThat(l.kind()).isEqualTo("SWEPT");
+            assertThat(l.detail()).contains("unspent 100 fen");
         });
     }
 
@@ -57,7 +56,7 @@ class RoundSweeperTest {
         harness.processElement(bigCandidate(2, 20), ROUND_START + 20);
         harness.processWatermark(ROUND_END - 1);
 
-        assertThat(harness.extractOutputValues()).extracting(p -> p.userId).containsExactly(1L);
+        assertThat(harness.extractOutputValues()).extracting(p -> p.userId()).containsExactly(1L);
     }
 
     @Test
@@ -69,19 +68,19 @@ class RoundSweeperTest {
         harness.processElement(candidate(2, 20, 500), ROUND_START + 20);
         harness.processWatermark(ROUND_END + 1000);
 
-        assertThat(harness.extractOutputValues()).extracting(p -> p.userId).containsExactly(1L);
+        assertThat(harness.extractOutputValues()).extracting(p -> p.userId()).containsExactly(1L);
     }
 
     @Test
     void shouldForgetASweptRoundAndNeverSweepItAgainAfterARestore() throws Exception {
-        RoundRules rules = round(10_000, 1_000_000, 100, 10, 1, MANY);
+        Round rules = round(10_000, 1_000_000, 100, 10, 1, MANY);
         var harness = harness(rules);
         harness.processElement(SweepInput.configured(1), ROUND_START);
         harness.processElement(SweepInput.of(ShardReport.of(1, 0, 5_000, new long[] {10, 0})), ROUND_END - 1);
         harness.processElement(candidate(1, 10, 800), ROUND_START + 10);
         harness.processWatermark(ROUND_END - 1);
 
-        assertThat(harness.extractOutputValues()).extracting(p -> p.userId).containsExactly(1L);
+        assertThat(harness.extractOutputValues()).extracting(p -> p.userId()).containsExactly(1L);
         assertThat(keyedStateEntries(harness)).as("keyed state after the sweep").isZero();
         assertThat(harness.numEventTimeTimers()).as("timers after the sweep").isZero();
 
@@ -110,8 +109,8 @@ class RoundSweeperTest {
                 PayoutFixtures.BIG));
     }
 
-    private static KeyedBroadcastOperatorTestHarness<Integer, SweepInput, RoundChange, PayoutDecision> harness(
-            RoundRules rules) throws Exception {
+    private static KeyedBroadcastOperatorTestHarness<Integer, SweepInput, RoundChange, Payout> harness(
+            Round rules) throws Exception {
         var harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
                 new RoundSweeper(List.of(rules), settings(4, 10_000)), SweepInput::roundId, Types.INT,
                 ShardPayoutDecider.RULES, RoundRulesInForce.CHANGE_IDS);

@@ -9,12 +9,12 @@ import static io.hongbao.jobs.functions.PayoutFixtures.shake;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hongbao.ingest.flink.ShakeRecord;
-import io.hongbao.jobs.payout.LedgerLine;
+import io.hongbao.money.LedgerEntry;
 import io.hongbao.jobs.payout.OverflowCandidate;
-import io.hongbao.jobs.payout.PayoutDecision;
+import io.hongbao.money.Payout;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
-import io.hongbao.jobs.payout.RoundRules;
+import io.hongbao.money.Round;
 import io.hongbao.jobs.payout.ShardReport;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +41,7 @@ class ShardPayoutDeciderTest {
                 .extracting(r -> r.event.eventIdLo).containsExactly(1L);
         assertThat(values(harness.getSideOutput(ShardPayoutDecider.LATE)))
                 .extracting(r -> r.rejectReason).containsExactly(io.hongbao.ingest.event.RejectReason.LATE);
-        assertThat(payouts(harness)).extracting(p -> p.eventIdLo).containsExactly(1L);
+        assertThat(payouts(harness)).extracting(PayoutFixtures::eventIdLo).containsExactly(1L);
     }
 
     @Test
@@ -56,7 +56,7 @@ class ShardPayoutDeciderTest {
                 int n = reverse ? 5 - i : i;
                 harness.processElement(shake(42, 100 + n, ROUND_START + 10 * n), ROUND_START + 10 * n);
             }
-            (reverse ? reversed : inOrder).addAll(payouts(harness).stream().map(p -> p.eventIdLo).toList());
+            (reverse ? reversed : inOrder).addAll(payouts(harness).stream().map(PayoutFixtures::eventIdLo).toList());
         }
         assertThat(inOrder).containsExactly(100L, 101L);
         assertThat(reversed).isEqualTo(inOrder);
@@ -64,7 +64,7 @@ class ShardPayoutDeciderTest {
 
     @Test
     void shouldDecideTheSameOnReplay() throws Exception {
-        RoundRules rules = round(MANY, 300_000, 1000, 10, 3, MANY);
+        Round rules = round(MANY, 300_000, 1000, 10, 3, MANY);
         PayoutSettings settings = settings(4, 0);
         List<ShakeRecord> shakes = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
@@ -98,7 +98,7 @@ class ShardPayoutDeciderTest {
 
     @Test
     void shouldForgetAClosedRoundAndKeepItClosedAfterARestore() throws Exception {
-        RoundRules rules = round(MANY, 1_000_000, 1000, 10, 1, MANY);
+        Round rules = round(MANY, 1_000_000, 1000, 10, 1, MANY);
         PayoutSettings settings = settings(4, 0);
         var harness = harness(rules, settings);
         for (int user = 0; user < 20; user++) {
@@ -127,7 +127,7 @@ class ShardPayoutDeciderTest {
         assertThat(restored.numEventTimeTimers()).isZero();
     }
 
-    private static void send(KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, PayoutDecision> h,
+    private static void send(KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> h,
             ShakeRecord shake) {
         try {
             h.processElement(shake, shake.event.gatewayTsMs);
@@ -138,9 +138,9 @@ class ShardPayoutDeciderTest {
 
     /** Payouts and shard reports so far, as comparable lines. */
     private static List<String> decisions(
-            KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, PayoutDecision> h) {
+            KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> h) {
         List<String> out = new ArrayList<>();
-        h.extractOutputValues().forEach(p -> out.add("payout " + p.payoutId() + " " + p.tierId + " " + p.amountFen));
+        h.extractOutputValues().forEach(p -> out.add("payout " + p.payoutId() + " " + p.tierId() + " " + p.amountFen()));
         values(h.getSideOutput(ShardPayoutDecider.OVERFLOW)).forEach(c -> out.add("overflow "
                 + c.shake.event.eventIdLo + " " + c.tierId + " " + c.amountFen));
         values(h.getSideOutput(ShardPayoutDecider.SHARD_REPORTS)).forEach(r -> out.add("report " + r.shard + " "
@@ -167,7 +167,7 @@ class ShardPayoutDeciderTest {
             harness.processElement(shake(7, i, ROUND_START + i), ROUND_START + i);
         }
 
-        long paid = payouts(harness).stream().mapToLong(p -> p.amountFen).sum();
+        long paid = payouts(harness).stream().mapToLong(p -> p.amountFen()).sum();
         assertThat(paid).isLessThanOrEqualTo(1_000).isGreaterThan(1_000 - PayoutFixtures.SMALL_MIN);
     }
 
@@ -180,10 +180,10 @@ class ShardPayoutDeciderTest {
             harness.processElement(shake(1_000 + user, user, ROUND_START + user), ROUND_START + user);
         }
 
-        List<PayoutDecision> paid = payouts(harness);
-        assertThat(paid.stream().mapToLong(p -> p.amountFen).sum()).isLessThanOrEqualTo(budget)
+        List<Payout> paid = payouts(harness);
+        assertThat(paid.stream().mapToLong(p -> p.amountFen()).sum()).isLessThanOrEqualTo(budget)
                 .isGreaterThan(budget - PayoutFixtures.SMALL_MAX);
-        assertThat(paid.stream().filter(p -> p.tierId == 2)).hasSizeLessThanOrEqualTo(2);
+        assertThat(paid.stream().filter(p -> p.tierId() == 2)).hasSizeLessThanOrEqualTo(2);
         // Winners past the share go to the sweeper, but only a bounded number of them.
         assertThat(values(harness.getSideOutput(ShardPayoutDecider.OVERFLOW)))
                 .hasSize((int) settings(1, 0).overflowPerShard(round(budget, 1_000_000, 1000, 2, 1, MANY)));
@@ -203,7 +203,7 @@ class ShardPayoutDeciderTest {
         List<ShardReport> reports = values(harness.getSideOutput(ShardPayoutDecider.SHARD_REPORTS));
         assertThat(reports).extracting(r -> r.shard).doesNotHaveDuplicates();
         assertThat(reports.stream().mapToLong(r -> r.spentFen).sum())
-                .isEqualTo(payouts(harness).stream().mapToLong(p -> p.amountFen).sum());
+                .isEqualTo(payouts(harness).stream().mapToLong(p -> p.amountFen()).sum());
         // Every shake wins; a big packet drawn on a shard whose share of the 10 big packets is used up goes to
         // the sweeper instead of turning into a small one.
         List<OverflowCandidate> forwarded = values(harness.getSideOutput(ShardPayoutDecider.OVERFLOW));
@@ -221,7 +221,7 @@ class ShardPayoutDeciderTest {
             harness.processElement(shake(user + 1, user, ROUND_START + user), ROUND_START + user);
         }
 
-        long big = payouts(harness).stream().filter(p -> p.tierId == 2).count()
+        long big = payouts(harness).stream().filter(p -> p.tierId() == 2).count()
                 + values(harness.getSideOutput(ShardPayoutDecider.OVERFLOW)).stream().filter(c -> c.tierId == 2).count();
         assertThat(payouts(harness).size() + values(harness.getSideOutput(ShardPayoutDecider.OVERFLOW)).size())
                 .isEqualTo(2_000);
@@ -237,11 +237,11 @@ class ShardPayoutDeciderTest {
         harness.processBroadcastElement(change("r1", RoundChange.Action.RESUME, 0, ROUND_START + 2), ROUND_START + 2);
         harness.processElement(shake(1, 2, ROUND_START + 3), ROUND_START + 3);
 
-        assertThat(payouts(harness)).extracting(p -> p.eventIdLo).containsExactly(2L);
+        assertThat(payouts(harness)).extracting(PayoutFixtures::eventIdLo).containsExactly(2L);
         assertThat(values(harness.getSideOutput(ShardPayoutDecider.LEDGER)))
-                .extracting(l -> l.kind).containsExactly("PAUSED", "RESUMED");
+                .extracting(l -> l.kind()).containsExactly("PAUSED", "RESUMED");
         assertThat(values(harness.getSideOutput(ShardPayoutDecider.APPLIED_RULES)))
-                .extracting(r -> r.paused + "@v" + r.version).containsExactly("true@v1", "false@v2");
+                .extracting(r -> r.paused() + "@v" + r.version()).containsExactly("true@v1", "false@v2");
     }
 
     @Test
@@ -255,10 +255,10 @@ class ShardPayoutDeciderTest {
         harness.processBroadcastElement(change("up", RoundChange.Action.SET_BUDGET, 2_000_000, ROUND_START + 7),
                 ROUND_START + 7);
 
-        List<LedgerLine> ledger = values(harness.getSideOutput(ShardPayoutDecider.LEDGER));
-        assertThat(ledger).extracting(l -> l.kind).containsExactly("CHANGE_REFUSED", "BUDGET_LOWERED", "BUDGET_RAISED");
-        assertThat(ledger).extracting(l -> l.budgetAfterFen).containsExactly(1_000_000L, 995_000L, 2_000_000L);
-        assertThat(harness.getBroadcastState(ShardPayoutDecider.RULES).get(1).shardBaseFen).isEqualTo(2_000_000L);
+        List<LedgerEntry> ledger = values(harness.getSideOutput(ShardPayoutDecider.LEDGER));
+        assertThat(ledger).extracting(l -> l.kind()).containsExactly("CHANGE_REFUSED", "BUDGET_LOWERED", "BUDGET_RAISED");
+        assertThat(ledger).extracting(l -> l.budgetFenAfter()).containsExactly(1_000_000L, 995_000L, 2_000_000L);
+        assertThat(harness.getBroadcastState(ShardPayoutDecider.RULES).get(1).shardBaseFen()).isEqualTo(2_000_000L);
     }
 
     @Test
@@ -267,15 +267,15 @@ class ShardPayoutDeciderTest {
         for (int i = 0; i < 40; i++) {
             harness.processElement(shake(i, i, ROUND_START + 1 + i), ROUND_START + 1 + i);
         }
-        long paid = payouts(harness).stream().mapToLong(p -> p.amountFen).sum();
+        long paid = payouts(harness).stream().mapToLong(p -> p.amountFen()).sum();
 
         // The record's own timestamp says "a day before the round opened": the producer set it, so it proves nothing.
         harness.processBroadcastElement(change("back", RoundChange.Action.SET_BUDGET, 1_000, ROUND_START - 86_400_000L),
                 ROUND_START + 100);
 
         assertThat(paid).as("the shards have paid").isPositive();
-        List<LedgerLine> ledger = values(harness.getSideOutput(ShardPayoutDecider.LEDGER));
-        assertThat(ledger).extracting(l -> l.kind).containsExactly("CHANGE_REFUSED");
+        List<LedgerEntry> ledger = values(harness.getSideOutput(ShardPayoutDecider.LEDGER));
+        assertThat(ledger).extracting(l -> l.kind()).containsExactly("CHANGE_REFUSED");
         assertThat(harness.getBroadcastState(ShardPayoutDecider.RULES).get(1)).as("no rules changed").isNull();
     }
 
@@ -295,19 +295,19 @@ class ShardPayoutDeciderTest {
             harness.processBroadcastElement(c, ROUND_START);
         }
 
-        List<LedgerLine> ledger = values(harness.getSideOutput(ShardPayoutDecider.LEDGER));
-        assertThat(ledger).extracting(l -> l.entryId).doesNotHaveDuplicates();
-        assertThat(ledger).extracting(l -> l.entryId + " " + l.kind).containsExactly("change-ops-1 BUDGET_RAISED",
+        List<LedgerEntry> ledger = values(harness.getSideOutput(ShardPayoutDecider.LEDGER));
+        assertThat(ledger).extracting(l -> l.entryId()).doesNotHaveDuplicates();
+        assertThat(ledger).extracting(l -> l.entryId() + " " + l.kind()).containsExactly("change-ops-1 BUDGET_RAISED",
                 "change-ops-2 BUDGET_RAISED", "change-ops-1/repeat/control/0/2 CHANGE_REPEATED",
                 "change-ops-2/conflict/control/0/3 CHANGE_REFUSED");
-        RoundRules inForce = harness.getBroadcastState(ShardPayoutDecider.RULES).get(1);
-        assertThat(inForce.budgetFen).isEqualTo(3_000_000L);
-        assertThat(inForce.paused).isFalse();
+        Round inForce = harness.getBroadcastState(ShardPayoutDecider.RULES).get(1).round();
+        assertThat(inForce.budgetFen()).isEqualTo(3_000_000L);
+        assertThat(inForce.paused()).isFalse();
         assertThat(values(harness.getSideOutput(ShardPayoutDecider.APPLIED_RULES))).hasSize(2);
     }
 
-    static KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, PayoutDecision> harness(
-            RoundRules rules, PayoutSettings settings) throws Exception {
+    static KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> harness(
+            Round rules, PayoutSettings settings) throws Exception {
         var harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
                 new ShardPayoutDecider(List.of(rules), settings),
                 r -> settings.shardOf(r.event.userId), Types.INT, ShardPayoutDecider.RULES,
@@ -321,7 +321,7 @@ class ShardPayoutDeciderTest {
      * The payouts so far, once event time has caught up with the shakes sent (winners are decided in event-time
      * order when the watermark passes them), short of closing the round.
      */
-    static List<PayoutDecision> payouts(KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, PayoutDecision> h)
+    static List<Payout> payouts(KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> h)
             throws Exception {
         h.processWatermark(ROUND_END - 2);
         return h.extractOutputValues();

@@ -3,7 +3,7 @@ package io.hongbao.jobs.payout;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hongbao.jobs.payout.PayoutDraw.Prize;
-import io.hongbao.jobs.payout.PayoutDraw.TierOption;
+import io.hongbao.money.Tier;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 
 class PayoutDrawTest {
     private static final PayoutDraw DRAW = new PayoutDraw(0x1234L, 0x5678L);
-    private static final List<TierOption> TIERS = List.of(
-            new TierOption(1, 100, 888, 90),
-            new TierOption(2, 8888, 8888, 10));
+    private static final List<Tier> TIERS = List.of(
+            new Tier(1, "small", 100, 888, 1000, 90),
+            new Tier(2, "big", 8888, 8888, 10, 10));
 
     @Test
     void shouldDecideTheSameForTheSameRoundAndEvent() {

@@ -123,7 +123,7 @@ class PayoutJobFailureITCase {
         // As PayoutJob does before it starts: payouts need their round and tier rows (foreign keys). All of it as
         // the job's own login (hongbao_writer), as in production: no superuser rights to lean on.
         RoundCatalog.register(POSTGRES.jobLogin(), new RoundCatalog.Campaign(JOB_PROFILE.name(),
-                JOB_PROFILE.campaignBudget()), SettlementRecords.roundConfigs(JOB_PROFILE));
+                JOB_PROFILE.campaignBudget()), JOB_PROFILE.roundConfigs());
         PayoutJobGraph.build(env, shakes, changes, JOB_PROFILE, settings, new PayoutJobGraph.Sinks(
                 SettlementSink.builder().database(POSTGRES.jobLogin()).sinkName("e2e").build(),
                 new InteractionCountSink(POSTGRES.jobLogin(), Duration.ofMillis(100)),

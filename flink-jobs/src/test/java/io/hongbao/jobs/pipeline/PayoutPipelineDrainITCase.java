@@ -9,11 +9,11 @@ import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.ingest.testing.Datasets;
 import io.hongbao.jobs.functions.ControlWatermarks;
 import io.hongbao.jobs.functions.ShakeWatermarks;
-import io.hongbao.jobs.payout.PayoutDecision;
+import io.hongbao.money.Payout;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
-import io.hongbao.jobs.payout.RoundRules;
-import io.hongbao.jobs.payout.TierRule;
+import io.hongbao.money.Round;
+import io.hongbao.money.Tier;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -56,13 +56,10 @@ class PayoutPipelineDrainITCase {
 
     @Test
     void shouldDrainTheBudgetToWithinOneTenThousandthAndNeverPastIt() throws Exception {
-        RoundRules round = RoundRules.of(TINY, TINY.round(1));
-        round.budgetFen = BUDGET;
-        round.shardBaseFen = BUDGET;
-        round.winPerMillion = 1_000_000;
-        round.winsPerRound = 1;
-        round.tiers = new TierRule[] {new TierRule(1, "small", 100, 888, 1_000_000, 95),
-            new TierRule(2, "big", 8_888, 8_888, 40, 5)};
+        Round profile = TINY.roundConfig(TINY.round(1));
+        Round round = new Round(profile.roundId(), profile.name(), profile.startsAtMs(), profile.endsAtMs(), BUDGET,
+                1_000_000, 1, profile.fenPerGala(), false, 0, List.of(new Tier(1, "small", 100, 888, 1_000_000, 95),
+                        new Tier(2, "big", 8_888, 8_888, 40, 5)));
         PayoutSettings settings = new PayoutSettings(64, 10_000, 1L, 2L);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -75,29 +72,35 @@ class PayoutPipelineDrainITCase {
         PayoutPipeline.Outputs outputs = PayoutPipeline.build(shakes, noChanges, List.of(round), TINY.windows(),
                 settings);
 
-        List<PayoutDecision> payouts = new ArrayList<>();
+        List<Payout> payouts = new ArrayList<>();
+        List<Payout> swept = new ArrayList<>();
         JobID job;
-        try (CloseableIterator<PayoutDecision> collected = outputs.payouts().collectAsync()) {
+        try (CloseableIterator<Payout> collected = outputs.payouts().collectAsync();
+                CloseableIterator<Payout> collectedSwept = outputs.sweptPayouts().collectAsync()) {
             job = env.executeAsync("drain").getJobID();
+            // Both collections are drained at once: one left unread would hold the job back.
+            var sweptDone = java.util.concurrent.CompletableFuture.runAsync(() -> collectedSwept.forEachRemaining(swept::add));
             collected.forEachRemaining(payouts::add);
+            sweptDone.join();
         }
 
-        long paid = payouts.stream().mapToLong(p -> p.amountFen).sum();
+        long paid = payouts.stream().mapToLong(p -> p.amountFen()).sum();
         System.out.printf("drain: %,d winners, %,d paid (%,d by the sweeper), %,d of %,d fen paid, %,d unspent%n",
-                WINNERS, payouts.size(), payouts.stream().filter(p -> "sweeper".equals(p.paidFrom)).count(), paid,
+                WINNERS, payouts.size(), swept.size(), paid,
                 BUDGET, BUDGET - paid);
         assertThat(paid).isLessThanOrEqualTo(BUDGET);
         assertThat(BUDGET - paid).as("unspent fen").isLessThan(BUDGET / 10_000);
-        assertThat(payouts.stream().map(PayoutDecision::payoutId).distinct()).hasSize(payouts.size());
-        assertThat(payouts.stream().filter(p -> p.tierId == 2)).hasSizeLessThanOrEqualTo(40);
-        assertThat(payouts.stream().filter(p -> "sweeper".equals(p.paidFrom))).isNotEmpty();
-        assertThat(new HashSet<>(payouts.stream().map(p -> p.userId).toList())).hasSize(payouts.size());
+        assertThat(payouts.stream().map(Payout::payoutId).distinct()).hasSize(payouts.size());
+        assertThat(payouts.stream().filter(p -> p.tierId() == 2)).hasSizeLessThanOrEqualTo(40);
+        assertThat(swept).isNotEmpty();
+        assertThat(payouts).containsAll(swept);
+        assertThat(new HashSet<>(payouts.stream().map(p -> p.userId()).toList())).hasSize(payouts.size());
 
         assertThat(sum(job, ".hongbao.round.1.paidFen")).as("paidFen gauges, all subtasks").isEqualTo(paid);
         assertThat(max(job, ".hongbao.round.1.budgetFen")).isEqualTo(BUDGET);
         assertThat(sum(job, ".hongbao.shakes")).as("shakes decided").isEqualTo(WINNERS);
         assertThat(sum(job, ".hongbao.wins")).as("won at the shards")
-                .isEqualTo(payouts.stream().filter(p -> !"sweeper".equals(p.paidFrom)).count());
+                .isEqualTo(payouts.size() - swept.size());
     }
 
     private static long sum(JobID job, String suffix) {
@@ -115,15 +118,15 @@ class PayoutPipelineDrainITCase {
                 : ((Number) ((Gauge<?>) m).getValue()).longValue());
     }
 
-    private static List<ShakeRecord> shakes(RoundRules round) {
+    private static List<ShakeRecord> shakes(Round round) {
         SplittableRandom random = new SplittableRandom(5);
         List<ShakeRecord> out = new ArrayList<>(WINNERS);
-        long span = round.endMs - round.startMs;
+        long span = round.endsAtMs() - round.startsAtMs();
         for (int i = 0; i < WINNERS; i++) {
-            long ts = round.startMs + (span * i) / WINNERS;
+            long ts = round.startsAtMs() + (span * i) / WINNERS;
             long user = 100_000_000L + i;
             ShakeRecord r = new ShakeRecord();
-            r.event = new ShakeEvent(random.nextLong() | 1, random.nextLong() | 1, user, user * 3, round.roundId,
+            r.event = new ShakeEvent(random.nextLong() | 1, random.nextLong() | 1, user, user * 3, round.roundId(),
                     Channel.ANDROID, "CN-GD", ts - 10, ts, i + 1);
             r.topic = "shakes";
             r.partition = i % 4;

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.hongbao.money.Round;
+import io.hongbao.money.Tier;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -151,6 +153,22 @@ public record GalaProfile(
 
     public long roundEndMs(RoundProfile round) {
         return Math.addExact(roundStartMs(round), round.duration().toMillis());
+    }
+
+    /**
+     * The round as the payout job starts it and the settlement tables hold it: the window in epoch milliseconds,
+     * tiers by tier id, unpaused, version 0; named {@code round-<id>} when the profile gives no name.
+     */
+    public Round roundConfig(RoundProfile round) {
+        return new Round(round.id(), round.name() == null ? "round-" + round.id() : round.name(),
+                roundStartMs(round), roundEndMs(round), round.budgetFen(), round.winPerMillion(),
+                round.userCaps().winsPerRound(), round.userCaps().fenPerGala(), false, 0,
+                round.tiers().stream().sorted(Comparator.comparingInt(Tier::tierId)).toList());
+    }
+
+    /** {@link #roundConfig} of every round, in the profile's order. */
+    public List<Round> roundConfigs() {
+        return rounds.stream().map(this::roundConfig).toList();
     }
 
     /** Sum of all round budgets in fen. */

@@ -1,5 +1,6 @@
 package io.hongbao.ingest.profile;
 
+import io.hongbao.money.Tier;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -88,7 +89,7 @@ class GalaProfileFuzzProperties {
         for (RoundProfile round : profile.rounds()) {
             assertThat(round.tiers()).isNotEmpty().doesNotContainNull();
             assertThat(round.budgetFen()).isPositive();
-            for (PrizeTier tier : round.tiers()) {
+            for (Tier tier : round.tiers()) {
                 assertThat(tier.minFen()).isPositive();
                 assertThat(tier.maxFen()).isGreaterThanOrEqualTo(tier.minFen());
             }

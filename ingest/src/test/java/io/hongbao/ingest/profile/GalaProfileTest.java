@@ -1,5 +1,7 @@
 package io.hongbao.ingest.profile;
 
+import io.hongbao.money.Round;
+import io.hongbao.money.Tier;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,10 +22,25 @@ class GalaProfileTest {
         assertThat(tiny.rounds()).extracting(RoundProfile::id).containsExactly(1, 2);
         RoundProfile first = tiny.round(1);
         assertThat(first.tiers()).hasSize(2);
-        assertThat(first.tiers().get(0).isFixedAmount()).isFalse();
-        assertThat(first.tiers().get(1).isFixedAmount()).isTrue();
-        assertThat(first.tiers().get(1).minFen()).isEqualTo(8888);
+        assertThat(first.tiers().get(0).maxFen()).isGreaterThan(first.tiers().get(0).minFen());
+        assertThat(first.tiers().get(1).minFen()).as("amount_fen: a fixed amount").isEqualTo(8888)
+                .isEqualTo(first.tiers().get(1).maxFen());
         assertThat(tiny.roundEndMs(first) - tiny.roundStartMs(first)).isEqualTo(10_000);
+    }
+
+    @Test
+    void shouldReadRoundsIntoTheMoneyModelWithTheWindowInEpochTimeAndTiersById() throws Exception {
+        String yaml = java.nio.file.Files.readString(Datasets.file("tiny.yaml"))
+                .replace("    name: warm-up\n", "")
+                .replace("{id: 1, name: small, min_fen: 100, max_fen: 888, count_cap: 1000, weight: 95}",
+                        "{id: 3, amount_fen: 5, count_cap: 7}");
+        GalaProfile tiny = GalaProfile.parse(yaml, "tiny.yaml, round 1 unnamed, tier 1 as tier 3 after tier 2");
+
+        long start = java.time.OffsetDateTime.parse("2027-02-06T20:00:00+08:00").toInstant().toEpochMilli();
+        assertThat(tiny.roundConfig(tiny.round(1))).isEqualTo(new Round(1, "round-1", start, start + 10_000,
+                1_000_000, 50_000, 2, 20_000, false, 0, java.util.List.of(new Tier(2, "big", 8888, 8888, 20, 5),
+                        new Tier(3, "tier-3", 5, 5, 7, 1))));
+        assertThat(tiny.roundConfigs()).extracting(Round::roundId).containsExactly(1, 2);
     }
 
     @Test

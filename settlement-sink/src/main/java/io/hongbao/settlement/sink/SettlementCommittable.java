@@ -1,7 +1,7 @@
 package io.hongbao.settlement.sink;
 
-import io.hongbao.settlement.SettlementRecord.RejectCount;
-import io.hongbao.settlement.SettlementRecord.RoundConfig;
+import io.hongbao.money.RejectCount;
+import io.hongbao.money.Round;
 import java.util.List;
 import java.util.Objects;
 
@@ -24,11 +24,11 @@ public final class SettlementCommittable {
     private final int payouts;
     private final int ledgerEntries;
     private final long payoutFen;
-    private final List<RoundConfig> roundConfigs;
+    private final List<Round> roundConfigs;
     private final List<RejectCount> rejectCounts;
 
     public SettlementCommittable(String gid, String sinkName, int subtask, int payouts, int ledgerEntries, long payoutFen,
-            List<RoundConfig> roundConfigs, List<RejectCount> rejectCounts) {
+            List<Round> roundConfigs, List<RejectCount> rejectCounts) {
         this.gid = gid;
         this.sinkName = Objects.requireNonNull(sinkName, "sinkName");
         this.subtask = subtask;
@@ -64,7 +64,7 @@ public final class SettlementCommittable {
         return payoutFen;
     }
 
-    public List<RoundConfig> roundConfigs() {
+    public List<Round> roundConfigs() {
         return roundConfigs;
     }
 

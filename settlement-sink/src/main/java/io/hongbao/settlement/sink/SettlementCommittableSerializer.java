@@ -1,8 +1,8 @@
 package io.hongbao.settlement.sink;
 
-import io.hongbao.settlement.SettlementRecord.RejectCount;
-import io.hongbao.settlement.SettlementRecord.RoundConfig;
-import io.hongbao.settlement.SettlementRecord.Tier;
+import io.hongbao.money.RejectCount;
+import io.hongbao.money.Round;
+import io.hongbao.money.SettlementRowSerializer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -15,6 +15,8 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 /**
  * Committables go into the committer's checkpointed state; version 1 of their binary form. A change of the bytes is
  * a new version (and a reader kept for the old one): SettlementCommittableSerializerTest holds version 1's bytes.
+ * Rounds and reject counts in it are in the money model's own form ({@link SettlementRowSerializer#writeRound},
+ * without a tag).
  */
 public final class SettlementCommittableSerializer implements SimpleVersionedSerializer<SettlementCommittable> {
     static final int VERSION = 1;
@@ -38,31 +40,12 @@ public final class SettlementCommittableSerializer implements SimpleVersionedSer
             out.writeInt(c.ledgerEntries());
             out.writeLong(c.payoutFen());
             out.writeInt(c.roundConfigs().size());
-            for (RoundConfig r : c.roundConfigs()) {
-                out.writeInt(r.roundId);
-                out.writeUTF(r.name);
-                out.writeLong(r.startsAtMs);
-                out.writeLong(r.endsAtMs);
-                out.writeLong(r.budgetFen);
-                out.writeInt(r.winPerMillion);
-                out.writeInt(r.winsPerRound);
-                out.writeLong(r.fenPerGala);
-                out.writeBoolean(r.paused);
-                out.writeInt(r.version);
-                out.writeInt(r.tiers.size());
-                for (Tier t : r.tiers) {
-                    out.writeInt(t.tierId);
-                    out.writeUTF(t.name);
-                    out.writeLong(t.minFen);
-                    out.writeLong(t.maxFen);
-                    out.writeLong(t.countCap);
-                    out.writeInt(t.weight);
-                }
+            for (Round r : c.roundConfigs()) {
+                SettlementRowSerializer.writeRound(r, out);
             }
             out.writeInt(c.rejectCounts().size());
             for (RejectCount r : c.rejectCounts()) {
-                out.writeUTF(r.reason);
-                out.writeLong(r.records);
+                SettlementRowSerializer.writeRejectCount(r, out);
             }
         }
         return bytes.toByteArray();
@@ -82,34 +65,14 @@ public final class SettlementCommittableSerializer implements SimpleVersionedSer
             int ledgerEntries = in.readInt();
             long payoutFen = in.readLong();
             int rounds = in.readInt();
-            List<RoundConfig> configs = new ArrayList<>(rounds);
+            List<Round> configs = new ArrayList<>(rounds);
             for (int i = 0; i < rounds; i++) {
-                RoundConfig r = new RoundConfig();
-                r.roundId = in.readInt();
-                r.name = in.readUTF();
-                r.startsAtMs = in.readLong();
-                r.endsAtMs = in.readLong();
-                r.budgetFen = in.readLong();
-                r.winPerMillion = in.readInt();
-                r.winsPerRound = in.readInt();
-                r.fenPerGala = in.readLong();
-                r.paused = in.readBoolean();
-                r.version = in.readInt();
-                int tiers = in.readInt();
-                r.tiers = new ArrayList<>(tiers);
-                for (int j = 0; j < tiers; j++) {
-                    r.tiers.add(Tier.of(in.readInt(), in.readUTF(), in.readLong(), in.readLong(), in.readLong(),
-                            in.readInt()));
-                }
-                configs.add(r);
+                configs.add(SettlementRowSerializer.readRound(in));
             }
             int rejects = in.readInt();
             List<RejectCount> counts = new ArrayList<>(rejects);
             for (int i = 0; i < rejects; i++) {
-                RejectCount r = new RejectCount();
-                r.reason = in.readUTF();
-                r.records = in.readLong();
-                counts.add(r);
+                counts.add(SettlementRowSerializer.readRejectCount(in));
             }
             return new SettlementCommittable(gid, sinkName, subtask, payouts, ledgerEntries, payoutFen, configs, counts);
         }

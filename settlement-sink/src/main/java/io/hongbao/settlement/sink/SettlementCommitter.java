@@ -1,8 +1,8 @@
 package io.hongbao.settlement.sink;
 
+import io.hongbao.money.RejectCount;
+import io.hongbao.money.Round;
 import io.hongbao.settlement.SettlementDatabase;
-import io.hongbao.settlement.SettlementRecord.RejectCount;
-import io.hongbao.settlement.SettlementRecord.RoundConfig;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -182,18 +182,18 @@ public final class SettlementCommitter implements Committer<SettlementCommittabl
         try {
             // Keys in ascending order (the writer sorts them), so two committers never deadlock on each other.
             try (PreparedStatement round = conn.prepareStatement(APPLY_ROUND)) {
-                for (RoundConfig r : c.roundConfigs()) {
-                    round.setInt(1, r.roundId);
-                    round.setLong(2, r.budgetFen);
-                    round.setBoolean(3, r.paused);
-                    round.setInt(4, r.version);
+                for (Round r : c.roundConfigs()) {
+                    round.setInt(1, r.roundId());
+                    round.setLong(2, r.budgetFen());
+                    round.setBoolean(3, r.paused());
+                    round.setInt(4, r.version());
                     round.execute(); // false: a newer version is already there
                 }
             }
             try (PreparedStatement rejects = conn.prepareStatement(APPLY_REJECTS)) {
                 for (RejectCount r : c.rejectCounts()) {
-                    rejects.setString(1, r.reason);
-                    rejects.setLong(2, r.records);
+                    rejects.setString(1, r.reason());
+                    rejects.setLong(2, r.records());
                     rejects.execute();
                 }
             }

@@ -1,7 +1,7 @@
 package io.hongbao.settlement.sink;
 
+import io.hongbao.money.SettlementRow;
 import io.hongbao.settlement.SettlementDatabase;
-import io.hongbao.settlement.SettlementRecord;
 import java.io.IOException;
 import java.io.Serializable;
 import java.time.Duration;
@@ -19,7 +19,7 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.metrics.Gauge;
 
 /**
- * Writes {@link SettlementRecord}s to the PostgreSQL settlement tables exactly once, with PostgreSQL prepared
+ * Writes {@link SettlementRow}s to the PostgreSQL settlement tables exactly once, with PostgreSQL prepared
  * transactions (two-phase commit): each writer subtask prepares one transaction per checkpoint
  * ({@link SettlementWriter}), the committer commits it when the checkpoint completes
  * ({@link SettlementCommitter}), and a restore rolls back what no completed checkpoint covers
@@ -37,8 +37,8 @@ import org.apache.flink.metrics.Gauge;
  * ({@link io.hongbao.settlement.SettlementSchema#migrate}) and {@code max_prepared_transactions > 0} on the
  * server. The sink name must stay the same across restarts of a job and differ between jobs sharing a database.
  */
-public final class SettlementSink implements Sink<SettlementRecord>, SupportsCommitter<SettlementCommittable>,
-        SupportsWriterState<SettlementRecord, Void> {
+public final class SettlementSink implements Sink<SettlementRow>, SupportsCommitter<SettlementCommittable>,
+        SupportsWriterState<SettlementRow, Void> {
     private static final long serialVersionUID = 1L;
 
     private final Options options;
@@ -64,7 +64,7 @@ public final class SettlementSink implements Sink<SettlementRecord>, SupportsCom
     }
 
     @Override
-    public StatefulSinkWriter<SettlementRecord, Void> restoreWriter(WriterInitContext context,
+    public StatefulSinkWriter<SettlementRow, Void> restoreWriter(WriterInitContext context,
             Collection<Void> recoveredState) throws IOException {
         return createWriter(context);
     }

@@ -1,13 +1,12 @@
 package io.hongbao.settlement.sink;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hongbao.money.LedgerEntry;
+import io.hongbao.money.Payout;
+import io.hongbao.money.RejectCount;
+import io.hongbao.money.Round;
+import io.hongbao.money.SettlementRow;
 import io.hongbao.settlement.SettlementDatabase;
-import io.hongbao.settlement.SettlementRecord;
-import io.hongbao.settlement.SettlementRecord.LedgerEntry;
-import io.hongbao.settlement.SettlementRecord.Payout;
-import io.hongbao.settlement.SettlementRecord.RejectCount;
-import io.hongbao.settlement.SettlementRecord.RoundConfig;
-import io.hongbao.settlement.SettlementRecord.Tier;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.sql.BatchUpdateException;
@@ -60,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * dies with the connection, so nothing is half written, and Flink restarts from the last checkpoint.
  */
 public final class SettlementWriter
-        implements CommittingSinkWriter<SettlementRecord, SettlementCommittable>, StatefulSinkWriter<SettlementRecord, Void> {
+        implements CommittingSinkWriter<SettlementRow, SettlementCommittable>, StatefulSinkWriter<SettlementRow, Void> {
     private static final Logger LOG = LoggerFactory.getLogger(SettlementWriter.class);
 
     // One call per batch: arrays of the columns. The functions (V12) are the job's only write path: they insert
@@ -103,7 +102,7 @@ public final class SettlementWriter
     private int quarantinedInTransaction;
     private int ledgerEntriesInTransaction;
     private long payoutFenInTransaction;
-    private final TreeMap<Integer, RoundConfig> roundConfigs = new TreeMap<>();
+    private final TreeMap<Integer, Round> roundConfigs = new TreeMap<>();
     private final TreeMap<String, RejectCount> rejectCounts = new TreeMap<>();
 
     /**
@@ -185,16 +184,18 @@ public final class SettlementWriter
     }
 
     @Override
-    public void write(SettlementRecord record, Context context) throws IOException {
-        record.validate();
+    public void write(SettlementRow row, Context context) throws IOException {
+        row.validate();
+        // Rows are immutable: the writer keeps them as they come.
         try {
-            switch (record.kind) {
-                case PAYOUT -> add(payouts, copy(record.payout));
-                case LEDGER_ENTRY -> add(ledger, copy(record.ledgerEntry));
-                case REJECT_COUNT -> rejectCounts.merge(record.rejectCount.reason, copy(record.rejectCount),
-                        (old, now) -> now.records >= old.records ? now : old);
-                case ROUND_CONFIG -> roundConfigs.merge(record.roundConfig.roundId, copy(record.roundConfig),
-                        (old, now) -> now.version >= old.version ? now : old);
+            if (row instanceof Payout p) {
+                add(payouts, p);
+            } else if (row instanceof LedgerEntry l) {
+                add(ledger, l);
+            } else if (row instanceof RejectCount c) {
+                rejectCounts.merge(c.reason(), c, (old, now) -> now.records() >= old.records() ? now : old);
+            } else if (row instanceof Round r) {
+                roundConfigs.merge(r.roundId(), r, (old, now) -> now.version() >= old.version() ? now : old);
             }
         } catch (SQLException e) {
             throw failure("writing", e);
@@ -506,17 +507,17 @@ public final class SettlementWriter
 
         @Override
         String key(Payout p) {
-            return p.payoutId;
+            return p.payoutId();
         }
 
         @Override
         int roundId(Payout p) {
-            return p.roundId;
+            return p.roundId();
         }
 
         @Override
         String lineage(Payout p) {
-            return p.kafkaTopic + "/" + p.kafkaPartition + "/" + p.kafkaOffset;
+            return p.kafkaTopic() + "/" + p.kafkaPartition() + "/" + p.kafkaOffset();
         }
 
         @Override
@@ -525,16 +526,16 @@ public final class SettlementWriter
             Object[][] cols = new Object[10][n];
             for (int i = 0; i < n; i++) {
                 Payout p = rows.get(i);
-                cols[0][i] = p.payoutId;
-                cols[1][i] = p.roundId;
-                cols[2][i] = p.tierId;
-                cols[3][i] = p.userId;
-                cols[4][i] = p.amountFen;
-                cols[5][i] = p.eventId;
-                cols[6][i] = p.kafkaTopic;
-                cols[7][i] = p.kafkaPartition;
-                cols[8][i] = p.kafkaOffset;
-                cols[9][i] = p.decidedAtMs;
+                cols[0][i] = p.payoutId();
+                cols[1][i] = p.roundId();
+                cols[2][i] = p.tierId();
+                cols[3][i] = p.userId();
+                cols[4][i] = p.amountFen();
+                cols[5][i] = p.eventId();
+                cols[6][i] = p.kafkaTopic();
+                cols[7][i] = p.kafkaPartition();
+                cols[8][i] = p.kafkaOffset();
+                cols[9][i] = p.decidedAtMs();
             }
             String[] types = {"text", "int4", "int4", "int8", "int8", "text", "text", "int4", "int8", "int8"};
             for (int k = 0; k < cols.length; k++) {
@@ -549,18 +550,9 @@ public final class SettlementWriter
             Map<String, Payout> out = new HashMap<>();
             try (ResultSet rs = selectPayouts.executeQuery()) {
                 while (rs.next()) {
-                    Payout p = new Payout();
-                    p.payoutId = rs.getString(1);
-                    p.roundId = rs.getInt(2);
-                    p.tierId = rs.getInt(3);
-                    p.userId = rs.getLong(4);
-                    p.amountFen = rs.getLong(5);
-                    p.eventId = rs.getString(6);
-                    p.kafkaTopic = rs.getString(7);
-                    p.kafkaPartition = rs.getInt(8);
-                    p.kafkaOffset = rs.getLong(9);
-                    p.decidedAtMs = rs.getLong(10);
-                    out.put(p.payoutId, p);
+                    Payout p = new Payout(rs.getInt(2), rs.getInt(3), rs.getLong(4), rs.getLong(5), rs.getString(6),
+                            rs.getString(7), rs.getInt(8), rs.getLong(9), rs.getLong(10));
+                    out.put(rs.getString(1), p); // the key as stored (a forged row's may not be p.payoutId())
                 }
             }
             return out;
@@ -569,20 +561,20 @@ public final class SettlementWriter
         @Override
         String differences(Payout a, Payout b) {
             List<String> d = new ArrayList<>();
-            diff(d, "tier_id", a.tierId, b.tierId);
-            diff(d, "user_id", a.userId, b.userId);
-            diff(d, "amount_fen", a.amountFen, b.amountFen);
-            diff(d, "kafka_topic", a.kafkaTopic, b.kafkaTopic);
-            diff(d, "kafka_partition", a.kafkaPartition, b.kafkaPartition);
-            diff(d, "kafka_offset", a.kafkaOffset, b.kafkaOffset);
-            diff(d, "shake_event_time", timestamp(a.decidedAtMs), timestamp(b.decidedAtMs));
+            diff(d, "tier_id", a.tierId(), b.tierId());
+            diff(d, "user_id", a.userId(), b.userId());
+            diff(d, "amount_fen", a.amountFen(), b.amountFen());
+            diff(d, "kafka_topic", a.kafkaTopic(), b.kafkaTopic());
+            diff(d, "kafka_partition", a.kafkaPartition(), b.kafkaPartition());
+            diff(d, "kafka_offset", a.kafkaOffset(), b.kafkaOffset());
+            diff(d, "shake_event_time", timestamp(a.decidedAtMs()), timestamp(b.decidedAtMs()));
             return String.join(", ", d);
         }
 
         @Override
         void counted(Payout p) {
             payoutsInTransaction++;
-            payoutFenInTransaction = Math.addExact(payoutFenInTransaction, p.amountFen);
+            payoutFenInTransaction = Math.addExact(payoutFenInTransaction, p.amountFen());
         }
     }
 
@@ -593,17 +585,17 @@ public final class SettlementWriter
 
         @Override
         String key(LedgerEntry l) {
-            return l.entryId;
+            return l.entryId();
         }
 
         @Override
         int roundId(LedgerEntry l) {
-            return l.roundId;
+            return l.roundId();
         }
 
         @Override
         String lineage(LedgerEntry l) {
-            return l.source;
+            return l.source();
         }
 
         @Override
@@ -612,14 +604,14 @@ public final class SettlementWriter
             Object[][] cols = new Object[8][n];
             for (int i = 0; i < n; i++) {
                 LedgerEntry l = rows.get(i);
-                cols[0][i] = l.entryId;
-                cols[1][i] = l.roundId;
-                cols[2][i] = l.kind;
-                cols[3][i] = l.amountFen;
-                cols[4][i] = l.budgetFenAfter;
-                cols[5][i] = l.detail;
-                cols[6][i] = l.effectiveAtMs;
-                cols[7][i] = l.source;
+                cols[0][i] = l.entryId();
+                cols[1][i] = l.roundId();
+                cols[2][i] = l.kind();
+                cols[3][i] = l.amountFen();
+                cols[4][i] = l.budgetFenAfter();
+                cols[5][i] = l.detail();
+                cols[6][i] = l.effectiveAtMs();
+                cols[7][i] = l.source();
             }
             String[] types = {"text", "int4", "text", "int8", "int8", "text", "int8", "text"};
             for (int k = 0; k < cols.length; k++) {
@@ -634,16 +626,9 @@ public final class SettlementWriter
             Map<String, LedgerEntry> out = new HashMap<>();
             try (ResultSet rs = selectLedger.executeQuery()) {
                 while (rs.next()) {
-                    LedgerEntry l = new LedgerEntry();
-                    l.entryId = rs.getString(1);
-                    l.roundId = rs.getInt(2);
-                    l.kind = rs.getString(3);
-                    l.amountFen = rs.getLong(4);
-                    l.budgetFenAfter = rs.getLong(5);
-                    l.detail = rs.getString(6);
-                    l.effectiveAtMs = rs.getLong(7);
-                    l.source = rs.getString(8);
-                    out.put(l.entryId, l);
+                    LedgerEntry l = new LedgerEntry(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getLong(4),
+                            rs.getLong(5), rs.getString(6), rs.getLong(7), rs.getString(8));
+                    out.put(l.entryId(), l);
                 }
             }
             return out;
@@ -652,13 +637,13 @@ public final class SettlementWriter
         @Override
         String differences(LedgerEntry a, LedgerEntry b) {
             List<String> d = new ArrayList<>();
-            diff(d, "round_id", a.roundId, b.roundId);
-            diff(d, "kind", a.kind, b.kind);
-            diff(d, "amount_fen", a.amountFen, b.amountFen);
-            diff(d, "budget_fen_after", a.budgetFenAfter, b.budgetFenAfter);
-            diff(d, "detail", a.detail, b.detail);
-            diff(d, "effective_at", timestamp(a.effectiveAtMs), timestamp(b.effectiveAtMs));
-            diff(d, "source", a.source, b.source);
+            diff(d, "round_id", a.roundId(), b.roundId());
+            diff(d, "kind", a.kind(), b.kind());
+            diff(d, "amount_fen", a.amountFen(), b.amountFen());
+            diff(d, "budget_fen_after", a.budgetFenAfter(), b.budgetFenAfter());
+            diff(d, "detail", a.detail(), b.detail());
+            diff(d, "effective_at", timestamp(a.effectiveAtMs()), timestamp(b.effectiveAtMs()));
+            diff(d, "source", a.source(), b.source());
             return String.join(", ", d);
         }
 
@@ -666,60 +651,6 @@ public final class SettlementWriter
         void counted(LedgerEntry l) {
             ledgerEntriesInTransaction++;
         }
-    }
-
-    private static Payout copy(Payout p) {
-        Payout c = new Payout();
-        c.payoutId = p.payoutId;
-        c.roundId = p.roundId;
-        c.tierId = p.tierId;
-        c.userId = p.userId;
-        c.amountFen = p.amountFen;
-        c.eventId = p.eventId;
-        c.kafkaTopic = p.kafkaTopic;
-        c.kafkaPartition = p.kafkaPartition;
-        c.kafkaOffset = p.kafkaOffset;
-        c.decidedAtMs = p.decidedAtMs;
-        return c;
-    }
-
-    private static LedgerEntry copy(LedgerEntry l) {
-        LedgerEntry c = new LedgerEntry();
-        c.entryId = l.entryId;
-        c.roundId = l.roundId;
-        c.kind = l.kind;
-        c.amountFen = l.amountFen;
-        c.budgetFenAfter = l.budgetFenAfter;
-        c.detail = l.detail;
-        c.effectiveAtMs = l.effectiveAtMs;
-        c.source = l.source;
-        return c;
-    }
-
-    private static RejectCount copy(RejectCount c) {
-        RejectCount r = new RejectCount();
-        r.reason = c.reason;
-        r.records = c.records;
-        return r;
-    }
-
-    private static RoundConfig copy(RoundConfig c) {
-        RoundConfig r = new RoundConfig();
-        r.roundId = c.roundId;
-        r.name = c.name;
-        r.startsAtMs = c.startsAtMs;
-        r.endsAtMs = c.endsAtMs;
-        r.budgetFen = c.budgetFen;
-        r.winPerMillion = c.winPerMillion;
-        r.winsPerRound = c.winsPerRound;
-        r.fenPerGala = c.fenPerGala;
-        r.paused = c.paused;
-        r.version = c.version;
-        r.tiers = new ArrayList<>();
-        for (Tier t : c.tiers) {
-            r.tiers.add(Tier.of(t.tierId, t.name, t.minFen, t.maxFen, t.countCap, t.weight));
-        }
-        return r;
     }
 
     private static String newNonce() {

@@ -3,7 +3,7 @@ package io.hongbao.settlement.sink;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.hongbao.settlement.SettlementRecord;
+import io.hongbao.money.RejectCount;
 import io.hongbao.settlement.testing.Records;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,13 +28,13 @@ class SettlementCommittableSerializerTest {
     static SettlementCommittable withUpserts() {
         return new SettlementCommittable("hb:payouts:0:5:abc:2", "payouts", 0, 120, 3, 98_765,
                 List.of(Records.round(1, 500_000, 2, Records.tier(1, 100, 888, 1000), Records.tier(2, 8_888, 8_888, 3))),
-                List.of(SettlementRecord.rejectCount("UNDECODABLE", 4).rejectCount,
-                        SettlementRecord.rejectCount("UNKNOWN_ROUND", 11).rejectCount));
+                List.of(new RejectCount("UNDECODABLE", 4),
+                        new RejectCount("UNKNOWN_ROUND", 11)));
     }
 
     static SettlementCommittable withoutTransaction() {
         return new SettlementCommittable(null, "payouts", 1, 0, 0, 0, List.of(),
-                List.of(SettlementRecord.rejectCount("OVERSIZED", 1).rejectCount));
+                List.of(new RejectCount("OVERSIZED", 1)));
     }
 
     @Test

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
-import io.hongbao.settlement.SettlementRecord;
-import io.hongbao.settlement.SettlementRecord.RoundConfig;
+import io.hongbao.money.LedgerEntry;
+import io.hongbao.money.RejectCount;
+import io.hongbao.money.Round;
+import io.hongbao.money.SettlementRow;
 import io.hongbao.settlement.reconcile.Reconciliation;
 import io.hongbao.settlement.reconcile.ReconciliationResult;
 import io.hongbao.settlement.testing.EmbeddedSettlementDb;
@@ -69,7 +71,7 @@ class SettlementSinkITCase {
 
         env.fromSequence(0, PAYOUTS - 1)
                 .map(new FailSometimes()).name("fail-sometimes")
-                .flatMap(SettlementSinkITCase::records).returns(SettlementRecord.class).name("to-settlement-records")
+                .flatMap(SettlementSinkITCase::records).returns(SettlementRow.TYPE).name("to-settlement-records")
                 .sinkTo(SettlementSink.builder().database(job).sinkName("itcase").batchSize(100).build())
                 .name("settlement").uid("settlement-sink");
         env.execute("settlement-sink-itcase");
@@ -102,32 +104,31 @@ class SettlementSinkITCase {
         }
     }
 
-    /** Shake n's settlement records: its payout, and now and then a ledger entry, a reject count, a config. */
-    private static void records(long n, Collector<SettlementRecord> out) {
+    /** Shake n's settlement rows: its payout, and now and then a ledger entry, a reject count, a config. */
+    private static void records(long n, Collector<SettlementRow> out) {
         out.collect(Records.payout(1, n % 10 == 0 ? 2 : 1, n % 1000, 1 + n % 100, n));
         if (n % 1000 == 999) {
-            out.collect(SettlementRecord.ledgerEntry("r1-test-" + n, 1, "BUDGET_RAISED", 1, 10_000_001, "test",
+            out.collect(new LedgerEntry("r1-test-" + n, 1, "BUDGET_RAISED", 1, 10_000_001, "test",
                     Records.ROUND_START_MS + n, "hongbao.control/0/" + n));
         }
         if (n % 250 == 0) {
-            out.collect(SettlementRecord.rejectCount("EVERY_250TH", n / 250 + 1));
+            out.collect(new RejectCount("EVERY_250TH", n / 250 + 1));
         }
         if (n == PAYOUTS / 2) {
             // The raise's own ledger line comes with it (the database moves no budget without one).
-            out.collect(SettlementRecord.ledgerEntry("r1-raise", 1, "BUDGET_RAISED", 1, 10_000_001, "test",
+            out.collect(new LedgerEntry("r1-raise", 1, "BUDGET_RAISED", 1, 10_000_001, "test",
                     Records.ROUND_START_MS + n, "hongbao.control/0/raise"));
         }
         if (n == 0 || n == PAYOUTS / 2) {
-            out.collect(SettlementRecord.roundConfig(config(n == 0 ? 0 : 1)));
+            out.collect(config(n == 0 ? 0 : 1));
         }
     }
 
-    private static RoundConfig config(int version) {
-        RoundConfig r = Records.round(1, 10_000_000 + version, version, Records.tier(1, 1, 100, PAYOUTS),
+    private static Round config(int version) {
+        Round r = Records.round(1, 10_000_000 + version, version, Records.tier(1, 1, 100, PAYOUTS),
                 Records.tier(2, 1, 100, PAYOUTS / 10));
-        r.winsPerRound = PAYOUTS / 1000;
-        r.fenPerGala = 100L * PAYOUTS;
-        return r;
+        return new Round(r.roundId(), r.name(), r.startsAtMs(), r.endsAtMs(), r.budgetFen(), r.winPerMillion(),
+                PAYOUTS / 1000, 100L * PAYOUTS, r.paused(), r.version(), r.tiers());
     }
 
     /**

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
-import io.hongbao.settlement.SettlementRecord;
+import io.hongbao.money.SettlementRow;
 import io.hongbao.settlement.testing.EmbeddedSettlementDb;
 import io.hongbao.settlement.testing.Records;
 import io.hongbao.settlement.testing.Sql;
@@ -55,7 +55,7 @@ class SettlementSinkRefusalITCase {
         // Fewer records than a batch: they reach the database in prepareCommit, and the refusal comes at PREPARE.
         env.fromSequence(0, 19)
                 .map(new CountAttempts()).name("count-attempts")
-                .map(n -> Records.payout(1, 1, n, 100, n)).returns(SettlementRecord.class).name("payouts")
+                .map(n -> (SettlementRow) Records.payout(1, 1, n, 100, n)).returns(SettlementRow.TYPE).name("payouts")
                 .sinkTo(SettlementSink.builder().database(job).sinkName("refusal").batchSize(1_000).build())
                 .name("settlement");
 

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
-import io.hongbao.settlement.SettlementRecord;
+import io.hongbao.money.LedgerEntry;
+import io.hongbao.money.RejectCount;
+import io.hongbao.money.Round;
 import io.hongbao.settlement.testing.EmbeddedSettlementDb;
 import io.hongbao.settlement.testing.RecordingCommitRequest;
 import io.hongbao.settlement.testing.RecordingCommitRequest.Outcome;
@@ -64,7 +66,7 @@ class SettlementWriterCommitterITCase {
             for (int n = 0; n < 5; n++) { // batch size 2: two batches go to the server before the checkpoint
                 w.write(Records.payout(1, n), null);
             }
-            w.write(SettlementRecord.ledgerEntry("r1-configured", 1, "CONFIGURED", 100_000, 100_000, "from profile",
+            w.write(new LedgerEntry("r1-configured", 1, "CONFIGURED", 100_000, 100_000, "from profile",
                     Records.ROUND_START_MS, "profile"), null);
             w.flush(false);
             assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isZero();
@@ -117,7 +119,7 @@ class SettlementWriterCommitterITCase {
         SettlementDatabase db = EmbeddedSettlementDb.migratedGala("commit_twice");
         try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
             w.write(Records.payout(1, 7), null);
-            w.write(SettlementRecord.rejectCount("OUT_OF_WINDOW", 3), null);
+            w.write(new RejectCount("OUT_OF_WINDOW", 3), null);
             SettlementCommittable c = prepareOne(w);
 
             assertThat(commit(committer, c).outcome()).isEqualTo(Outcome.COMMITTED);
@@ -198,7 +200,7 @@ class SettlementWriterCommitterITCase {
             assertThat(commit(committer, s1cp5).outcome()).isEqualTo(Outcome.COMMITTED);
         }
         assertThat(Sql.strings(db, "SELECT payout_id FROM payout ORDER BY payout_id"))
-                .containsExactly(Records.payout(1, 1).payout.payoutId, Records.payout(1, 2).payout.payoutId);
+                .containsExactly(Records.payout(1, 1).payoutId(), Records.payout(1, 2).payoutId());
         Sql.execute(db, "ROLLBACK PREPARED 'someone-else'", "ROLLBACK PREPARED '" + otherCp.gid() + "'");
     }
 
@@ -312,7 +314,7 @@ class SettlementWriterCommitterITCase {
     @Test
     void shouldSkipAnIdenticalLedgerEntryAndQuarantineAConflictingOne() throws Exception {
         SettlementDatabase db = EmbeddedSettlementDb.migratedGala("dup_ledger");
-        SettlementRecord raised = SettlementRecord.ledgerEntry("ctl-0-17", 1, "BUDGET_RAISED", 500, 10_000_500,
+        LedgerEntry raised = new LedgerEntry("ctl-0-17", 1, "BUDGET_RAISED", 500, 10_000_500,
                 "operator", Records.ROUND_START_MS, "hongbao.control/0/17");
         try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
             w.write(raised, null);
@@ -320,7 +322,7 @@ class SettlementWriterCommitterITCase {
             w.snapshotState(1);
             // The operator's control change sent twice; then the same entry id with another amount.
             w.write(raised, null);
-            w.write(SettlementRecord.ledgerEntry("ctl-0-17", 1, "BUDGET_RAISED", 5_000, 10_005_000, "operator",
+            w.write(new LedgerEntry("ctl-0-17", 1, "BUDGET_RAISED", 5_000, 10_005_000, "operator",
                     Records.ROUND_START_MS, "hongbao.control/0/17"), null);
             w.write(Records.payout(1, 3), null);
             commit(committer, prepareOne(w));
@@ -428,19 +430,19 @@ class SettlementWriterCommitterITCase {
                 List.of(Records.round(1, 100_000, 0, Records.tier(1, 100, 888, 20))));
         try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
             // A budget moves only with its ledger line (V12): the raise's line comes in the same checkpoint.
-            w.write(SettlementRecord.ledgerEntry("raise-1", 1, "BUDGET_RAISED", 50_000, 150_000, "test",
+            w.write(new LedgerEntry("raise-1", 1, "BUDGET_RAISED", 50_000, 150_000, "test",
                     Records.ROUND_START_MS, "test"), null);
-            w.write(SettlementRecord.roundConfig(Records.round(1, 100_000, 0, Records.tier(1, 100, 888, 20))), null);
-            w.write(SettlementRecord.roundConfig(Records.round(1, 150_000, 1, Records.tier(1, 100, 888, 20))), null);
-            w.write(SettlementRecord.rejectCount("UNDECODABLE", 5), null);
-            w.write(SettlementRecord.rejectCount("UNDECODABLE", 6), null);
+            w.write(Records.round(1, 100_000, 0, Records.tier(1, 100, 888, 20)), null);
+            w.write(Records.round(1, 150_000, 1, Records.tier(1, 100, 888, 20)), null);
+            w.write(new RejectCount("UNDECODABLE", 5), null);
+            w.write(new RejectCount("UNDECODABLE", 6), null);
             SettlementCommittable newer = prepareOne(w);
-            assertThat(newer.roundConfigs()).singleElement().extracting(r -> r.version).isEqualTo(1);
+            assertThat(newer.roundConfigs()).singleElement().extracting(Round::version).isEqualTo(1);
             commit(committer, newer);
 
             // An older committable applied late (another subtask, a replay) changes nothing.
-            w.write(SettlementRecord.roundConfig(Records.round(1, 100_000, 0, Records.tier(1, 100, 888, 20))), null);
-            w.write(SettlementRecord.rejectCount("UNDECODABLE", 4), null);
+            w.write(Records.round(1, 100_000, 0, Records.tier(1, 100, 888, 20)), null);
+            w.write(new RejectCount("UNDECODABLE", 4), null);
             SettlementCommittable older = prepareOne(w);
             assertThat(older.gid()).as("upserts only: no transaction").isNull();
             commit(committer, older);
@@ -455,7 +457,7 @@ class SettlementWriterCommitterITCase {
     void shouldStopWithoutRestartsWhenABudgetMovesWithoutItsLedgerLine() throws Exception {
         SettlementDatabase db = EmbeddedSettlementDb.migratedGala("budget_without_line");
         try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
-            w.write(SettlementRecord.roundConfig(Records.round(1, 20_000_000, 1, Records.tier(1, 1, 1_000, 1_000_000))),
+            w.write(Records.round(1, 20_000_000, 1, Records.tier(1, 1, 1_000, 1_000_000)),
                     null);
             SettlementCommittable c = prepareOne(w);
 
