@@ -87,7 +87,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
     @Option(names = "--broker-pid", defaultValue = "0", description = "The broker's pid, to count its CPU.")
     long brokerPid;
 
-    @Option(names = "--runs", split = ",", defaultValue = "payout,counting,peer,state",
+    @Option(names = "--runs", split = ",", defaultValue = "payout,counting,sql-peer,datastream-peer,state",
             description = "Which runs besides raw consume, e.g. payout alone for a profile (default: ${DEFAULT-VALUE}).")
     List<String> runs;
 
@@ -158,7 +158,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 String run = "payout-p" + p;
                 FlinkRun.Checkpoints cp = FlinkRun.run(run, production, p,
                         env -> Topologies.payout(env, kafka, topic, control, gala, settings, db, run));
-                record("payout pipeline", p, Probe.named(run), cpu, cp).put("verified", verify(db, manifest));
+                record(PAYOUT, p, Probe.named(run), cpu, cp).put("verified", verify(db, manifest));
             }
             for (int p : runs.contains("counting") ? parallelisms : List.<Integer>of()) {
                 SettlementDatabase db = database(gala, "count_p" + p);
@@ -167,15 +167,22 @@ public final class PipelineBenchmark implements Callable<Integer> {
                         env -> Topologies.counting(env, kafka, topic, gala, db, run));
                 record("counting path", p, Probe.named(run), cpu, cp);
             }
-            for (int p : runs.contains("peer") ? parallelisms : List.<Integer>of()) {
-                String run = "peer-p" + p;
-                FlinkRun.Checkpoints cp = FlinkRun.run(run, new Configuration(), p,
-                        env -> Topologies.peer(env, kafka, topic, run));
-                record("peer baseline (keyBy user, count; defaults)", p, Probe.named(run), cpu, cp);
+            for (int p : runs.contains("sql-peer") ? parallelisms : List.<Integer>of()) {
+                String run = "sql-peer-p" + p;
+                FlinkRun.Checkpoints cp = FlinkRun.run(run, production, p,
+                        env -> Peers.sql(env, kafka, topic, gala, run));
+                record(SQL_PEER, p, Probe.named(run), cpu, cp);
+            }
+            for (int p : runs.contains("datastream-peer") ? parallelisms : List.<Integer>of()) {
+                String run = "datastream-peer-p" + p;
+                FlinkRun.Checkpoints cp = FlinkRun.run(run, production, p,
+                        env -> Peers.dataStream(env, kafka, topic, gala, run));
+                record(DATASTREAM_PEER, p, Probe.named(run), cpu, cp);
             }
             for (Map<String, Object> row : throughput) {
                 row.put("ratio_to_raw", ((Double) row.get("events_per_s")) / rawRate);
             }
+            report.put("against_peers", againstPeers());
             report.put("throughput", throughput);
 
             List<Map<String, Object>> state = new ArrayList<>();
@@ -223,8 +230,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
         SettlementDatabase countDb = database(gala, "warm_count");
         FlinkRun.run("warm-counting", production, 1,
                 env -> Topologies.counting(env, kafka, topic, gala, countDb, "warm-counting"));
-        FlinkRun.run("warm-peer", new Configuration(), 1, env -> Topologies.peer(env, kafka, topic, "warm-peer"));
-        log("warmed up on %,d records of %s", Probe.named("warm-peer").records(), topic);
+        FlinkRun.run("warm-sql-peer", production, 1, env -> Peers.sql(env, kafka, topic, gala, "warm-sql-peer"));
+        FlinkRun.run("warm-datastream-peer", production, 1,
+                env -> Peers.dataStream(env, kafka, topic, gala, "warm-datastream-peer"));
+        log("warmed up on %,d records of %s", Probe.named("warm-datastream-peer").records(), topic);
     }
 
     private Manifest generate(GalaProfile gala, Properties kafka, String topic, long events) {
@@ -239,6 +248,36 @@ public final class PipelineBenchmark implements Callable<Integer> {
             generator.generate(manifest.andThen(producer));
         }
         return manifest.finish();
+    }
+
+    static final String PAYOUT = "payout pipeline";
+    static final String SQL_PEER = "peer: Flink SQL dedupe (ROW_NUMBER = 1, mini-batch) + counts";
+    static final String DATASTREAM_PEER = "peer: keyBy(event id) + ValueState with TTL + counts";
+
+    /**
+     * The payout pipeline's events per CPU-second against each peer's and raw consume's, per parallelism:
+     * above 1 means the payout job, which also decides and settles, costs less CPU per shake than the peer.
+     */
+    private List<Map<String, Object>> againstPeers() {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Map<String, Object> payout : throughput) {
+            if (!PAYOUT.equals(payout.get("what"))) {
+                continue;
+            }
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("parallelism", payout.get("parallelism"));
+            row.put("payout_events_per_cpu_s", payout.get("events_per_jvm_cpu_s"));
+            for (Map<String, Object> other : throughput) {
+                boolean samePar = other.get("parallelism").equals(payout.get("parallelism"));
+                boolean raw = ((String) other.get("what")).startsWith("raw");
+                if (other != payout && (samePar || raw)) {
+                    row.put("per CPU-s ratio to " + other.get("what"),
+                            (Double) payout.get("events_per_jvm_cpu_s") / (Double) other.get("events_per_jvm_cpu_s"));
+                }
+            }
+            rows.add(row);
+        }
+        return rows;
     }
 
     private Map<String, Object> record(String what, int parallelism, Probe probe, CpuClock cpu,

@@ -53,6 +53,16 @@ final class Report {
                         total * 1e6 / records));
             }
         }
+        for (Map<String, Object> a : (List<Map<String, Object>>) report.getOrDefault("against_peers", List.of())) {
+            md.append(f("%n%nPayout pipeline p=%s, %,.0f events per CPU-s, against the same run's others (ratio of"
+                    + " events per CPU-second):%n%n| against | ratio |%n| --- | ---: |%n", a.get("parallelism"),
+                    a.get("payout_events_per_cpu_s")));
+            a.forEach((k, v) -> {
+                if (k.startsWith("per CPU-s ratio to ")) {
+                    md.append(f("| %s | %.3f |%n", k.substring("per CPU-s ratio to ".length()), v));
+                }
+            });
+        }
         md.append("\n\n| devices | events per device | full checkpoint bytes | bytes per device | dedupe events/s |\n");
         md.append("| ---: | ---: | ---: | ---: | ---: |\n");
         for (Map<String, Object> s : (List<Map<String, Object>>) report.get("dedupe_state")) {

@@ -21,11 +21,8 @@ import io.hongbao.settlement.analytics.InteractionCountSink;
 import io.hongbao.settlement.sink.SettlementSink;
 import java.time.Duration;
 import java.util.Properties;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
@@ -95,21 +92,6 @@ final class Topologies {
                 .process(new InteractionCounter()).uid("interaction-counts").name("count interactions")
                 .sinkTo(new TimedSink<>(new InteractionCountSink(db, Duration.ofSeconds(1)), run))
                 .uid("interaction-count-sink");
-    }
-
-    /**
-     * The peer baseline, what a first Flink job would be: Kafka → decode → keyBy user → running count, with
-     * Flink's defaults (no checkpoints, heap state, no watermarks).
-     */
-    static void peer(StreamExecutionEnvironment env, Properties kafka, String topic, String run) {
-        env.fromSource(source(kafka, topic, "bench-" + run,
-                        new TimedDeserializer<>(new ShakeRecordDeserializationSchema(), run)),
-                        WatermarkStrategy.noWatermarks(), "shakes")
-                .filter(r -> r.event != null)
-                .map(r -> Tuple2.of(r.event.userId, 1L)).returns(Types.TUPLE(Types.LONG, Types.LONG))
-                .keyBy(t -> t.f0)
-                .sum(1)
-                .sinkTo(new TimedSink<>(new DiscardingSink<>(), run));
     }
 
     /**
