@@ -172,7 +172,7 @@ class FlinkDeploymentManifestTest {
     /**
      * The CRD's schema as the API server applies it with strict field validation (kubectl's default): an object
      * with declared properties takes no others, unless it preserves unknown fields. JSON Schema draft 4 reads the
-     * rest of OpenAPI v3 as it is; the {@code x-kubernetes-*} keywords are annotations to it. apiVersion, kind and
+     * rest of OpenAPI v3 as it is; the {@code x-kubernetes-*} extensions, used up here, are dropped. apiVersion, kind and
      * metadata the API server checks itself, so the root accepts them.
      */
     private static JsonNode strict(JsonNode schema) {
@@ -191,6 +191,8 @@ class FlinkDeploymentManifestTest {
                     && !object.path("x-kubernetes-preserve-unknown-fields").asBoolean(false)) {
                 object.put("additionalProperties", false);
             }
+            // Read here (preserve-unknown-fields) or already spelt out in JSON Schema (int-or-string's anyOf).
+            object.properties().removeIf(e -> e.getKey().startsWith("x-kubernetes-"));
             object.properties().forEach(e -> closeObjects(e.getValue()));
         } else if (node.isArray()) {
             node.forEach(FlinkDeploymentManifestTest::closeObjects);
