@@ -3,8 +3,6 @@ package io.hongbao.jobs.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +21,7 @@ import org.junit.jupiter.api.Test;
  * dashboards from where the provisioning says, and no secret written into the file.
  */
 class ComposeStackTest {
-    private static final Path ROOT = repositoryRoot();
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Path ROOT = RepositoryFiles.root();
     private static final JsonNode COMPOSE = read(ROOT.resolve("docker-compose.yml"));
     private static final JsonNode SERVICES = COMPOSE.path("services");
 
@@ -164,21 +161,6 @@ class ComposeStackTest {
     }
 
     private static JsonNode read(Path file) {
-        try {
-            return YAML.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + file, e);
-        }
-    }
-
-    private static Path repositoryRoot() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.exists(dir.resolve("docker-compose.yml"))) {
-            dir = dir.getParent();
-        }
-        if (dir == null) {
-            throw new IllegalStateException("no docker-compose.yml above " + Path.of("").toAbsolutePath());
-        }
-        return dir;
+        return RepositoryFiles.readYaml(file);
     }
 }
