@@ -136,6 +136,7 @@ class DashboardPromQlITCase {
                 }
             });
             assertRemainingBudgetAgreesWithSettlement(prometheus);
+            assertAlertRulesReadRealSeries(prometheus);
             answers.forEach((panel, result) -> System.out.printf("promql: %s -> %d series, first %s%n", panel,
                     result.size(), result.get(0).path("value").get(1).asText()));
         } finally {
@@ -144,6 +145,18 @@ class DashboardPromQlITCase {
             while (!job.getJobStatus().get().isGloballyTerminalState()) {
                 Thread.sleep(100);
             }
+        }
+    }
+
+    /**
+     * The alert rules (infra/prometheus/hongbao-alerts.yml) read metrics this run exports under these names, and
+     * each expression evaluates on the real series (AlertRulesTest checks when they fire, on synthetic ones).
+     */
+    private static void assertAlertRulesReadRealSeries(PrometheusServer prometheus) throws Exception {
+        List<String> known = prometheus.metricNames();
+        assertThat(known).as("metrics the alert rules read").containsAll(AlertRules.metricNames());
+        for (JsonNode rule : AlertRules.alerts().values()) {
+            prometheus.query(rule.path("expr").asText()); // fails on an API error
         }
     }
 

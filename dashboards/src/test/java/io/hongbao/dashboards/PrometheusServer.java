@@ -57,13 +57,22 @@ final class PrometheusServer implements AutoCloseable {
 
     /** {@code promtool <args>} in {@code dir}; returns its output, failing on a non-zero exit. */
     static String promtool(Path dir, String... args) throws Exception {
+        Run run = runPromtool(dir, args);
+        assertThat(run.exit()).as("promtool %s:%n%s", String.join(" ", args), run.output()).isZero();
+        return run.output();
+    }
+
+    /** What a promtool run returned and printed (stdout and stderr). */
+    record Run(int exit, String output) {}
+
+    /** {@code promtool <args>} in {@code dir}, whatever its exit code. */
+    static Run runPromtool(Path dir, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(executable("promtool").toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("promtool finished").isTrue();
-        assertThat(p.exitValue()).as("promtool %s:%n%s", String.join(" ", args), output).isZero();
-        return output;
+        return new Run(p.exitValue(), output);
     }
 
     /** Starts Prometheus on 127.0.0.1:{@code port}, scraping {@code target} (host:port) every second. */
