@@ -196,6 +196,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 row.put("full_checkpoint_bytes", cp.lastFullStateBytes());
                 row.put("bytes_per_device", (double) cp.lastFullStateBytes() / devices);
                 row.put("dedupe_events_per_s", Probe.named(run).records() / Probe.named(run).seconds());
+                row.put("checkpoints", cp);
                 state.add(row);
                 log("dedupe state after %,d devices: %,d bytes, %.1f bytes/device", devices,
                         cp.lastFullStateBytes(), (double) cp.lastFullStateBytes() / devices);

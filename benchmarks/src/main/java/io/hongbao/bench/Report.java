@@ -63,11 +63,14 @@ final class Report {
                 }
             });
         }
-        md.append("\n\n| devices | events per device | full checkpoint bytes | bytes per device | dedupe events/s |\n");
-        md.append("| ---: | ---: | ---: | ---: | ---: |\n");
+        md.append("\n\n| devices | events per device | full checkpoint bytes | bytes per device | dedupe events/s |"
+                + " checkpoints: n, avg/max ms |\n");
+        md.append("| ---: | ---: | ---: | ---: | ---: | --- |\n");
         for (Map<String, Object> s : (List<Map<String, Object>>) report.get("dedupe_state")) {
-            md.append(f("| %,d | %s | %,d | %.1f | %,.0f |%n", s.get("devices"), s.get("events_per_device"),
-                    s.get("full_checkpoint_bytes"), s.get("bytes_per_device"), s.get("dedupe_events_per_s")));
+            String cps = s.get("checkpoints") instanceof FlinkRun.Checkpoints c
+                    ? f("%d, %d/%d", c.completed(), c.avgDurationMs(), c.maxDurationMs()) : "—";
+            md.append(f("| %,d | %s | %,d | %.1f | %,.0f | %s |%n", s.get("devices"), s.get("events_per_device"),
+                    s.get("full_checkpoint_bytes"), s.get("bytes_per_device"), s.get("dedupe_events_per_s"), cps));
         }
         md.append(f("%nCores for 69.1e9 events in 4 h: average %,.0f events/s, peak (10x) %,.0f events/s.%n%n",
                 Sizing.averageRate(), Sizing.peakRate()));
