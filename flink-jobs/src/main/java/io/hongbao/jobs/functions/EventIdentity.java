@@ -11,6 +11,9 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -31,14 +34,19 @@ import org.apache.flink.util.OutputTag;
  *
  * <p>The memory is dropped whole when the round closes (an event-time timer per shard and round), not by a
  * processing-time TTL: an outage, a held savepoint or a backlog of any length does not change what is a repeat.
+ * The event time this task reached survives a restore ({@link RestoredEventTime}): a round closed, and its ids
+ * forgotten, before the checkpoint stays closed while the restored watermark catches up, so a copy of one of
+ * its ids is {@code LATE}, never new.
  */
-public class EventIdentity extends KeyedProcessFunction<Integer, ShakeRecord, ShakeRecord> {
+public class EventIdentity extends KeyedProcessFunction<Integer, ShakeRecord, ShakeRecord>
+        implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
     public static final OutputTag<ShakeRecord> REJECTED = new OutputTag<>("identity-rejects") {};
 
     private final Map<Integer, Long> roundEndMs = new HashMap<>();
     private transient EventDedupe seen;
+    private transient RestoredEventTime eventTime;
     /** (shard, round) pairs whose forget timer this task set since it started; saves a timer write per event. */
     private transient Set<Long> timersSet;
     private transient Counter repeats;
@@ -46,6 +54,16 @@ public class EventIdentity extends KeyedProcessFunction<Integer, ShakeRecord, Sh
 
     public EventIdentity(List<Round> rounds) {
         rounds.forEach(r -> roundEndMs.put(r.roundId(), r.endsAtMs()));
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        eventTime = RestoredEventTime.restore(context, "identity-event-time");
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        eventTime.snapshot();
     }
 
     @Override
@@ -66,7 +84,7 @@ public class EventIdentity extends KeyedProcessFunction<Integer, ShakeRecord, Sh
             return;
         }
         long closesAt = closeTimeOf(end);
-        long watermark = ctx.timerService().currentWatermark();
+        long watermark = eventTime.current(ctx.timerService());
         if (watermark >= closesAt) {
             ctx.output(REJECTED, shake.reject(RejectReason.LATE, "round " + roundId + " closed at event time "
                     + Instant.ofEpochMilli(watermark) + " before this shake arrived"));
@@ -87,6 +105,7 @@ public class EventIdentity extends KeyedProcessFunction<Integer, ShakeRecord, Sh
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<ShakeRecord> out) throws Exception {
+        eventTime.current(ctx.timerService()); // a round closes here: what the next checkpoint must remember
         for (Map.Entry<Integer, Long> round : roundEndMs.entrySet()) {
             if (closeTimeOf(round.getValue()) == timestamp) {
                 forgotten.inc(seen.forgetRound(round.getKey()));

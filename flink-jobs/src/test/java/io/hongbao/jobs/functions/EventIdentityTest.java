@@ -78,6 +78,28 @@ class EventIdentityTest {
         assertThat(restored.numEventTimeTimers()).as("and its timers").isZero();
     }
 
+    /**
+     * Flink does not checkpoint watermarks: right after a restore the watermark is back at its minimum, and a
+     * round closed (its ids forgotten) before the checkpoint looked open again, so a late copy of one of its
+     * paid winners passed as new. The identity's event time survives the restore, so the copy stays late.
+     */
+    @Test
+    void shouldKeepAClosedRoundClosedRightAfterARestore() throws Exception {
+        var h = harness(null);
+        ShakeRecord winner = shake(100, 1, ROUND_START + 1);
+        h.processElement(winner, ROUND_START + 1);
+        h.processWatermark(ROUND_END - 1); // round 1 closes, its ids are forgotten
+        OperatorSubtaskState checkpoint = h.snapshot(1, 0);
+        h.close();
+
+        var restored = harness(checkpoint); // no watermark yet
+        restored.processElement(retry(winner, ROUND_END + 5_000), ROUND_END + 5_000);
+
+        assertThat(restored.extractOutputValues()).as("a copy of a closed round's id passed as new").isEmpty();
+        assertThat(rejects(restored)).containsExactly(RejectReason.LATE);
+        assertThat(restored.numKeyedStateEntries()).isZero();
+    }
+
     @Test
     void shouldKeepTheIdsOfARoundStillOpenWhenAnotherCloses() throws Exception {
         var h = harness(null);
