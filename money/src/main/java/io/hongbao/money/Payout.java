@@ -12,11 +12,11 @@ import org.apache.flink.api.common.typeinfo.TypeInfo;
  * make a second payout for the same shake.
  *
  * @param eventId the winning shake's event id, 32 lower-case hex digits
- * @param decidedAtMs the winning shake's event time (epoch ms), not a wall clock: the same on every replay
+ * @param shakeEventTimeMs the winning shake's event time (epoch ms), not a wall clock: the same on every replay
  */
 @TypeInfo(SettlementRowTypeInfo.Factory.class)
 public record Payout(int roundId, int tierId, long userId, long amountFen, String eventId, String kafkaTopic,
-        int kafkaPartition, long kafkaOffset, long decidedAtMs) implements SettlementRow {
+        int kafkaPartition, long kafkaOffset, long shakeEventTimeMs) implements SettlementRow {
 
     private static final Pattern EVENT_ID = Pattern.compile("[0-9a-f]{32}");
 

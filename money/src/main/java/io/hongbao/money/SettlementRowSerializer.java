@@ -91,7 +91,7 @@ public final class SettlementRowSerializer<T extends SettlementRow> extends Type
             StringValue.writeString(p.kafkaTopic(), out);
             out.writeInt(p.kafkaPartition());
             out.writeLong(p.kafkaOffset());
-            out.writeLong(p.decidedAtMs());
+            out.writeLong(p.shakeEventTimeMs());
         } else if (row instanceof LedgerEntry l) {
             out.writeByte(LEDGER_ENTRY);
             StringValue.writeString(l.entryId(), out);

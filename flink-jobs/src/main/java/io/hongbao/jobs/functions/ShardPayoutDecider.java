@@ -265,8 +265,8 @@ public class ShardPayoutDecider
     }
 
     /**
-     * The payout row of a winning shake, as the settlement tables take it; {@code decidedAtMs} is the shake's event
-     * time, not a wall clock, so a replay makes the same row.
+     * The payout row of a winning shake, as the settlement tables take it; {@code shakeEventTimeMs} is the shake's
+     * event time, not a wall clock, so a replay makes the same row.
      */
     static Payout payout(ShakeRecord won, int tierId, long amountFen) {
         ShakeEvent e = won.event;

@@ -483,6 +483,15 @@ public final class SettlementWriter
         /** A row went in. */
         abstract void counted(R row);
 
+        /** Binds one SQL array per column ({@code types[k]} its element type) and runs the insert function. */
+        static Map<String, String> insertColumns(PreparedStatement st, Connection c, String[] types, Object[][] cols)
+                throws SQLException {
+            for (int k = 0; k < cols.length; k++) {
+                st.setArray(k + 1, c.createArrayOf(types[k], cols[k]));
+            }
+            return outcomes(st);
+        }
+
         static Map<String, String> outcomes(PreparedStatement st) throws SQLException {
             Map<String, String> out = new HashMap<>();
             try (ResultSet rs = st.executeQuery()) {
@@ -535,13 +544,10 @@ public final class SettlementWriter
                 cols[6][i] = p.kafkaTopic();
                 cols[7][i] = p.kafkaPartition();
                 cols[8][i] = p.kafkaOffset();
-                cols[9][i] = p.decidedAtMs();
+                cols[9][i] = p.shakeEventTimeMs();
             }
             String[] types = {"text", "int4", "int4", "int8", "int8", "text", "text", "int4", "int8", "int8"};
-            for (int k = 0; k < cols.length; k++) {
-                insertPayouts.setArray(k + 1, c.createArrayOf(types[k], cols[k]));
-            }
-            return outcomes(insertPayouts);
+            return insertColumns(insertPayouts, c, types, cols);
         }
 
         @Override
@@ -567,7 +573,7 @@ public final class SettlementWriter
             diff(d, "kafka_topic", a.kafkaTopic(), b.kafkaTopic());
             diff(d, "kafka_partition", a.kafkaPartition(), b.kafkaPartition());
             diff(d, "kafka_offset", a.kafkaOffset(), b.kafkaOffset());
-            diff(d, "shake_event_time", timestamp(a.decidedAtMs()), timestamp(b.decidedAtMs()));
+            diff(d, "shake_event_time", timestamp(a.shakeEventTimeMs()), timestamp(b.shakeEventTimeMs()));
             return String.join(", ", d);
         }
 
@@ -614,10 +620,7 @@ public final class SettlementWriter
                 cols[7][i] = l.source();
             }
             String[] types = {"text", "int4", "text", "int8", "int8", "text", "int8", "text"};
-            for (int k = 0; k < cols.length; k++) {
-                insertLedger.setArray(k + 1, c.createArrayOf(types[k], cols[k]));
-            }
-            return outcomes(insertLedger);
+            return insertColumns(insertLedger, c, types, cols);
         }
 
         @Override
