@@ -21,7 +21,11 @@ public final class FlinkRun {
 
     /** What the checkpoints of a run cost. Sizes in bytes, durations in ms; -1 where none completed. */
     public record Checkpoints(long completed, long failed, long avgDurationMs, long maxDurationMs,
-            long avgCheckpointedBytes, long lastFullStateBytes) {}
+            long avgCheckpointedBytes, long lastFullStateBytes,
+            /** Full state size by checkpoint id, of the completed checkpoints the job's history keeps. */
+            java.util.Map<Long, Long> fullStateBytesById,
+            /** The longest synchronous part of a subtask's snapshot (Flink's sync duration), ms. */
+            long maxSyncMs) {}
 
     /** The job, given an environment with the run's configuration and parallelism. */
     @FunctionalInterface
@@ -61,9 +65,33 @@ public final class FlinkRun {
         }
     }
 
+    private static java.util.Map<Long, Long> fullSizes(CheckpointStatsSnapshot stats) {
+        java.util.Map<Long, Long> sizes = new java.util.TreeMap<>();
+        for (var c : stats.getHistory().getCheckpoints()) {
+            if (c instanceof CompletedCheckpointStats done) {
+                sizes.put(done.getCheckpointId(), done.getStateSize());
+            }
+        }
+        return sizes;
+    }
+
+    private static long maxSyncMs(CheckpointStatsSnapshot stats) {
+        long max = -1;
+        for (var c : stats.getHistory().getCheckpoints()) {
+            for (var task : c.getAllTaskStateStats()) {
+                for (var subtask : task.getSubtaskStats()) {
+                    if (subtask != null) {
+                        max = Math.max(max, subtask.getSyncCheckpointDuration());
+                    }
+                }
+            }
+        }
+        return max;
+    }
+
     static Checkpoints checkpoints(CheckpointStatsSnapshot stats) {
         if (stats == null) {
-            return new Checkpoints(0, 0, -1, -1, -1, -1);
+            return new Checkpoints(0, 0, -1, -1, -1, -1, java.util.Map.of(), -1);
         }
         var counts = stats.getCounts();
         var summary = stats.getSummaryStats();
@@ -73,6 +101,6 @@ public final class FlinkRun {
                 any ? summary.getEndToEndDurationStats().getAverage() : -1,
                 any ? summary.getEndToEndDurationStats().getMaximum() : -1,
                 any ? summary.getCheckpointedSize().getAverage() : -1,
-                last != null ? last.getStateSize() : -1);
+                last != null ? last.getStateSize() : -1, fullSizes(stats), maxSyncMs(stats));
     }
 }

@@ -215,13 +215,22 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("devices", devices);
                 row.put("events_per_device", eventsPerDevice);
-                row.put("full_checkpoint_bytes", cp.lastFullStateBytes());
-                row.put("bytes_per_device", (double) cp.lastFullStateBytes() / devices);
+                long fullest = Probe.named(run).fullestCheckpoint(cp.fullStateBytesById().keySet());
+                long ids = Probe.named(run).heldAt(fullest);
+                long bytes = cp.fullStateBytesById().getOrDefault(fullest, -1L);
+                row.put("checkpoint_id", fullest);
+                row.put("full_checkpoint_bytes", bytes);
+                row.put("ids_in_checkpoint", ids);
+                row.put("bytes_per_id", (double) bytes / ids);
+                // A device costs the ids it sent: bytes per id times the shakes a device sends.
+                row.put("bytes_per_device", (double) bytes / ids * eventsPerDevice);
                 row.put("dedupe_events_per_s", Probe.named(run).records() / Probe.named(run).seconds());
                 row.put("checkpoints", cp);
+                row.put("max_pre_barrier_ms", Probe.named(run).maxPreBarrierMs());
+                row.put("max_sync_ms", cp.maxSyncMs());
                 state.add(row);
-                log("dedupe state after %,d devices: %,d bytes, %.1f bytes/device", devices,
-                        cp.lastFullStateBytes(), (double) cp.lastFullStateBytes() / devices);
+                log("dedupe state after %,d devices: %,d bytes for %,d ids in the last checkpoint, %.1f bytes/id",
+                        devices, bytes, ids, (double) bytes / ids);
             }
             report.put("dedupe_state", state);
         } finally {

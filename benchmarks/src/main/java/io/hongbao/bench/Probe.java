@@ -66,6 +66,38 @@ public final class Probe {
         return lastNanos.get();
     }
 
+    /** What a stateful operator held at each checkpoint's barrier, by checkpoint id (the state benchmark's ids). */
+    private final java.util.concurrent.ConcurrentHashMap<Long, Long> heldAtCheckpoint = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private final AtomicLong maxPreBarrierNanos = new AtomicLong();
+
+    /** An operator's work before a checkpoint barrier took this long (it stalls the task like the sync part). */
+    public void preBarrier(long nanos) {
+        maxPreBarrierNanos.accumulateAndGet(nanos, Math::max);
+    }
+
+    public double maxPreBarrierMs() {
+        return maxPreBarrierNanos.get() / 1e6;
+    }
+
+    public void heldAt(long checkpointId, long held) {
+        heldAtCheckpoint.merge(checkpointId, held, Long::sum);
+    }
+
+    /** What was held at the checkpoint's barrier, summed over subtasks; -1 when not recorded. */
+    public long heldAt(long checkpointId) {
+        return heldAtCheckpoint.getOrDefault(checkpointId, -1L);
+    }
+
+    /**
+     * Of the given checkpoints, the one whose barrier found the most held (the fullest state of the run), or -1:
+     * a run's ids after its last checkpoint are in no checkpoint, and a finished task's final one holds no state.
+     */
+    public long fullestCheckpoint(java.util.Collection<Long> checkpointIds) {
+        return checkpointIds.stream().filter(id -> heldAt(id) > 0)
+                .max(java.util.Comparator.comparingLong(this::heldAt)).orElse(-1L);
+    }
+
     public long records() {
         return records.get();
     }

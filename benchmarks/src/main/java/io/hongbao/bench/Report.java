@@ -72,14 +72,16 @@ final class Report {
                 }
             });
         }
-        md.append("\n\n| devices | events per device | full checkpoint bytes | bytes per device | dedupe events/s |"
-                + " checkpoints: n, avg/max ms |\n");
-        md.append("| ---: | ---: | ---: | ---: | ---: | --- |\n");
+        md.append("\n\n| devices | events per device | full checkpoint bytes | ids in it | bytes per id | bytes per device |"
+                + " dedupe events/s | checkpoints: n, avg/max ms | stall: longest pre-barrier write + longest sync part, ms |\n");
+        md.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
         for (Map<String, Object> s : (List<Map<String, Object>>) report.get("dedupe_state")) {
             String cps = s.get("checkpoints") instanceof FlinkRun.Checkpoints c
                     ? f("%d, %d/%d", c.completed(), c.avgDurationMs(), c.maxDurationMs()) : "—";
-            md.append(f("| %,d | %s | %,d | %.1f | %,.0f | %s |%n", s.get("devices"), s.get("events_per_device"),
-                    s.get("full_checkpoint_bytes"), s.get("bytes_per_device"), s.get("dedupe_events_per_s"), cps));
+            md.append(f("| %,d | %s | %,d | %,d | %.1f | %.1f | %,.0f | %s | %.0f + %s |%n", s.get("devices"),
+                    s.get("events_per_device"), s.get("full_checkpoint_bytes"), s.get("ids_in_checkpoint"),
+                    s.get("bytes_per_id"), s.get("bytes_per_device"), s.get("dedupe_events_per_s"), cps,
+                    s.get("max_pre_barrier_ms"), s.get("max_sync_ms")));
         }
         md.append(f("%nCores for 69.1e9 events in 4 h: average %,.0f events/s, peak (10x) %,.0f events/s.%n%n",
                 Sizing.averageRate(), Sizing.peakRate()));

@@ -109,13 +109,36 @@ final class Topologies {
                 .map(i -> syntheticShake(i, devices, round, run)).returns(type).name("shake of device i % devices")
                 .keyBy(r -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo))
                 .transform("one identity per event id", type,
-                        new EventIdentity(List.of(round), settings, PayoutPipeline.CELL_SUM_INTERVAL))
+                        new CountingIdentity(List.of(round), settings, run))
                 .uid("event-identity")
                 .map(r -> {
                     Probe.named(run).out();
                     return r;
                 }).returns(type).name("probe")
                 .sinkTo(new DiscardingSink<>());
+    }
+
+    /**
+     * The job's identity operator, telling the probe how many ids it held at each checkpoint's barrier: a run's
+     * ids after its last checkpoint are in no checkpoint (and a finished task's final checkpoint holds no
+     * state), so bytes per id are the last checkpoint's size over the ids it holds.
+     */
+    static final class CountingIdentity extends EventIdentity {
+        private static final long serialVersionUID = 1L;
+        private final String run;
+
+        CountingIdentity(List<Round> rounds, PayoutSettings settings, String run) {
+            super(rounds, settings, PayoutPipeline.CELL_SUM_INTERVAL);
+            this.run = run;
+        }
+
+        @Override
+        public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+            long start = System.nanoTime();
+            super.prepareSnapshotPreBarrier(checkpointId);
+            Probe.named(run).preBarrier(System.nanoTime() - start);
+            Probe.named(run).heldAt(checkpointId, idsRemembered());
+        }
     }
 
     /** Random-looking 128-bit ids, as clients make them; shake i belongs to device i % devices. */

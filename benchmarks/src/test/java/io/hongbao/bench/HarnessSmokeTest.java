@@ -31,8 +31,11 @@ class HarnessSmokeTest {
         assertThat(probe.records()).isEqualTo(2 * devices);
         assertThat(probe.seconds()).isPositive();
         assertThat(cp.completed()).isPositive();
-        // Two ids a device, each at least its 16 bytes: the checkpoint holds the whole state, not a delta.
-        assertThat(cp.lastFullStateBytes() / (double) devices).isBetween(2 * 16.0, 2 * 200.0);
+        // Each id at least its 16 bytes: the checkpoint holds the whole state, not a delta.
+        long fullest = probe.fullestCheckpoint(cp.fullStateBytesById().keySet());
+        long ids = probe.heldAt(fullest);
+        assertThat(ids).isPositive().isLessThanOrEqualTo(2 * devices);
+        assertThat(cp.fullStateBytesById().get(fullest) / (double) ids).isBetween(16.0, 200.0);
     }
 
     @Test

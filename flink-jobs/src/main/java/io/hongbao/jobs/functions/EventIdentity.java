@@ -55,9 +55,10 @@ import org.apache.flink.util.OutputTag;
  * the minimum over its channels, so the decider's round is still open when the winner arrives.
  *
  * <p>The memory. The ids of a live round are an exact primitive hash table on the heap ({@link RoundIds}): no
- * state read per shake. What the table learned since the last checkpoint is written to keyed state before the
- * barrier, one chunk per identity shard, so checkpoints are incremental, and a restore or a rescale rebuilds the
- * table from exactly the ids of the key groups this subtask owns: nothing forgotten, nothing extra. A round's
+ * state read per shake. What the table learns is written to keyed state in chunks per identity shard (a chunk
+ * as it fills, the rest before each barrier), so checkpoints are incremental and the barrier's write is small,
+ * and a restore or a rescale rebuilds the table from exactly the ids of the key groups this subtask owns:
+ * nothing forgotten, nothing extra. A round's
  * memory is dropped whole when its close passes in event time, not by a processing-time TTL: an outage, a held
  * savepoint or a backlog of any length does not change what is a repeat. The event time this task reached
  * survives a restore ({@link RestoredEventTime}): a round closed, and its ids forgotten, before the checkpoint
@@ -128,7 +129,7 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
         shakes = metrics.counter("shakes");
         repeats = metrics.counter("dedupeHits");
         forgotten = metrics.counter("eventIdsForgotten");
-        metrics.gauge("eventIdsRemembered", () -> live.values().stream().mapToLong(RoundIds::size).sum());
+        metrics.gauge("eventIdsRemembered", this::idsRemembered);
         metrics.gauge("eventIdTableBytes", () -> live.values().stream().mapToLong(RoundIds::heapBytes).sum());
         cells = new CellTally(cellSumInterval, c -> output.collect(CELL_SUMS, new StreamRecord<>(c)));
         cells.start(getProcessingTimeService());
@@ -145,7 +146,7 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
     }
 
     @Override
-    public void processElement(StreamRecord<ShakeRecord> element) {
+    public void processElement(StreamRecord<ShakeRecord> element) throws Exception {
         ShakeRecord shake = element.getValue();
         ShakeEvent e = shake.event;
         Round round = rounds.get(e.roundId);
@@ -209,15 +210,20 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
         cells.flush();
     }
 
-    /** What the tables learned since the last checkpoint goes to keyed state: one chunk per shard and round. */
+    /** What the tables learned and did not write yet goes to keyed state: at most one chunk per shard and round. */
     private void writePendingIds() throws Exception {
-        for (Map.Entry<Integer, RoundIds> round : live.entrySet()) {
-            ListState<byte[]> chunks = chunksOf(round.getKey());
-            round.getValue().writePending((shard, chunk) -> {
-                setCurrentKey(shard);
-                chunks.add(chunk);
-            });
+        for (RoundIds ids : live.values()) {
+            ids.writePending();
         }
+    }
+
+    /** Appends a chunk to the shard's list of the round (the key is set here: no key context per shake). */
+    private RoundIds.ChunkWriter chunkWriter(int roundId) {
+        return (shard, chunk) -> {
+            ListState<byte[]> chunks = chunksOf(roundId);
+            setCurrentKey(shard);
+            chunks.add(chunk);
+        };
     }
 
     @Override
@@ -236,7 +242,7 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
     private RoundIds idsOf(int roundId) {
         RoundIds ids = live.get(roundId);
         if (ids == null) {
-            ids = new RoundIds();
+            ids = new RoundIds(chunkWriter(roundId));
             live.put(roundId, ids);
             liveRounds = live.keySet().stream().mapToInt(Integer::intValue).toArray();
             liveIds = live.values().toArray(RoundIds[]::new);
@@ -255,6 +261,11 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
             }
         }
         return false;
+    }
+
+    /** The ids of the live rounds this subtask remembers. */
+    public long idsRemembered() {
+        return live.values().stream().mapToLong(RoundIds::size).sum();
     }
 
     /** Shards with ids of any round in keyed state (for tests: what a checkpoint holds). */
