@@ -16,9 +16,9 @@ final class Report {
                 report.get("started"), report.get("finished"), machine.get("jvm"), machine.get("nproc"),
                 machine.get("load_average"), report.get("load_at_end"), report.get("data")));
         md.append("| run | p | records | seconds | events/s | ratio to raw | JVM CPU s | events per JVM CPU-s |"
-                + " events per JVM CPU-s, steady (records 25–95%) |"
+                + " events per JVM CPU-s, steady (records 25–95%) | the same without the JIT compiler |"
                 + " broker CPU s | checkpoints: n, avg/max ms, avg checkpointed B, last full B | load after |\n");
-        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
         for (Map<String, Object> t : (List<Map<String, Object>>) report.get("throughput")) {
             Object cp = t.get("checkpoints");
             String cps = "—";
@@ -26,10 +26,11 @@ final class Report {
                 cps = c.completed() == 0 ? "none" : f("%d, %d/%d, %,d, %,d", c.completed(), c.avgDurationMs(),
                         c.maxDurationMs(), c.avgCheckpointedBytes(), c.lastFullStateBytes());
             }
-            md.append(f("| %s | %s | %,d | %.2f | %,.0f | %.3f | %.2f | %,.0f | %s | %.2f | %s | %s |%n", t.get("what"),
+            md.append(f("| %s | %s | %,d | %.2f | %,.0f | %.3f | %.2f | %,.0f | %s | %s | %.2f | %s | %s |%n", t.get("what"),
                     t.get("parallelism"), t.get("records"), t.get("seconds"), t.get("events_per_s"),
                     t.get("ratio_to_raw"), t.get("jvm_cpu_s"), t.get("events_per_jvm_cpu_s"),
                     t.get("steady_events_per_jvm_cpu_s") instanceof Double d ? f("%,.0f", d) : "—",
+                    t.get("steady_events_per_cpu_s_without_jit") instanceof Double d ? f("%,.0f", d) : "—",
                     t.get("broker_cpu_s"), cps, t.get("load_after")));
         }
         for (Map<String, Object> t : (List<Map<String, Object>>) report.get("throughput")) {
