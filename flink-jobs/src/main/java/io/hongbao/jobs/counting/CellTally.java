@@ -90,7 +90,7 @@ public final class CellTally {
     }
 
     private static int slotOf(int roundId, long minute, Channel channel, String region) {
-        long h = SplitMix64.mix(((long) roundId << 32) ^ minute ^ ((long) channel.ordinal() << 56));
+        long h = SplitMix64.mix(((long) roundId << 32) ^ minute ^ ((long) Objects.hashCode(channel) << 56));
         return (int) (h ^ Objects.hashCode(region)) & (SLOTS - 1);
     }
 }

@@ -63,8 +63,9 @@ import org.apache.flink.util.OutputTag;
  * savepoint or a backlog of any length does not change what is a repeat. The event time this task reached
  * survives a restore ({@link RestoredEventTime}): a round closed, and its ids forgotten, before the checkpoint
  * stays closed while the restored watermark catches up, so a copy of one of its ids is {@code LATE}, never new.
- * The heap holds ~32–48 bytes per remembered id of the live rounds ({@code eventIdTableBytes}); the job's
- * identity parallelism must give each subtask the memory for its share of a round's ids.
+ * The heap holds 32–64 bytes per remembered id of the live rounds (24-byte slots, 37–75% full; gauge
+ * {@code eventIdTableBytes}); the job's identity parallelism must give each subtask the memory for its share of
+ * a round's ids.
  */
 public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
         implements OneInputStreamOperator<ShakeRecord, ShakeRecord>, BoundedOneInput {
