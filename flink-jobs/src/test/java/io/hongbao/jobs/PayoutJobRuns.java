@@ -431,6 +431,53 @@ final class PayoutJobRuns {
         }
     }
 
+    /** Starts writing {@code records} to {@code topic} from a thread of its own, as the gateways do. */
+    Producer produce(String topic, List<GeneratedRecord> records) {
+        return new Producer(topic, records);
+    }
+
+    /**
+     * The gateway: writes the gala in order at about 300 records a second from its own thread, so records keep
+     * arriving while a test stops, resubmits or rescales the job (tiny.yaml's gala takes ~25 s).
+     */
+    final class Producer implements AutoCloseable {
+        private final Thread thread;
+        private volatile Throwable failure;
+
+        private Producer(String topic, List<GeneratedRecord> records) {
+            thread = new Thread(() -> {
+                try (Shakes shakes = new Shakes(topic)) {
+                    for (int i = 0; i < records.size(); i++) {
+                        shakes.send(records.get(i));
+                        if (i % 30 == 29) {
+                            shakes.flush();
+                            Thread.sleep(100);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            }, "gala producer");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** Waits until every record is written (and acknowledged). */
+        void awaitDone() throws Exception {
+            thread.join(Duration.ofMinutes(2).toMillis());
+            assertThat(thread.isAlive()).as("the producer still writing").isFalse();
+            assertThat(failure).as("the producer's failure").isNull();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            thread.interrupt();
+            thread.join();
+        }
+    }
+
     private KafkaProducer<byte[], byte[]> producer(Map<String, String> extra) {
         Properties props = kafka.clientProperties();
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");

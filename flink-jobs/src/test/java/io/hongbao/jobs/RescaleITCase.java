@@ -3,6 +3,8 @@ package io.hongbao.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hongbao.ingest.generator.GeneratedRecord;
 import io.hongbao.ingest.generator.Manifest;
 import io.hongbao.ingest.generator.ShakeTrafficGenerator;
@@ -12,6 +14,9 @@ import io.hongbao.ingest.testing.EmbeddedKafka;
 import io.hongbao.jobs.testing.EmbeddedSettlementDatabase;
 import io.hongbao.settlement.sink.TransactionId;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -23,7 +28,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectClusterRESTAddress;
 import org.apache.flink.test.junit5.InjectMiniCluster;
@@ -42,6 +49,10 @@ import org.junit.jupiter.api.io.TempDir;
  * 4 is lost while a checkpoint is in flight (every writer subtask has prepared its transaction for it) and the
  * job is resumed at 1 from the last retained checkpoint: the transactions of subtasks 1-3, which no longer
  * exist, must be rolled back by the one writer left, and their records paid again exactly once.
+ *
+ * <p>The second test does 2 -> 4 -> 1 with Flink's adaptive scheduler instead: the job keeps running and is
+ * rescaled in place through the resource requirements REST API (no savepoint, no resubmission); each rescale
+ * restarts it from its latest checkpoint at the new parallelism.
  *
  * <p>Everything is checked through the job's outputs only (settlement tables, dead-letter topic), against a
  * fault-free bounded run of the same records at parallelism 2: the same payouts row for row (round, tier, user,
@@ -74,6 +85,7 @@ class RescaleITCase {
     /** The settlement sink's gids: hb:<sink name>:... */
     private static final String GID_PREFIX = TransactionId.prefix(PayoutJob.SETTLEMENT_SINK_NAME);
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<GeneratedRecord> GALA = new ArrayList<>();
     private static Manifest manifest;
     private static PayoutJobRuns runs;
@@ -118,7 +130,7 @@ class RescaleITCase {
 
         PayoutJobRuns.Running atTwo = runs.startJob(cluster, 2, topics, db);
         assertParallelism(rest, atTwo, 2);
-        try (Producer producer = new Producer(topics.shakes())) {
+        try (PayoutJobRuns.Producer producer = runs.produce(topics.shakes(), GALA)) {
             awaitMidRound(db, 1, 0.25);
             String first = stopMidRound(cluster, rest, atTwo, db, 1, savepoints, failures);
 
@@ -168,6 +180,84 @@ class RescaleITCase {
         assertThat(runs.countRecords(topics.deadLetters())).as("dead letters, each once")
                 .isEqualTo(manifest.expected.rejectedTotal());
         PayoutJobRuns.assertEverythingReconciles(db, 2);
+    }
+
+    /**
+     * Flink's adaptive scheduler, rescaling the running job in place when its resource requirements change (REST
+     * {@code PUT /jobs/<id>/resource-requirements}, what the Web UI's rescale does): 2 -> 4 in the middle of round
+     * 1, 4 -> 1 in the middle of round 2, while shakes keep arriving. Each rescale restarts the job from its latest
+     * checkpoint at the new parallelism, so what it leaves prepared is an orphan for the writers at the new one.
+     */
+    @Test
+    void adaptiveSchedulerRescalesTwoFourOneThroughTheResourceRequirementsApi() throws Exception {
+        Configuration conf = new Configuration();
+        conf.setString("jobmanager.scheduler", "adaptive");
+        // Rescale as soon as asked (defaults: 30 s cooldown, up to 60 s waiting for resources to settle).
+        conf.setString("jobmanager.adaptive-scheduler.executing.cooldown-after-rescaling", "1 s");
+        conf.setString("jobmanager.adaptive-scheduler.executing.resource-stabilization-timeout", "1 s");
+        conf.setString("rest.bind-port", "0");
+        MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
+                .setNumTaskManagers(2).setNumSlotsPerTaskManager(2).build());
+        cluster.start();
+        try {
+            URI rest = cluster.getRestAddress().get();
+            PayoutJobRuns.Topics topics = runs.topics("adaptive");
+            EmbeddedSettlementDatabase.Database db = POSTGRES.freshDatabase("adaptive");
+            PayoutJobRuns.Running job = runs.startJob(cluster, 2, topics, db);
+            assertParallelism(rest, job, 2);
+            try (PayoutJobRuns.Producer producer = runs.produce(topics.shakes(), GALA)) {
+                awaitMidRound(db, 1, 0.25);
+                rescale(rest, job, 4, db, 1);
+                awaitMidRound(db, 2, 0.2);
+                rescale(rest, job, 1, db, 2);
+                producer.awaitDone();
+                PayoutJobRuns.awaitTotals(db, manifest, Map.of());
+                job.drain(cluster);
+            }
+            assertThat(job.exceptions(rest)).as("failures of the job").isEmpty();
+            PayoutJobRuns.assertSamePayouts(reference, db);
+            assertNoPayoutTwiceAndEveryCapHeld(db);
+            runs.assertLineage(db, topics.shakes());
+            PayoutJobRuns.assertCountsAndRejects(db, manifest, Map.of());
+            assertThat(runs.countRecords(topics.deadLetters())).as("dead letters, each once")
+                    .isEqualTo(manifest.expected.rejectedTotal());
+            PayoutJobRuns.assertEverythingReconciles(db, 2);
+        } finally {
+            cluster.closeAsync().get();
+        }
+    }
+
+    /**
+     * Sets every vertex's parallelism bounds to 1..{@code parallelism} (capped at its max parallelism: the
+     * profile's sources are never parallel) and waits until the job runs at it, still inside round {@code round}.
+     */
+    private static void rescale(URI rest, PayoutJobRuns.Running job, int parallelism,
+            EmbeddedSettlementDatabase.Database db, int round) throws Exception {
+        ObjectNode requirements = JSON.createObjectNode();
+        for (JsonNode v : PayoutJobRuns.getJson(rest, "/jobs/" + job.id()).path("vertices")) {
+            requirements.putObject(v.path("id").asText()).putObject("parallelism").put("lowerBound", 1)
+                    .put("upperBound", Math.min(parallelism, v.path("maxParallelism").asInt()));
+        }
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        rest.resolve("/jobs/" + job.id() + "/resource-requirements"))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(requirements))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("PUT resource-requirements: %s", response.body()).isEqualTo(200);
+        PayoutJobRuns.await("the job running at " + parallelism, Duration.ofMinutes(1), () -> {
+            JsonNode details = PayoutJobRuns.getJson(rest, "/jobs/" + job.id());
+            if (!"RUNNING".equals(details.path("state").asText())) {
+                return false;
+            }
+            try {
+                assertParallelism(rest, job, parallelism);
+                return true;
+            } catch (AssertionError notYet) {
+                return false;
+            }
+        });
+        assertThat(db.queryLong("SELECT count(*) FROM round_ledger WHERE kind = 'SWEPT' AND round_id = " + round))
+                .as("round %d still open when the job runs at %d", round, parallelism).isZero();
     }
 
     /** Waits until the job has counted {@code share} of round {@code round}'s distinct shakes. */
@@ -300,47 +390,6 @@ class RescaleITCase {
                 .as("users over their fen per gala").isZero();
         assertThat(db.queryLong("SELECT coalesce(sum(amount_fen), 0) FROM payout WHERE round_id = 2"))
                 .as("the finale's budget binds here too").isGreaterThan(FINALE_BUDGET_FEN * 99 / 100);
-    }
-
-    /**
-     * The gateway: writes the gala in order at about 300 records a second from its own thread, so records keep
-     * arriving while the job is stopped, resubmitted and rescaled (the gala takes ~25 s).
-     */
-    private static final class Producer implements AutoCloseable {
-        private final Thread thread;
-        private volatile Throwable failure;
-
-        Producer(String topic) {
-            thread = new Thread(() -> {
-                try (PayoutJobRuns.Shakes shakes = runs.shakes(topic)) {
-                    for (int i = 0; i < GALA.size(); i++) {
-                        shakes.send(GALA.get(i));
-                        if (i % 30 == 29) {
-                            shakes.flush();
-                            Thread.sleep(100);
-                        }
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } catch (Throwable t) {
-                    failure = t;
-                }
-            }, "gala producer");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        void awaitDone() throws Exception {
-            thread.join(Duration.ofMinutes(2).toMillis());
-            assertThat(thread.isAlive()).as("the producer still writing").isFalse();
-            assertThat(failure).as("the producer's failure").isNull();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            thread.interrupt();
-            thread.join();
-        }
     }
 
     /** tiny.yaml with the finale's budget cut to {@link #FINALE_BUDGET_FEN}. */
