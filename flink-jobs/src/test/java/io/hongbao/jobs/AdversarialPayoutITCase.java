@@ -101,12 +101,7 @@ class AdversarialPayoutITCase {
                 """ + tiny.substring(traffic));
         runs = new PayoutJobRuns(KAFKA, dir, profile, PARTITIONS);
 
-        PayoutJobRuns.Topics topics = runs.topics("reference");
-        try (PayoutJobRuns.Shakes shakes = runs.shakes(topics.shakes())) {
-            GALA.forEach(shakes::send);
-        }
-        EmbeddedSettlementDatabase.Database db = POSTGRES.freshDatabase("reference");
-        assertThat(runs.runJob(topics, db, "--bounded")).isZero();
+        EmbeddedSettlementDatabase.Database db = runs.referenceRun(cluster, 2, POSTGRES, GALA);
         reference = PayoutJobRuns.payouts(db);
         referenceWinners = new HashMap<>();
         Map<String, ShakeEvent> byHex = new HashMap<>();

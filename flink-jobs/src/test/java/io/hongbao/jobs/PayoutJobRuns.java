@@ -114,6 +114,21 @@ final class PayoutJobRuns {
         return runJob(topics, db, extra);
     }
 
+    /**
+     * The fault-free reference run: {@code records} into fresh topics, then the job over them, bounded, at
+     * {@code parallelism}, into a fresh database (returned).
+     */
+    EmbeddedSettlementDatabase.Database referenceRun(MiniCluster cluster, int parallelism,
+            EmbeddedSettlementDatabase postgres, List<GeneratedRecord> records) throws Exception {
+        Topics topics = topics("reference");
+        try (Shakes shakes = shakes(topics.shakes())) {
+            records.forEach(shakes::send);
+        }
+        EmbeddedSettlementDatabase.Database db = postgres.freshDatabase("reference");
+        assertThat(runJob(cluster, parallelism, topics, db, "--bounded")).as("the reference run's exit code").isZero();
+        return db;
+    }
+
     /** Submits the job at the MiniCluster's default parallelism and waits until it runs. */
     Running startJob(MiniCluster cluster, Topics topics, EmbeddedSettlementDatabase.Database db, String... extra)
             throws Exception {

@@ -101,12 +101,7 @@ class RescaleITCase {
         manifest.finish();
         runs = new PayoutJobRuns(KAFKA, dir, bindingFinale(dir.resolve("tiny-binding-finale.yaml")), PARTITIONS);
 
-        PayoutJobRuns.Topics topics = runs.topics("reference");
-        try (PayoutJobRuns.Shakes shakes = runs.shakes(topics.shakes())) {
-            GALA.forEach(shakes::send);
-        }
-        EmbeddedSettlementDatabase.Database db = POSTGRES.freshDatabase("reference");
-        assertThat(runs.runJob(cluster, 2, topics, db, "--bounded")).isZero();
+        EmbeddedSettlementDatabase.Database db = runs.referenceRun(cluster, 2, POSTGRES, GALA);
         reference = PayoutJobRuns.payouts(db);
         assertThat(reference).hasSizeGreaterThan(100);
         assertThat(db.queryLong("SELECT coalesce(sum(amount_fen), 0) FROM payout WHERE round_id = 2"))
@@ -173,13 +168,7 @@ class RescaleITCase {
         }
 
         assertThat(failures).as("failures in any attempt (the lost one was cancelled, not failed)").isEmpty();
-        PayoutJobRuns.assertSamePayouts(reference, db);
-        assertNoPayoutTwiceAndEveryCapHeld(db);
-        runs.assertLineage(db, topics.shakes());
-        PayoutJobRuns.assertCountsAndRejects(db, manifest, Map.of());
-        assertThat(runs.countRecords(topics.deadLetters())).as("dead letters, each once")
-                .isEqualTo(manifest.expected.rejectedTotal());
-        PayoutJobRuns.assertEverythingReconciles(db, 2);
+        assertEveryInvariant(db, topics);
     }
 
     /**
@@ -215,13 +204,7 @@ class RescaleITCase {
                 job.drain(cluster);
             }
             assertThat(job.exceptions(rest)).as("failures of the job").isEmpty();
-            PayoutJobRuns.assertSamePayouts(reference, db);
-            assertNoPayoutTwiceAndEveryCapHeld(db);
-            runs.assertLineage(db, topics.shakes());
-            PayoutJobRuns.assertCountsAndRejects(db, manifest, Map.of());
-            assertThat(runs.countRecords(topics.deadLetters())).as("dead letters, each once")
-                    .isEqualTo(manifest.expected.rejectedTotal());
-            PayoutJobRuns.assertEverythingReconciles(db, 2);
+            assertEveryInvariant(db, topics);
         } finally {
             cluster.closeAsync().get();
         }
@@ -368,6 +351,21 @@ class RescaleITCase {
         assertThat(byVertex.keySet()).as("vertices")
                 .anyMatch(n -> n.contains("decide payouts per shard")).anyMatch(n -> n.contains("settlement tables"));
         assertThat(byVertex).as("parallelism per vertex").allSatisfy((name, p) -> assertThat(p).isEqualTo(parallelism));
+    }
+
+    /**
+     * What a rescaled run must have settled: the fault-free run's payouts, the money rules, lineage, the counts and
+     * rejects of the manifest, each dead letter once, and a passing reconciliation with nothing left prepared.
+     */
+    private static void assertEveryInvariant(EmbeddedSettlementDatabase.Database db, PayoutJobRuns.Topics topics)
+            throws Exception {
+        PayoutJobRuns.assertSamePayouts(reference, db);
+        assertNoPayoutTwiceAndEveryCapHeld(db);
+        runs.assertLineage(db, topics.shakes());
+        PayoutJobRuns.assertCountsAndRejects(db, manifest, Map.of());
+        assertThat(runs.countRecords(topics.deadLetters())).as("dead letters, each once")
+                .isEqualTo(manifest.expected.rejectedTotal());
+        PayoutJobRuns.assertEverythingReconciles(db, 2);
     }
 
     /** The money rules, straight from the rows: the reconciliation checks them too, this says them out. */
