@@ -53,8 +53,8 @@ import picocli.CommandLine;
 /**
  * The shipped payout job ({@link PayoutJob}'s own command line) run in a test's MiniCluster against a real Kafka
  * broker and real PostgreSQL, and the checks of what it settled against a fault-free run and the generator's
- * manifest. Shared by the end-to-end suites ({@code AdversarialPayoutITCase}, {@code RescaleITCase},
- * {@code AdaptiveRescaleITCase}), so each compares with the same definition of "the same payouts".
+ * manifest. Shared by the end-to-end suites ({@code AdversarialPayoutITCase}, {@code RescaleITCase}), so each
+ * compares with the same definition of "the same payouts".
  */
 final class PayoutJobRuns {
     private static final ObjectMapper JSON = new ObjectMapper();
