@@ -5,7 +5,7 @@ import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.jobs.counting.CellSums;
 import io.hongbao.jobs.counting.InteractionCounter;
 import io.hongbao.jobs.pipeline.IntakePipeline;
-import io.hongbao.jobs.pipeline.PayoutJobGraph;
+import io.hongbao.jobs.pipeline.PayoutPipeline;
 import io.hongbao.settlement.analytics.InteractionCount;
 import java.time.Duration;
 import java.util.Properties;
@@ -74,7 +74,7 @@ final class Peers {
                 .keyBy(r -> r.event.eventIdHex())
                 .process(new FirstSeen()).name("dedupe by event id")
                 .transform("sum shakes per cell", TypeInformation.of(InteractionCount.class),
-                        new CellSums(PayoutJobGraph.CELL_SUM_INTERVAL))
+                        new CellSums(PayoutPipeline.CELL_SUM_INTERVAL))
                 .keyBy(InteractionCounter::cellOf)
                 .process(new InteractionCounter()).name("count interactions")
                 .sinkTo(new TimedSink<>(new DiscardingSink<>(), run));

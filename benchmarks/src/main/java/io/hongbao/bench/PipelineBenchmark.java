@@ -57,6 +57,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
             description = "Person shakes of the unreported warm-up topic; 0 skips the warm-up (default: ${DEFAULT-VALUE}).")
     long warmUpEvents;
 
+    private Configuration production;
+    /** The topic every kind of job runs once on before its measured runs; null without a warm-up. */
+    private String warmUpTopic;
+
     @Option(names = "--seed", defaultValue = "42", description = "Generator seed: same seed, same bytes.")
     long seed;
 
@@ -150,8 +154,15 @@ public final class PipelineBenchmark implements Callable<Integer> {
             extraConf.forEach(production::setString);
             report.put("extra_conf", extraConf);
             PayoutSettings settings = new PayoutSettings(256, 10_000, 0x6a09e667f3bcc908L, 0xbb67ae8584caa73bL);
+            this.production = production;
             if (warmUpEvents > 0) {
-                warmUp(gala, kafka, control, production, settings);
+                warmUpTopic = "bench.warmup." + runId;
+                generate(gala, kafka, warmUpTopic, warmUpEvents);
+            }
+            if (runs.contains("payout")) {
+                SettlementDatabase warmDb = database(gala, "warm_payout");
+                warmUp("payout", env -> Topologies.payout(env, kafka, warmUpTopic, control, gala, settings, warmDb,
+                        "warm-payout"));
             }
             for (int p : runs.contains("payout") ? parallelisms : List.<Integer>of()) {
                 SettlementDatabase db = database(gala, "payout_p" + p);
@@ -160,6 +171,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
                         env -> Topologies.payout(env, kafka, topic, control, gala, settings, db, run));
                 record(PAYOUT, p, Probe.named(run), cpu, cp).put("verified", verify(db, manifest));
             }
+            if (runs.contains("counting")) {
+                SettlementDatabase warmDb = database(gala, "warm_count");
+                warmUp("counting", env -> Topologies.counting(env, kafka, warmUpTopic, gala, warmDb, "warm-counting"));
+            }
             for (int p : runs.contains("counting") ? parallelisms : List.<Integer>of()) {
                 SettlementDatabase db = database(gala, "count_p" + p);
                 String run = "counting-p" + p;
@@ -167,11 +182,18 @@ public final class PipelineBenchmark implements Callable<Integer> {
                         env -> Topologies.counting(env, kafka, topic, gala, db, run));
                 record("counting path", p, Probe.named(run), cpu, cp);
             }
+            if (runs.contains("sql-peer")) {
+                warmUp("sql-peer", env -> Peers.sql(env, kafka, warmUpTopic, gala, "warm-sql-peer"));
+            }
             for (int p : runs.contains("sql-peer") ? parallelisms : List.<Integer>of()) {
                 String run = "sql-peer-p" + p;
                 FlinkRun.Checkpoints cp = FlinkRun.run(run, production, p,
                         env -> Peers.sql(env, kafka, topic, gala, run));
                 record(SQL_PEER, p, Probe.named(run), cpu, cp);
+            }
+            if (runs.contains("datastream-peer")) {
+                warmUp("datastream-peer", env -> Peers.dataStream(env, kafka, warmUpTopic, gala,
+                        "warm-datastream-peer"));
             }
             for (int p : runs.contains("datastream-peer") ? parallelisms : List.<Integer>of()) {
                 String run = "datastream-peer-p" + p;
@@ -189,7 +211,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
             for (long devices : runs.contains("state") ? stateDevices : List.<Long>of()) {
                 String run = "dedupe-" + devices;
                 FlinkRun.Checkpoints cp = FlinkRun.run(run, production, 1,
-                        env -> Topologies.dedupeState(env, devices, eventsPerDevice, settings, run));
+                        env -> Topologies.dedupeState(env, gala, devices, eventsPerDevice, settings, run));
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("devices", devices);
                 row.put("events_per_device", eventsPerDevice);
@@ -221,20 +243,42 @@ public final class PipelineBenchmark implements Callable<Integer> {
      * Each measured job once, unreported, on a small topic of its own: otherwise the first job measured pays
      * for class loading and JIT compilation of the code every job shares, and the order of runs would bias them.
      */
-    private void warmUp(GalaProfile gala, Properties kafka, String control, Configuration production,
-            PayoutSettings settings) throws Exception {
-        String topic = "bench.warmup." + runId;
-        generate(gala, kafka, topic, warmUpEvents);
-        SettlementDatabase payoutDb = database(gala, "warm_payout");
-        FlinkRun.run("warm-payout", production, 1,
-                env -> Topologies.payout(env, kafka, topic, control, gala, settings, payoutDb, "warm-payout"));
-        SettlementDatabase countDb = database(gala, "warm_count");
-        FlinkRun.run("warm-counting", production, 1,
-                env -> Topologies.counting(env, kafka, topic, gala, countDb, "warm-counting"));
-        FlinkRun.run("warm-sql-peer", production, 1, env -> Peers.sql(env, kafka, topic, gala, "warm-sql-peer"));
-        FlinkRun.run("warm-datastream-peer", production, 1,
-                env -> Peers.dataStream(env, kafka, topic, gala, "warm-datastream-peer"));
-        log("warmed up on %,d records of %s", Probe.named("warm-datastream-peer").records(), topic);
+    /**
+     * Runs one kind of job once, unreported, on the warm-up topic, right before that kind's measured runs: class
+     * loading and most of the JIT's work happen here, not in the measured run, and the JIT's profiles are the
+     * measured job's own, not those of the kind measured before it.
+     */
+    private void warmUp(String kind, FlinkRun.Topology topology) throws Exception {
+        if (warmUpTopic == null) {
+            return;
+        }
+        FlinkRun.run("warm-" + kind, production, 1, topology);
+        log("warmed up %s on %,d records of %s", kind, Probe.named("warm-" + kind).records(), warmUpTopic);
+        awaitQuietCompiler();
+    }
+
+    /**
+     * Waits (at most a minute) until the JIT compiler has had 2 s without compiling more than 20 ms: on a busy
+     * machine its queue from the warm-up would otherwise be compiled during the measured run, and be counted
+     * as the job's CPU per event.
+     */
+    private static void awaitQuietCompiler() throws InterruptedException {
+        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return;
+        }
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        long before = jit.getTotalCompilationTime();
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(2_000);
+            long now = jit.getTotalCompilationTime();
+            if (now - before <= 20) {
+                log("JIT compiler quiet (%,d ms compiling in total)", now);
+                return;
+            }
+            before = now;
+        }
+        log("JIT compiler still busy after a minute; measuring anyway");
     }
 
     private Manifest generate(GalaProfile gala, Properties kafka, String topic, long events) {
@@ -252,6 +296,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
     }
 
     static final String PAYOUT = "payout pipeline";
+    /** The steady-state window of a run: from this share of its records in to that share. */
+    static final double STEADY_FROM = 0.25;
+    static final double STEADY_TO = 0.95;
     static final String SQL_PEER = "peer: Flink SQL dedupe (ROW_NUMBER = 1, mini-batch) + counts";
     static final String DATASTREAM_PEER = "peer: keyBy(event id) + ValueState with TTL + counts";
 
@@ -268,12 +315,17 @@ public final class PipelineBenchmark implements Callable<Integer> {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("parallelism", payout.get("parallelism"));
             row.put("payout_events_per_cpu_s", payout.get("events_per_jvm_cpu_s"));
+            row.put("payout_steady_events_per_cpu_s", payout.get("steady_events_per_jvm_cpu_s"));
             for (Map<String, Object> other : throughput) {
                 boolean samePar = other.get("parallelism").equals(payout.get("parallelism"));
                 boolean raw = ((String) other.get("what")).startsWith("raw");
                 if (other != payout && (samePar || raw)) {
                     row.put("per CPU-s ratio to " + other.get("what"),
                             (Double) payout.get("events_per_jvm_cpu_s") / (Double) other.get("events_per_jvm_cpu_s"));
+                    if (payout.get("steady_events_per_jvm_cpu_s") instanceof Double mine
+                            && other.get("steady_events_per_jvm_cpu_s") instanceof Double theirs) {
+                        row.put("steady per CPU-s ratio to " + other.get("what"), mine / theirs);
+                    }
                 }
             }
             rows.add(row);
@@ -295,10 +347,23 @@ public final class PipelineBenchmark implements Callable<Integer> {
         row.put("jvm_cpu_s", used.jvmCpu());
         row.put("events_per_jvm_cpu_s", probe.records() / used.jvmCpu());
         row.put("broker_cpu_s", used.brokerCpu());
+        // Steady state: the CPU between the instants the 25%-th and the 95%-th of the records came in, so the
+        // job's start-up (deployment, class loading, the first JIT compilations, the first fetches) is left out:
+        // a fixed cost per job start, which a job running the whole night pays once.
+        long[] steady = probe.window(STEADY_FROM, STEADY_TO);
+        if (steady != null) {
+            CpuClock.Sample steadyCpu = cpu.between(steady[0], steady[1]);
+            row.put("steady_records", steady[2]);
+            row.put("steady_jvm_cpu_s", steadyCpu.jvmCpu());
+            row.put("steady_events_per_jvm_cpu_s", steady[2] / steadyCpu.jvmCpu());
+        }
         if (cp != null) {
             row.put("checkpoints", cp);
             // Where the run's CPU went, by thread group; only for the Flink runs (the raw pass is one thread).
             row.put("cpu_by_thread", cpu.byThread(probe.firstNanos(), probe.lastNanos()));
+            if (steady != null) {
+                row.put("steady_cpu_by_thread", cpu.byThread(steady[0], steady[1]));
+            }
         }
         row.put("load_after", loadAverage());
         throughput.add(row);

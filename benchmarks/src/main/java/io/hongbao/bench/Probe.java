@@ -14,6 +14,9 @@ public final class Probe {
     private final AtomicLong firstNanos = new AtomicLong(Long.MAX_VALUE);
     private final AtomicLong lastNanos = new AtomicLong(Long.MIN_VALUE);
     private final AtomicLong records = new AtomicLong();
+    /** (nanoTime, records) every {@value #MARK_EVERY} records. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<long[]> marks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    static final long MARK_EVERY = 1 << 16;
 
     public static Probe named(String run) {
         return PROBES.computeIfAbsent(run, r -> new Probe());
@@ -24,7 +27,30 @@ public final class Probe {
         if (firstNanos.get() == Long.MAX_VALUE) {
             firstNanos.compareAndSet(Long.MAX_VALUE, System.nanoTime());
         }
-        records.incrementAndGet();
+        long n = records.incrementAndGet();
+        if ((n & (MARK_EVERY - 1)) == 0) {
+            marks.add(new long[] {System.nanoTime(), n});
+        }
+    }
+
+    /**
+     * The instants at which the {@code from}-th and the {@code to}-th share of the records came in (nearest
+     * marks), and the records between them: a window of the run after its start-up, for a steady-state rate.
+     * Null when the run has too few marks.
+     */
+    public long[] window(double from, double to) {
+        long total = records.get();
+        long[] a = null;
+        long[] b = null;
+        for (long[] m : marks) {
+            if (a == null && m[1] >= from * total) {
+                a = m;
+            }
+            if (m[1] <= to * total) {
+                b = m;
+            }
+        }
+        return a == null || b == null || b[1] <= a[1] ? null : new long[] {a[0], b[0], b[1] - a[1]};
     }
 
     /** A record left the job's last measured operator. */

@@ -16,8 +16,9 @@ final class Report {
                 report.get("started"), report.get("finished"), machine.get("jvm"), machine.get("nproc"),
                 machine.get("load_average"), report.get("load_at_end"), report.get("data")));
         md.append("| run | p | records | seconds | events/s | ratio to raw | JVM CPU s | events per JVM CPU-s |"
+                + " events per JVM CPU-s, steady (records 25–95%) |"
                 + " broker CPU s | checkpoints: n, avg/max ms, avg checkpointed B, last full B | load after |\n");
-        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
         for (Map<String, Object> t : (List<Map<String, Object>>) report.get("throughput")) {
             Object cp = t.get("checkpoints");
             String cps = "—";
@@ -25,10 +26,11 @@ final class Report {
                 cps = c.completed() == 0 ? "none" : f("%d, %d/%d, %,d, %,d", c.completed(), c.avgDurationMs(),
                         c.maxDurationMs(), c.avgCheckpointedBytes(), c.lastFullStateBytes());
             }
-            md.append(f("| %s | %s | %,d | %.2f | %,.0f | %.3f | %.2f | %,.0f | %.2f | %s | %s |%n", t.get("what"),
+            md.append(f("| %s | %s | %,d | %.2f | %,.0f | %.3f | %.2f | %,.0f | %s | %.2f | %s | %s |%n", t.get("what"),
                     t.get("parallelism"), t.get("records"), t.get("seconds"), t.get("events_per_s"),
-                    t.get("ratio_to_raw"), t.get("jvm_cpu_s"), t.get("events_per_jvm_cpu_s"), t.get("broker_cpu_s"),
-                    cps, t.get("load_after")));
+                    t.get("ratio_to_raw"), t.get("jvm_cpu_s"), t.get("events_per_jvm_cpu_s"),
+                    t.get("steady_events_per_jvm_cpu_s") instanceof Double d ? f("%,.0f", d) : "—",
+                    t.get("broker_cpu_s"), cps, t.get("load_after")));
         }
         for (Map<String, Object> t : (List<Map<String, Object>>) report.get("throughput")) {
             if (t.get("verified") != null) {
@@ -36,13 +38,17 @@ final class Report {
             }
         }
         for (Map<String, Object> t : (List<Map<String, Object>>) report.get("throughput")) {
-            if (t.get("cpu_by_thread") instanceof Map<?, ?> groups && !groups.isEmpty()) {
+            for (boolean steady : new boolean[] {false, true}) {
+                if (!(t.get(steady ? "steady_cpu_by_thread" : "cpu_by_thread") instanceof Map<?, ?> groups)
+                        || groups.isEmpty()) {
+                    continue;
+                }
+                long records = ((Number) t.get(steady ? "steady_records" : "records")).longValue();
                 md.append(f("%n%nCPU of %s p=%s by thread (the Java threads' own CPU time; the rest of the JVM's"
-                        + " is GC, JIT and VM), per event over %,d records:%n%n", t.get("what"),
-                        t.get("parallelism"), t.get("records")));
+                        + " is GC, JIT and VM), per event over %s%,d records:%n%n", t.get("what"),
+                        t.get("parallelism"), steady ? "the steady window's " : "", records));
                 md.append("| thread | CPU s | share | µs per event |\n| --- | ---: | ---: | ---: |\n");
                 double total = ((Map<String, Double>) groups).values().stream().mapToDouble(Double::doubleValue).sum();
-                long records = ((Number) t.get("records")).longValue();
                 for (var g : ((Map<String, Double>) groups).entrySet()) {
                     if (g.getValue() >= 0.005 * total) {
                         md.append(f("| %s | %.2f | %.1f%% | %.2f |%n", g.getKey().replace("|", "\\|"), g.getValue(),
@@ -54,12 +60,15 @@ final class Report {
             }
         }
         for (Map<String, Object> a : (List<Map<String, Object>>) report.getOrDefault("against_peers", List.of())) {
-            md.append(f("%n%nPayout pipeline p=%s, %,.0f events per CPU-s, against the same run's others (ratio of"
-                    + " events per CPU-second):%n%n| against | ratio |%n| --- | ---: |%n", a.get("parallelism"),
-                    a.get("payout_events_per_cpu_s")));
+            md.append(f("%n%nPayout pipeline p=%s, %,.0f events per CPU-s (steady: %s), against the same run's others"
+                    + " (ratio of events per CPU-second):%n%n| against | ratio, whole run | ratio, steady |%n"
+                    + "| --- | ---: | ---: |%n", a.get("parallelism"), a.get("payout_events_per_cpu_s"),
+                    a.get("payout_steady_events_per_cpu_s") instanceof Double d ? f("%,.0f", d) : "—"));
             a.forEach((k, v) -> {
                 if (k.startsWith("per CPU-s ratio to ")) {
-                    md.append(f("| %s | %.3f |%n", k.substring("per CPU-s ratio to ".length()), v));
+                    String other = k.substring("per CPU-s ratio to ".length());
+                    Object steady = a.get("steady per CPU-s ratio to " + other);
+                    md.append(f("| %s | %.3f | %s |%n", other, v, steady instanceof Double d ? f("%.3f", d) : "—"));
                 }
             });
         }

@@ -8,29 +8,31 @@ import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.jobs.counting.CellSums;
 import io.hongbao.jobs.counting.InteractionCounter;
 import io.hongbao.jobs.functions.ControlWatermarks;
-import io.hongbao.jobs.functions.EventDedupe;
+import io.hongbao.jobs.functions.EventIdentity;
 import io.hongbao.jobs.functions.RoundChangeDeserializationSchema;
 import io.hongbao.jobs.functions.ShakeWatermarks;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.pipeline.IntakePipeline;
 import io.hongbao.jobs.pipeline.PayoutJobGraph;
+import io.hongbao.jobs.pipeline.PayoutPipeline;
+import io.hongbao.money.Round;
+import io.hongbao.ingest.event.Channel;
+import io.hongbao.ingest.event.ShakeEvent;
 import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.analytics.InteractionCount;
 import io.hongbao.settlement.analytics.InteractionCountSink;
 import io.hongbao.settlement.sink.SettlementSink;
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
-import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
-import org.apache.flink.util.Collector;
 
 /**
  * The jobs the benchmark measures, each bounded to the topic's end offsets at start. The payout and counting
@@ -87,7 +89,7 @@ final class Topologies {
             SettlementDatabase db, String run) {
         IntakePipeline.validate(shakes(env, kafka, topic, gala, run), gala.windows())
                 .transform("sum shakes per cell", TypeInformation.of(InteractionCount.class),
-                        new CellSums(PayoutJobGraph.CELL_SUM_INTERVAL)).uid("interaction-cell-sums")
+                        new CellSums(PayoutPipeline.CELL_SUM_INTERVAL)).uid("interaction-cell-sums")
                 .keyBy(InteractionCounter::cellOf)
                 .process(new InteractionCounter()).uid("interaction-counts").name("count interactions")
                 .sinkTo(new TimedSink<>(new InteractionCountSink(db, Duration.ofSeconds(1)), run))
@@ -95,48 +97,41 @@ final class Topologies {
     }
 
     /**
-     * The dedupe operator alone, fed {@code devices} distinct devices with {@code eventsPerDevice} events each,
-     * keyed by identity shard exactly as EventIdentity is: its checkpoint size over the device count is
-     * the state a device costs.
+     * The identity operator alone ({@link EventIdentity}, the job's own), fed {@code devices} distinct devices
+     * with {@code eventsPerDevice} shakes each in the profile's first round, keyed by identity shard exactly as
+     * in the job: its checkpoint size over the id count is the state an id costs.
      */
-    static void dedupeState(StreamExecutionEnvironment env, long devices, int eventsPerDevice,
+    static void dedupeState(StreamExecutionEnvironment env, GalaProfile gala, long devices, int eventsPerDevice,
             PayoutSettings settings, String run) {
+        Round round = gala.roundConfigs().get(0);
+        TypeInformation<ShakeRecord> type = TypeInformation.of(ShakeRecord.class);
         env.fromSequence(0, devices * eventsPerDevice - 1).name("synthetic shakes")
-                .keyBy(i -> PayoutSettings.identityShardOf(mix(i + 1), mix(~i)))
-                .process(new DedupeOnly(devices, run)).uid("dedupe").name("dedupe")
+                .map(i -> syntheticShake(i, devices, round, run)).returns(type).name("shake of device i % devices")
+                .keyBy(r -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo))
+                .transform("one identity per event id", type,
+                        new EventIdentity(List.of(round), settings, PayoutPipeline.CELL_SUM_INTERVAL))
+                .uid("event-identity")
+                .map(r -> {
+                    Probe.named(run).out();
+                    return r;
+                }).returns(type).name("probe")
                 .sinkTo(new DiscardingSink<>());
+    }
+
+    /** Random-looking 128-bit ids, as clients make them; shake i belongs to device i % devices. */
+    private static ShakeRecord syntheticShake(long i, long devices, Round round, String run) {
+        Probe.named(run).in();
+        long device = i % devices;
+        long at = round.startsAtMs() + 1;
+        ShakeRecord r = new ShakeRecord();
+        r.event = new ShakeEvent(mix(i + 1), mix(~i), userOf(device), device, round.roundId(), Channel.IOS, "CN-11",
+                at, at, i / devices);
+        r.topic = "synthetic";
+        r.offset = i;
+        return r;
     }
 
     static long userOf(long device) {
         return 100_000_000L + device;
-    }
-
-    /** The payout decider's retry filter and nothing else. */
-    static final class DedupeOnly extends KeyedProcessFunction<Integer, Long, Long> {
-        private static final long serialVersionUID = 1L;
-        private final long devices;
-        private final String run;
-        private transient EventDedupe dedupe;
-        private transient Probe probe;
-
-        DedupeOnly(long devices, String run) {
-            this.devices = devices;
-            this.run = run;
-        }
-
-        @Override
-        public void open(OpenContext openContext) {
-            dedupe = EventDedupe.open(getRuntimeContext());
-            probe = Probe.named(run);
-        }
-
-        @Override
-        public void processElement(Long i, Context ctx, Collector<Long> out) throws Exception {
-            probe.in();
-            // Random-looking 128-bit ids, as clients make them; event i belongs to device i % devices.
-            if (dedupe.remember(mix(i + 1), mix(~i), 1, userOf(i % devices)) == EventDedupe.Verdict.NEW) {
-                probe.out();
-            }
-        }
     }
 }

@@ -2,6 +2,7 @@ package io.hongbao.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hongbao.ingest.profile.GalaProfile;
 import io.hongbao.jobs.JobEnvironment;
 import io.hongbao.jobs.payout.PayoutSettings;
 import java.nio.file.Path;
@@ -19,11 +20,12 @@ import org.junit.jupiter.api.io.TempDir;
 class HarnessSmokeTest {
     @Test
     void shouldMeasureDedupeStatePerDeviceFromTheFinalCheckpoint(@TempDir Path dir) throws Exception {
-        long devices = 2_000;
+        long devices = 200_000;
         PayoutSettings settings = new PayoutSettings(16, 0, 1, 2);
+        GalaProfile gala = GalaProfile.load(Path.of("../datasets/bench.yaml"));
 
         FlinkRun.Checkpoints cp = FlinkRun.run("smoke", JobEnvironment.configuration(dir.toUri().toString(),
-                Duration.ofMillis(200)), 1, env -> Topologies.dedupeState(env, devices, 2, settings, "smoke"));
+                Duration.ofMillis(200)), 1, env -> Topologies.dedupeState(env, gala, devices, 2, settings, "smoke"));
 
         Probe probe = Probe.named("smoke");
         assertThat(probe.records()).isEqualTo(2 * devices);

@@ -1,6 +1,5 @@
 package io.hongbao.bench.jmh;
 
-import io.hongbao.ingest.event.ShakeEventCodec;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.functions.ShardPayoutDecider;
 import io.hongbao.jobs.payout.PayoutDraw;
@@ -44,8 +43,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class BudgetBenchmark {
-    private static final List<OutputTag<?>> SIDE_OUTPUTS = List.of(ShardPayoutDecider.DISTINCT_SHAKES,
-            ShardPayoutDecider.OVERFLOW, ShardPayoutDecider.SHARD_REPORTS, ShardPayoutDecider.LEDGER,
+    private static final List<OutputTag<?>> SIDE_OUTPUTS = List.of(ShardPayoutDecider.OVERFLOW, ShardPayoutDecider.SHARD_REPORTS, ShardPayoutDecider.LEDGER,
             ShardPayoutDecider.APPLIED_RULES);
 
     /**
@@ -63,11 +61,7 @@ public class BudgetBenchmark {
 
     @Setup
     public void setUp() {
-        byte[][] values = Samples.validValues();
-        shakes = new ShakeRecord[values.length];
-        for (int i = 0; i < values.length; i++) {
-            shakes[i] = ShakeRecord.of(ShakeEventCodec.decode(values[i]), values[i], "hongbao.shakes", i % 4, i, 0L);
-        }
+        shakes = Samples.validShakes();
         settings = new PayoutSettings(256, 10_000, 0x6a09e667f3bcc908L, 0xbb67ae8584caa73bL);
         draw = settings.draw();
     }

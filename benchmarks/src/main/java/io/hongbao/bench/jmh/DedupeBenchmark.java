@@ -1,18 +1,15 @@
 package io.hongbao.bench.jmh;
 
-import static io.hongbao.ingest.SplitMix64.mix;
-
-import io.hongbao.jobs.functions.EventDedupe;
+import io.hongbao.ingest.flink.ShakeRecord;
+import io.hongbao.jobs.functions.EventIdentity;
+import io.hongbao.jobs.payout.PayoutSettings;
+import io.hongbao.jobs.pipeline.PayoutPipeline;
+import java.util.Queue;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
-import org.apache.flink.util.Collector;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -28,72 +25,60 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The dedupe check, per event, on the payout decider's state layout ({@link EventDedupe}) in a real keyed
- * state backend (RocksDB as in production, or heap for comparison: there TTL's incremental cleanup copies the
- * shard's whole map on access, so heap figures say nothing about production), through Flink's test harness:
- * key the event by budget shard, look its id up, remember it. Most events are new, as in a gala; every
- * {@code retryEvery}-th one repeats the previous id.
+ * The identity check, per shake, in the job's own operator ({@link EventIdentity}: heap id table, draw, cell
+ * sums) on RocksDB as in production, through Flink's test harness. Most shakes are new, as in a gala; every
+ * {@code retryEvery}-th one repeats the previous id. Every 2^16 shakes a checkpoint's pre-barrier write of the
+ * new ids to keyed state is included, as the job does every 10 s.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 public class DedupeBenchmark {
-    static final int SHARDS = 256;
-
-    @Param({"rocksdb", "heap"})
-    public String backend;
-
     @Param({"33"})
     public int retryEvery;
 
-    private KeyedOneInputStreamOperatorTestHarness<Integer, Long, Long> harness;
+    private ShakeRecord[] shakes;
+    private KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> harness;
     private long next = 1;
 
+    @Setup
+    public void setUp() {
+        shakes = Samples.validShakes();
+    }
+
     @Setup(Level.Iteration)
-    public void setUp() throws Exception {
-        harness = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new Dedupe()),
-                i -> (int) Long.remainderUnsigned(mix(i), SHARDS), Types.INT);
-        if (backend.equals("rocksdb")) {
-            EmbeddedRocksDBStateBackend rocksdb = new EmbeddedRocksDBStateBackend();
-            // As a slot of the benchmark's MiniCluster: the harness's mock environment has almost no managed
-            // memory, and RocksDB would flush a tiny memtable into a new L0 file every few hundred writes.
-            rocksdb.getMemoryConfiguration().setFixedMemoryPerSlot(MemorySize.parse("128mb"));
-            harness.setStateBackend(rocksdb);
-        }
+    public void openHarness() throws Exception {
+        PayoutSettings settings = new PayoutSettings(256, 10_000, 0x6a09e667f3bcc908L, 0xbb67ae8584caa73bL);
+        harness = new KeyedOneInputStreamOperatorTestHarness<>(
+                new EventIdentity(Samples.profile().roundConfigs(), settings, PayoutPipeline.CELL_SUM_INTERVAL),
+                r -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo), Types.INT);
+        EmbeddedRocksDBStateBackend rocksdb = new EmbeddedRocksDBStateBackend();
+        // As a slot of the benchmark's MiniCluster: the harness's mock environment has almost no managed memory.
+        rocksdb.getMemoryConfiguration().setFixedMemoryPerSlot(MemorySize.parse("128mb"));
+        harness.setStateBackend(rocksdb);
         harness.open();
     }
 
     @TearDown(Level.Iteration)
-    public void tearDown() throws Exception {
+    public void closeHarness() throws Exception {
         harness.close();
     }
 
     @Benchmark
     public void check() throws Exception {
-        long i = next++;
-        harness.processElement(new StreamRecord<>(i % retryEvery == 0 ? i - 1 : i));
-        if ((i & 4095) == 0) {
+        long n = next++;
+        ShakeRecord shake = shakes[(int) (n & (Samples.N - 1))];
+        shake.event.eventIdLo = n % retryEvery == 0 ? n - 1 : n;
+        harness.processElement(shake, shake.event.gatewayTsMs);
+        if ((n & 0xffff) == 0) {
+            harness.prepareSnapshotPreBarrier(n);
             harness.getOutput().clear();
-        }
-    }
-
-    /** The retry filter alone: passes an event on the first time its id is seen. */
-    static final class Dedupe extends KeyedProcessFunction<Integer, Long, Long> {
-        private static final long serialVersionUID = 1L;
-        private transient EventDedupe dedupe;
-
-        @Override
-        public void open(OpenContext openContext) {
-            dedupe = EventDedupe.open(getRuntimeContext());
-        }
-
-        @Override
-        public void processElement(Long i, Context ctx, Collector<Long> out) throws Exception {
-            if (dedupe.remember(mix(i), i, 1, i) == EventDedupe.Verdict.NEW) {
-                out.collect(i);
+            Queue<?> sums = harness.getSideOutput(EventIdentity.CELL_SUMS);
+            if (sums != null) {
+                sums.clear();
             }
         }
     }

@@ -40,6 +40,17 @@ final class Samples {
         return out.toArray(byte[][]::new);
     }
 
+    /** The first {@link #N} valid shakes, decoded as the source decodes them. */
+    static io.hongbao.ingest.flink.ShakeRecord[] validShakes() {
+        byte[][] values = validValues();
+        var shakes = new io.hongbao.ingest.flink.ShakeRecord[values.length];
+        for (int i = 0; i < values.length; i++) {
+            shakes[i] = io.hongbao.ingest.flink.ShakeRecord.of(io.hongbao.ingest.event.ShakeEventCodec.decode(values[i]),
+                    values[i], "hongbao.shakes", i % 4, i, 0L);
+        }
+        return shakes;
+    }
+
     private static final class Enough extends RuntimeException {
         private static final long serialVersionUID = 1L;
 

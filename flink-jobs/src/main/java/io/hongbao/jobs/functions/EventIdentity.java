@@ -1,121 +1,295 @@
 package io.hongbao.jobs.functions;
 
+import static io.hongbao.ingest.SplitMix64.mix;
+
 import io.hongbao.ingest.event.RejectReason;
+import io.hongbao.ingest.event.ShakeEvent;
 import io.hongbao.ingest.flink.ShakeRecord;
+import io.hongbao.jobs.counting.CellTally;
+import io.hongbao.jobs.functions.EventIdTable.Verdict;
+import io.hongbao.jobs.payout.PayoutDraw;
+import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.money.Round;
+import io.hongbao.settlement.analytics.InteractionCount;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.flink.api.common.functions.OpenContext;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.state.FunctionInitializationContext;
-import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
-import org.apache.flink.util.Collector;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.KeyedStateBackend;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
 /**
- * One identity per event id, gala-wide while the id matters. Keyed by the id's identity shard, so every copy
- * of an id meets here whatever its user, round or payload, and no key is hot (ids are spread by hash).
+ * One identity per event id, gala-wide while the id matters, and the first judgement of every shake. Keyed by
+ * the id's identity shard, so every copy of an id meets here whatever its user, round or payload, and no key is
+ * hot (ids are spread by hash).
  *
  * <p>Per valid shake: if its round has closed in this task's event time it is {@link RejectReason#LATE} (its
  * round's ids are forgotten, so it could not be told from a retry of a paid winner); a repeat of a seen id with
  * the same content is a retry, dropped and counted in {@code dedupeHits}; a seen id with other content is
- * {@link RejectReason#EVENT_ID_REUSED}; a new id goes on to the payout decision. Rejects go to {@link #REJECTED}
- * with their reason, so they are counted and dead-lettered.
+ * {@link RejectReason#EVENT_ID_REUSED}. A new id is an interaction: counted here ({@code shakes}, and its cell's
+ * sum to {@link #CELL_SUMS}) and drawn; only a shake whose draw wins at its round's rate goes on (the main
+ * output) to the budget decision. The draw is a pure function of the round and the event id
+ * ({@link PayoutDraw}) and the win rate is the profile's (no live change sets it), so a losing shake is fully
+ * decided here and the second network hop carries the winners only. Rejects go to {@link #REJECTED} with their
+ * reason, so they are counted and dead-lettered.
  *
  * <p>Why "late" is decided here and agrees with the decider downstream: a shake that passes before this task's
  * watermark reaches its round's end precedes that watermark on the same channel, and the decider's watermark is
- * the minimum over its channels, so the decider's round is still open when the shake arrives.
+ * the minimum over its channels, so the decider's round is still open when the winner arrives.
  *
- * <p>The memory is dropped whole when the round closes (an event-time timer per shard and round), not by a
- * processing-time TTL: an outage, a held savepoint or a backlog of any length does not change what is a repeat.
- * The event time this task reached survives a restore ({@link RestoredEventTime}): a round closed, and its ids
- * forgotten, before the checkpoint stays closed while the restored watermark catches up, so a copy of one of
- * its ids is {@code LATE}, never new.
+ * <p>The memory. The ids of a live round are an exact primitive hash table on the heap ({@link RoundIds}): no
+ * state read per shake. What the table learned since the last checkpoint is written to keyed state before the
+ * barrier, one chunk per identity shard, so checkpoints are incremental, and a restore or a rescale rebuilds the
+ * table from exactly the ids of the key groups this subtask owns: nothing forgotten, nothing extra. A round's
+ * memory is dropped whole when its close passes in event time, not by a processing-time TTL: an outage, a held
+ * savepoint or a backlog of any length does not change what is a repeat. The event time this task reached
+ * survives a restore ({@link RestoredEventTime}): a round closed, and its ids forgotten, before the checkpoint
+ * stays closed while the restored watermark catches up, so a copy of one of its ids is {@code LATE}, never new.
+ * The heap holds ~32–48 bytes per remembered id of the live rounds ({@code eventIdTableBytes}); the job's
+ * identity parallelism must give each subtask the memory for its share of a round's ids.
  */
-public class EventIdentity extends KeyedProcessFunction<Integer, ShakeRecord, ShakeRecord>
-        implements CheckpointedFunction {
-    private static final long serialVersionUID = 1L;
+public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
+        implements OneInputStreamOperator<ShakeRecord, ShakeRecord>, BoundedOneInput {
+    private static final long serialVersionUID = 2L;
 
     public static final OutputTag<ShakeRecord> REJECTED = new OutputTag<>("identity-rejects") {};
+    /** Partial sums of distinct shakes per count cell ({@link CellTally}). */
+    public static final OutputTag<InteractionCount> CELL_SUMS = new OutputTag<>("interaction-cell-sums") {};
+    /** Keyed by identity shard, namespace the round id: the shard's remembered ids of the round, in chunks. */
+    static final String CHUNKS_STATE = "event-id-chunks";
 
-    private final Map<Integer, Long> roundEndMs = new HashMap<>();
-    private transient EventDedupe seen;
+    private final Map<Integer, Round> rounds = new HashMap<>();
+    private final PayoutDraw draw;
+    private final Duration cellSumInterval;
+
+    private transient ListStateDescriptor<byte[]> chunksDescriptor;
+    private transient Map<Integer, RoundIds> live;
+    /** {@link #live} as arrays, for the per-shake look into the other live rounds. */
+    private transient int[] liveRounds;
+    private transient RoundIds[] liveIds;
+    private transient Set<Integer> closed;
     private transient RestoredEventTime eventTime;
-    /** (shard, round) pairs whose forget timer this task set since it started; saves a timer write per event. */
-    private transient Set<Long> timersSet;
+    private transient CellTally cells;
+    private transient Counter shakes;
     private transient Counter repeats;
     private transient Counter forgotten;
 
-    public EventIdentity(List<Round> rounds) {
-        rounds.forEach(r -> roundEndMs.put(r.roundId(), r.endsAtMs()));
+    public EventIdentity(List<Round> rounds, PayoutSettings settings, Duration cellSumInterval) {
+        rounds.forEach(r -> this.rounds.put(r.roundId(), r));
+        this.draw = settings.draw();
+        this.cellSumInterval = cellSumInterval;
     }
 
     @Override
-    public void initializeState(FunctionInitializationContext context) throws Exception {
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        chunksDescriptor = new ListStateDescriptor<>(CHUNKS_STATE, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         eventTime = RestoredEventTime.restore(context, "identity-event-time");
+        live = new HashMap<>();
+        liveRounds = new int[0];
+        liveIds = new RoundIds[0];
+        closed = new HashSet<>();
+        for (Round round : rounds.values()) {
+            if (eventTime.advance(Long.MIN_VALUE) >= closeTimeOf(round.endsAtMs())) {
+                closed.add(round.roundId()); // its ids were dropped at its close, before the checkpoint
+                continue;
+            }
+            ListState<byte[]> chunks = chunksOf(round.roundId());
+            for (int shard : shardsWithChunks(round.roundId())) {
+                setCurrentKey(shard);
+                for (byte[] chunk : chunks.get()) {
+                    idsOf(round.roundId()).restore(chunk);
+                }
+            }
+        }
     }
 
     @Override
-    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+    public void open() throws Exception {
+        super.open();
+        MetricGroup metrics = getMetricGroup().addGroup("hongbao");
+        shakes = metrics.counter("shakes");
+        repeats = metrics.counter("dedupeHits");
+        forgotten = metrics.counter("eventIdsForgotten");
+        metrics.gauge("eventIdsRemembered", () -> live.values().stream().mapToLong(RoundIds::size).sum());
+        metrics.gauge("eventIdTableBytes", () -> live.values().stream().mapToLong(RoundIds::heapBytes).sum());
+        cells = new CellTally(cellSumInterval, c -> output.collect(CELL_SUMS, new StreamRecord<>(c)));
+        cells.start(getProcessingTimeService());
+    }
+
+    /**
+     * No keyed state is read or written per shake (the table is on the heap; keyed state only at checkpoints,
+     * restores and round closes, which set their keys themselves), so Flink need not set the key per record:
+     * on RocksDB that is a key serialization per shake.
+     */
+    @Override
+    public boolean hasKeyContext1() {
+        return false;
+    }
+
+    @Override
+    public void processElement(StreamRecord<ShakeRecord> element) {
+        ShakeRecord shake = element.getValue();
+        ShakeEvent e = shake.event;
+        Round round = rounds.get(e.roundId);
+        if (round == null) { // validation lets only configured rounds through; refuse rather than guess
+            reject(element, RejectReason.UNKNOWN_ROUND, "round " + e.roundId + " is not configured");
+            return;
+        }
+        long reached = eventTime.advance(Long.MIN_VALUE);
+        if (reached >= closeTimeOf(round.endsAtMs())) {
+            reject(element, RejectReason.LATE, "round " + e.roundId + " closed at event time "
+                    + Instant.ofEpochMilli(reached) + " before this shake arrived");
+            return;
+        }
+        Verdict verdict = inAnotherLiveRound(e.roundId, e.eventIdHi, e.eventIdLo) ? Verdict.CONFLICT
+                : idsOf(e.roundId).remember(PayoutSettings.identityShardOf(e.eventIdHi, e.eventIdLo),
+                        e.eventIdHi, e.eventIdLo, fingerprint(e));
+        switch (verdict) {
+            case NEW -> {
+                shakes.inc();
+                cells.add(e);
+                if (PayoutDraw.wins(draw.draw(e.roundId, e.eventIdHi, e.eventIdLo), round.winPerMillion())) {
+                    output.collect(element.replace(shake.withoutRaw())); // nothing rejects it later
+                }
+            }
+            case REPEAT -> repeats.inc();
+            case CONFLICT -> reject(element, RejectReason.EVENT_ID_REUSED, "event id " + e.eventIdHex()
+                    + " was seen before with other content");
+        }
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        long reached = eventTime.advance(mark.getTimestamp());
+        for (Round round : rounds.values()) {
+            if (reached >= closeTimeOf(round.endsAtMs()) && closed.add(round.roundId())) {
+                forget(round.roundId());
+            }
+        }
+        super.processWatermark(mark);
+    }
+
+    /** The round is closed: its table goes, and its chunks in keyed state. */
+    private void forget(int roundId) throws Exception {
+        RoundIds ids = live.remove(roundId);
+        if (ids != null) {
+            forgotten.inc(ids.size());
+            liveRounds = live.keySet().stream().mapToInt(Integer::intValue).toArray();
+            liveIds = live.values().toArray(RoundIds[]::new);
+        }
+        ListState<byte[]> chunks = chunksOf(roundId);
+        for (int shard : shardsWithChunks(roundId)) {
+            setCurrentKey(shard);
+            chunks.clear();
+        }
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        writePendingIds();
+        cells.flush();
+    }
+
+    /** What the tables learned since the last checkpoint goes to keyed state: one chunk per shard and round. */
+    private void writePendingIds() throws Exception {
+        for (Map.Entry<Integer, RoundIds> round : live.entrySet()) {
+            ListState<byte[]> chunks = chunksOf(round.getKey());
+            round.getValue().writePending((shard, chunk) -> {
+                setCurrentKey(shard);
+                chunks.add(chunk);
+            });
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
         eventTime.snapshot();
     }
 
+    /** The input is over (a bounded run): the final checkpoint must hold every id. */
     @Override
-    public void open(OpenContext openContext) {
-        seen = EventDedupe.open(getRuntimeContext());
-        timersSet = new HashSet<>();
-        var metrics = ShardPayoutDecider.metrics(getRuntimeContext());
-        repeats = metrics.counter("dedupeHits");
-        forgotten = metrics.counter("eventIdsForgotten");
+    public void endInput() throws Exception {
+        writePendingIds();
+        cells.flush();
     }
 
-    @Override
-    public void processElement(ShakeRecord shake, Context ctx, Collector<ShakeRecord> out) throws Exception {
-        int roundId = shake.event.roundId;
-        Long end = roundEndMs.get(roundId);
-        if (end == null) { // validation lets only configured rounds through; refuse rather than guess
-            ctx.output(REJECTED, shake.reject(RejectReason.UNKNOWN_ROUND, "round " + roundId + " is not configured"));
-            return;
+    private RoundIds idsOf(int roundId) {
+        RoundIds ids = live.get(roundId);
+        if (ids == null) {
+            ids = new RoundIds();
+            live.put(roundId, ids);
+            liveRounds = live.keySet().stream().mapToInt(Integer::intValue).toArray();
+            liveIds = live.values().toArray(RoundIds[]::new);
         }
-        long closesAt = closeTimeOf(end);
-        long watermark = eventTime.current(ctx.timerService());
-        if (watermark >= closesAt) {
-            ctx.output(REJECTED, shake.reject(RejectReason.LATE, "round " + roundId + " closed at event time "
-                    + Instant.ofEpochMilli(watermark) + " before this shake arrived"));
-            return;
-        }
-        switch (seen.remember(shake.event)) {
-            case NEW -> {
-                if (timersSet.add(shardRound(ctx.getCurrentKey(), roundId))) {
-                    ctx.timerService().registerEventTimeTimer(closesAt);
-                }
-                out.collect(shake.withoutRaw()); // nothing rejects it later: its original bytes stay here
-            }
-            case REPEAT -> repeats.inc();
-            case CONFLICT -> ctx.output(REJECTED, shake.reject(RejectReason.EVENT_ID_REUSED, "event id "
-                    + shake.event.eventIdHex() + " was seen before with other content"));
-        }
+        return ids;
     }
 
-    @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<ShakeRecord> out) throws Exception {
-        eventTime.current(ctx.timerService()); // a round closes here: what the next checkpoint must remember
-        for (Map.Entry<Integer, Long> round : roundEndMs.entrySet()) {
-            if (closeTimeOf(round.getValue()) == timestamp) {
-                forgotten.inc(seen.forgetRound(round.getKey()));
-                timersSet.remove(shardRound(ctx.getCurrentKey(), round.getKey()));
+    /**
+     * An id is one identity across the gala, not per round: its copy in another round whose ids are still
+     * remembered is a reuse. (A round's ids are forgotten at its close, as they always were.)
+     */
+    private boolean inAnotherLiveRound(int roundId, long hi, long lo) {
+        for (int i = 0; i < liveRounds.length; i++) {
+            if (liveRounds[i] != roundId && liveIds[i].contains(hi, lo)) {
+                return true;
             }
         }
+        return false;
     }
 
-    private static long shardRound(int shard, int roundId) {
-        return ((long) shard << 32) | (roundId & 0xffffffffL);
+    /** Shards with ids of any round in keyed state (for tests: what a checkpoint holds). */
+    int shardsInState() {
+        return rounds.keySet().stream().mapToInt(r -> shardsWithChunks(r).size()).sum();
+    }
+
+    private ListState<byte[]> chunksOf(int roundId) throws Exception {
+        return getPartitionedState(roundId, IntSerializer.INSTANCE, chunksDescriptor);
+    }
+
+    private List<Integer> shardsWithChunks(int roundId) {
+        KeyedStateBackend<Integer> keyed = getKeyedStateBackend();
+        try (Stream<Integer> keys = keyed.getKeys(CHUNKS_STATE, roundId)) {
+            return keys.toList();
+        }
+    }
+
+    private void reject(StreamRecord<ShakeRecord> element, RejectReason reason, String detail) {
+        output.collect(REJECTED, element.replace(element.getValue().reject(reason, detail)));
+    }
+
+    /**
+     * What makes two records with one id the same event: everything the client sends. Not the gateway time,
+     * which a retry gets anew, and not the Kafka lineage. 64 bits: a conflicting copy whose fingerprint happens
+     * to collide is treated as a retry, i.e. dropped, never paid or counted.
+     */
+    public static long fingerprint(ShakeEvent e) {
+        long h = mix(e.userId);
+        h = mix(h ^ e.deviceId);
+        h = mix(h ^ e.roundId);
+        h = mix(h ^ (e.channel == null ? -1 : e.channel.ordinal()));
+        h = mix(h ^ (e.region == null ? 0 : e.region.hashCode()));
+        h = mix(h ^ e.clientTsMs);
+        return mix(h ^ e.deviceSeq);
     }
 
     /** The event time at which a round ending at {@code endMs} (exclusive) is closed: its last millisecond. */

@@ -39,7 +39,12 @@ final class RestoredEventTime {
 
     /** The current watermark, or the one reached before the restore while the inputs have not caught up. */
     long current(TimerService timers) {
-        reached = Math.max(reached, timers.currentWatermark());
+        return advance(timers.currentWatermark());
+    }
+
+    /** As {@link #current(TimerService)}, for an operator that sees its watermarks itself. */
+    long advance(long watermark) {
+        reached = Math.max(reached, watermark);
         return reached;
     }
 

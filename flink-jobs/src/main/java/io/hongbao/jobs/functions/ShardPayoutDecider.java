@@ -37,15 +37,17 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * The payout decision for one budget shard (keyed by shard; a shard holds many users). Shakes arrive
- * deduplicated by {@link EventIdentity}. Per shake: skip it if the round is paused or the user is capped, draw; a
- * winner is paid from the shard's share of the round budget and tier caps, or handed to the round's sweeper
- * when the share is spent. When the watermark passes the round's end, the shard reports what it spent.
+ * deduplicated, counted and drawn by {@link EventIdentity}, which sends on only those whose draw wins. Per shake:
+ * skip it if the round is paused or the user is capped, draw again (the same draw: a shake that does not win is
+ * never paid, whoever sends it); a winner is paid from the shard's share of the round budget and tier caps, or
+ * handed to the round's sweeper when the share is spent. When the watermark passes the round's end, the shard
+ * reports what it spent.
  *
  * <p>Everything a decision reads is keyed state of this shard or broadcast rules, so decisions need no
  * cross-shard coordination and the budget has no hot key. Live round changes arrive as broadcast elements;
  * subtask 0 writes each one's ledger line.
  *
- * <p>Metrics (group {@code hongbao}): {@code shakes} decided, {@code wins}, and per round
+ * <p>Metrics (group {@code hongbao}): {@code wins}, and per round
  * {@code budgetFen} and {@code paidFen} ({@link RoundPaidMetrics}).
  */
 public class ShardPayoutDecider
@@ -55,8 +57,6 @@ public class ShardPayoutDecider
 
     public static final MapStateDescriptor<Integer, RoundInForce> RULES =
             new MapStateDescriptor<>("round-rules", Types.INT, TypeInformation.of(RoundInForce.class));
-    /** Deduplicated, valid shakes: the interactions to count. */
-    public static final OutputTag<ShakeRecord> DISTINCT_SHAKES = new OutputTag<>("distinct-shakes") {};
     public static final OutputTag<OverflowCandidate> OVERFLOW = new OutputTag<>("overflow") {};
     public static final OutputTag<ShardReport> SHARD_REPORTS = new OutputTag<>("shard-reports") {};
     public static final OutputTag<LedgerEntry> LEDGER = new OutputTag<>("ledger") {};
@@ -75,7 +75,6 @@ public class ShardPayoutDecider
     private transient MapState<Integer, ShardRound> rounds;
     /** Winners waiting for the watermark to pass their event time, by gateway time. */
     private transient MapState<Long, List<ShakeRecord>> pendingWinners;
-    private transient Counter shakes;
     private transient Counter wins;
     private transient RoundPaidMetrics paidMetrics;
     private transient RestoredEventTime eventTime;
@@ -111,7 +110,6 @@ public class ShardPayoutDecider
         pendingWinners = getRuntimeContext().getMapState(new MapStateDescriptor<>("pending-winners", Types.LONG,
                 Types.LIST(TypeInformation.of(ShakeRecord.class))));
         MetricGroup metrics = metrics(getRuntimeContext());
-        shakes = metrics.counter("shakes");
         wins = metrics.counter("wins");
     }
 
@@ -130,14 +128,12 @@ public class ShardPayoutDecider
                     "round " + roundId + (rules == null ? " is not configured" : " closed before the decision")));
             return;
         }
-        shakes.inc();
-        ctx.output(DISTINCT_SHAKES, shake);
         paidMetrics.budget(rules.round());
         if (rules.round().paused()) {
             return;
         }
-        // The draw depends on the round and the event id only, never on state: a losing shake (most of them)
-        // is decided here, before any user or shard state is read or a timer set, and changes nothing.
+        // The draw depends on the round and the event id only, never on state: EventIdentity sends on the
+        // winners only, and this check keeps a losing shake from being paid whatever sends it here.
         long drawn = draw.draw(roundId, shake.event.eventIdHi, shake.event.eventIdLo);
         if (!PayoutDraw.wins(drawn, rules.round().winPerMillion())) {
             return;

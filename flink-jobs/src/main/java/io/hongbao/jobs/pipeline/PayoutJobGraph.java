@@ -2,7 +2,6 @@ package io.hongbao.jobs.pipeline;
 
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.ingest.profile.GalaProfile;
-import io.hongbao.jobs.counting.CellSums;
 import io.hongbao.jobs.counting.InteractionCounter;
 import io.hongbao.jobs.counting.RejectTally;
 import io.hongbao.jobs.payout.PayoutSettings;
@@ -14,7 +13,6 @@ import io.hongbao.settlement.analytics.InteractionCount;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.MapFunction;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -26,9 +24,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * anything else in tests.
  */
 public final class PayoutJobGraph {
-    /** How long a deciding task sums shakes per count cell before handing the sums on (and at each checkpoint). */
-    public static final java.time.Duration CELL_SUM_INTERVAL = java.time.Duration.ofMillis(200);
-
     private PayoutJobGraph() {}
 
     /** Where the job's outputs go. */
@@ -63,9 +58,7 @@ public final class PayoutJobGraph {
                 .union(rows(out.payouts(), "payout rows"), rows(out.ledger(), "ledger rows"),
                         rows(out.appliedRules(), "round config rows"), rejectTotals)
                 .sinkTo(sinks.settlement()).uid("settlement-sink").name("settlement tables");
-        out.distinctShakes()
-                .transform("sum shakes per cell", TypeInformation.of(InteractionCount.class),
-                        new CellSums(CELL_SUM_INTERVAL)).uid("interaction-cell-sums")
+        out.interactionSums()
                 .keyBy(InteractionCounter::cellOf)
                 .process(new InteractionCounter()).uid("interaction-counts").name("count interactions")
                 .sinkTo(sinks.interactionCounts()).uid("interaction-count-sink").name("interaction counts");

@@ -14,6 +14,8 @@ import io.hongbao.jobs.payout.SweepInput;
 import io.hongbao.money.LedgerEntry;
 import io.hongbao.money.Payout;
 import io.hongbao.money.Round;
+import io.hongbao.settlement.analytics.InteractionCount;
+import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
@@ -26,24 +28,29 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * what they need.
  *
  * <pre>
- * shakes -> validate -> keyBy(identity shard of event id) -> EventIdentity -> keyBy(shard of user) -> ShardPayoutDecider -> payouts
- *              | rejected                                     | repeats dropped; LATE,          | LATE guard; overflow, shard reports
- *              v                                              v EVENT_ID_REUSED rejected        v
- *                                                               configured rounds -> keyBy(round) -> RoundSweeper -> payouts
- * round changes ---- broadcast to the deciders and the sweeper ----------------------------------------^
+ * shakes -> validate -> keyBy(identity shard of event id) -> EventIdentity -> winners -> keyBy(shard of user) -> ShardPayoutDecider -> payouts
+ *              | rejected                                     | repeats dropped; LATE,                     | LATE guard; overflow, shard reports
+ *              v                                              v EVENT_ID_REUSED rejected; cell sums        v
+ *                                                                          configured rounds -> keyBy(round) -> RoundSweeper -> payouts
+ * round changes ---- broadcast to the deciders and the sweeper ---------------------------------------------------^
  * </pre>
+ *
+ * <p>Only winners cross the second hop: the identity counts and draws every distinct shake itself.
  */
 public final class PayoutPipeline {
+    /** How long the identity task sums shakes per count cell before handing the sums on (and at each checkpoint). */
+    public static final Duration CELL_SUM_INTERVAL = Duration.ofMillis(200);
+
     private PayoutPipeline() {}
 
     /**
      * What the topology produces: rows for the settlement tables as the deciders and the sweeper make them, and
-     * the records that were rejected or counted. {@code sweptPayouts} is the part of {@code payouts} the sweeper
-     * paid.
+     * the records that were rejected, and the partial sums of the distinct shakes per count cell.
+     * {@code sweptPayouts} is the part of {@code payouts} the sweeper paid.
      */
     public record Outputs(DataStream<Payout> payouts, DataStream<Payout> sweptPayouts, DataStream<LedgerEntry> ledger,
             DataStream<Round> appliedRules, DataStream<ShakeRecord> rejected,
-            DataStream<ShakeRecord> distinctShakes) {}
+            DataStream<InteractionCount> interactionSums) {}
 
     public static Outputs build(DataStream<ShakeRecord> records, DataStream<RoundChange> changes,
             List<Round> rules, RoundWindows windows, PayoutSettings settings) {
@@ -55,11 +62,12 @@ public final class PayoutPipeline {
         BroadcastStream<RoundChange> control = changesOutOfTime.broadcast(ShardPayoutDecider.RULES,
                 RoundRulesInForce.CHANGE_IDS);
 
-        SingleOutputStreamOperator<ShakeRecord> distinct = valid
+        SingleOutputStreamOperator<ShakeRecord> winners = valid
                 .keyBy(r -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo))
-                .process(new EventIdentity(rules))
-                .uid("event-identity").name("one identity per event id");
-        SingleOutputStreamOperator<Payout> shardPayouts = distinct
+                .transform("one identity per event id", valid.getType(),
+                        new EventIdentity(rules, settings, CELL_SUM_INTERVAL))
+                .uid("event-identity");
+        SingleOutputStreamOperator<Payout> shardPayouts = winners
                 .keyBy(r -> settings.shardOf(r.event.userId))
                 .connect(control)
                 .process(new ShardPayoutDecider(rules, settings))
@@ -88,8 +96,8 @@ public final class PayoutPipeline {
                         .union(sweptPayouts.getSideOutput(ShardPayoutDecider.LEDGER)),
                 shardPayouts.getSideOutput(ShardPayoutDecider.APPLIED_RULES),
                 valid.getSideOutput(ShakeValidation.REJECTED)
-                        .union(distinct.getSideOutput(EventIdentity.REJECTED),
+                        .union(winners.getSideOutput(EventIdentity.REJECTED),
                                 shardPayouts.getSideOutput(ShardPayoutDecider.LATE)),
-                shardPayouts.getSideOutput(ShardPayoutDecider.DISTINCT_SHAKES));
+                winners.getSideOutput(EventIdentity.CELL_SUMS));
     }
 }

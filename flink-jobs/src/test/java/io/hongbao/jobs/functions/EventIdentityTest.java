@@ -8,19 +8,31 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hongbao.ingest.event.RejectReason;
 import io.hongbao.ingest.flink.ShakeRecord;
+import io.hongbao.jobs.payout.PayoutDraw;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.money.Round;
+import io.hongbao.settlement.analytics.InteractionCount;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.LongStream;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
-/** One identity per event id: retries, copies under another user or round, late shakes, forgetting. */
+/**
+ * One identity per event id: retries, copies under another user or round, late shakes, forgetting; what the
+ * heap table remembers survives checkpoints, restores and rescaling exactly (on RocksDB, the job's backend).
+ */
 class EventIdentityTest {
+    private static final int MAX_PARALLELISM = 128;
     private static final Round ROUND_1 = round(1_000_000, 1_000_000, 1000, 10, 1, 1_000_000);
     private static final Round ROUND_2 = round2();
+    private static final PayoutSettings SETTINGS = PayoutFixtures.settings(8, 0);
 
     @Test
     void shouldDropARetryOfAnEventAlreadySeenHoweverLateInProcessingTime() throws Exception {
@@ -57,7 +69,7 @@ class EventIdentityTest {
         var h = harness(null);
         ShakeRecord first = shake(100, 1, ROUND_START + 1);
         h.processElement(first, ROUND_START + 1);
-        OperatorSubtaskState checkpoint = h.snapshot(1, 0);
+        OperatorSubtaskState checkpoint = checkpoint(h, 1);
         h.close();
 
         var restored = harness(checkpoint);
@@ -66,7 +78,7 @@ class EventIdentityTest {
         restored.processElement(retry(first, ROUND_END - 1), ROUND_END - 1);
         assertThat(restored.extractOutputValues()).isEmpty();
         assertThat(rejects(restored)).isEmpty();
-        assertThat(restored.numKeyedStateEntries()).isPositive();
+        assertThat(shardsInState(restored)).isPositive();
 
         restored.processWatermark(ROUND_END - 1); // the round closes: its ids are dropped, its shakes are late
         restored.processElement(retry(first, ROUND_END - 1), ROUND_END - 1);
@@ -74,8 +86,7 @@ class EventIdentityTest {
 
         assertThat(restored.extractOutputValues()).isEmpty();
         assertThat(rejects(restored)).containsExactly(RejectReason.LATE, RejectReason.LATE);
-        assertThat(restored.numKeyedStateEntries()).as("the round's ids are gone").isZero();
-        assertThat(restored.numEventTimeTimers()).as("and its timers").isZero();
+        assertThat(shardsInState(restored)).as("the round's ids are gone").isZero();
     }
 
     /**
@@ -88,8 +99,9 @@ class EventIdentityTest {
         var h = harness(null);
         ShakeRecord winner = shake(100, 1, ROUND_START + 1);
         h.processElement(winner, ROUND_START + 1);
+        checkpoint(h, 1);
         h.processWatermark(ROUND_END - 1); // round 1 closes, its ids are forgotten
-        OperatorSubtaskState checkpoint = h.snapshot(1, 0);
+        OperatorSubtaskState checkpoint = checkpoint(h, 2);
         h.close();
 
         var restored = harness(checkpoint); // no watermark yet
@@ -97,7 +109,7 @@ class EventIdentityTest {
 
         assertThat(restored.extractOutputValues()).as("a copy of a closed round's id passed as new").isEmpty();
         assertThat(rejects(restored)).containsExactly(RejectReason.LATE);
-        assertThat(restored.numKeyedStateEntries()).isZero();
+        assertThat(shardsInState(restored)).isZero();
     }
 
     @Test
@@ -106,11 +118,152 @@ class EventIdentityTest {
         ShakeRecord inRound2 = shake(100, 5, ROUND_2.startsAtMs() + 1);
         inRound2.event.roundId = 2;
         h.processElement(inRound2, ROUND_2.startsAtMs() + 1);
+        OperatorSubtaskState checkpoint = checkpoint(h, 1);
         h.processWatermark(ROUND_END - 1);
         h.processElement(retry(inRound2, ROUND_2.startsAtMs() + 2), ROUND_2.startsAtMs() + 2);
+        h.close();
+        var restored = harness(checkpoint);
+        restored.processWatermark(ROUND_END - 1);
+        restored.processElement(retry(inRound2, ROUND_2.startsAtMs() + 3), ROUND_2.startsAtMs() + 3);
 
         assertThat(h.extractOutputValues()).hasSize(1);
         assertThat(rejects(h)).isEmpty();
+        assertThat(restored.extractOutputValues()).isEmpty();
+        assertThat(rejects(restored)).isEmpty();
+    }
+
+    /**
+     * Ids learned over several checkpoints, some learned after the last one: a restore remembers exactly the
+     * checkpointed ones (their copies are repeats, or conflicts), and the ones after it are new again, as their
+     * replay from the source offsets of that checkpoint needs.
+     */
+    @Test
+    void shouldRestoreExactlyTheIdsOfTheCheckpointAcrossManyCheckpoints() throws Exception {
+        var h = harness(null);
+        List<ShakeRecord> sent = new ArrayList<>();
+        OperatorSubtaskState checkpoint = null;
+        for (int batch = 0; batch < 4; batch++) {
+            for (int i = 0; i < 500; i++) {
+                ShakeRecord s = shake(1_000 + i, batch * 1_000L + i, ROUND_START + batch * 1_000L + i);
+                sent.add(s);
+                h.processElement(s, s.event.gatewayTsMs);
+            }
+            checkpoint = checkpoint(h, batch + 1);
+        }
+        ShakeRecord afterCheckpoint = shake(7, 99_999, ROUND_START + 9_000);
+        h.processElement(afterCheckpoint, ROUND_START + 9_000);
+        assertThat(h.extractOutputValues()).hasSize(2_001);
+        h.close();
+
+        var restored = harness(checkpoint);
+        for (ShakeRecord s : sent) {
+            restored.processElement(retry(s, ROUND_START + 20_000), ROUND_START + 20_000);
+        }
+        ShakeRecord conflicting = shake(999_999, sent.get(1_234).event.eventIdLo, ROUND_START + 20_001);
+        restored.processElement(conflicting, ROUND_START + 20_001);
+        restored.processElement(retry(afterCheckpoint, ROUND_START + 20_002), ROUND_START + 20_002);
+
+        assertThat(restored.extractOutputValues()).extracting(r -> r.event.eventIdLo).containsExactly(99_999L);
+        assertThat(rejects(restored)).containsExactly(RejectReason.EVENT_ID_REUSED);
+    }
+
+    /**
+     * Rescaling 1 -> 2 -> 1 on RocksDB: each new subtask rebuilds its table from the key groups it now owns, so
+     * every retry still meets the id it repeats, and nothing another subtask owns is kept.
+     */
+    @Test
+    void shouldRememberEveryIdAcrossRescaling() throws Exception {
+        var one = harness(null, 1, 0);
+        List<ShakeRecord> sent = new ArrayList<>();
+        for (long i = 0; i < 2_000; i++) {
+            ShakeRecord s = shake(5_000 + i, i, ROUND_START + i);
+            sent.add(s);
+            one.processElement(s, s.event.gatewayTsMs);
+        }
+        OperatorSubtaskState atOne = checkpoint(one, 1);
+        one.close();
+
+        List<KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord>> two = new ArrayList<>();
+        for (int subtask = 0; subtask < 2; subtask++) {
+            two.add(harness(AbstractStreamOperatorTestHarness.repartitionOperatorState(atOne, MAX_PARALLELISM, 1, 2,
+                    subtask), 2, subtask));
+        }
+        List<ShakeRecord> moreSent = new ArrayList<>();
+        for (ShakeRecord s : sent) {
+            route(two, retry(s, ROUND_START + 30_000));
+        }
+        for (long i = 2_000; i < 3_000; i++) {
+            ShakeRecord s = shake(5_000 + i, i, ROUND_START + 30_000 + i);
+            moreSent.add(s);
+            route(two, s);
+        }
+        List<Long> newAtTwo = new ArrayList<>();
+        List<OperatorSubtaskState> atTwo = new ArrayList<>();
+        for (var h : two) {
+            h.extractOutputValues().forEach(r -> newAtTwo.add(r.event.eventIdLo));
+            assertThat(rejects(h)).isEmpty();
+            atTwo.add(checkpoint(h, 2));
+            h.close();
+        }
+        assertThat(newAtTwo).as("only the ids never seen are new")
+                .containsExactlyInAnyOrderElementsOf(LongStream.range(2_000, 3_000).boxed().toList());
+
+        var backToOne = harness(AbstractStreamOperatorTestHarness.repartitionOperatorState(
+                AbstractStreamOperatorTestHarness.repackageState(atTwo.toArray(new OperatorSubtaskState[0])),
+                MAX_PARALLELISM, 2, 1, 0), 1, 0);
+        sent.addAll(moreSent);
+        for (ShakeRecord s : sent) {
+            backToOne.processElement(retry(s, ROUND_START + 50_000), ROUND_START + 50_000);
+        }
+        assertThat(backToOne.extractOutputValues()).as("every id remembered after 1 -> 2 -> 1").isEmpty();
+        assertThat(rejects(backToOne)).isEmpty();
+    }
+
+    /**
+     * Every distinct shake is counted here; only the winners of the draw go on to the budget decision, and they
+     * are exactly the ones the decider's own draw would pay.
+     */
+    @Test
+    void shouldCountEveryDistinctShakeAndSendOnOnlyTheWinners() throws Exception {
+        Round oneInTen = new Round(1, "tenth", ROUND_START, ROUND_END, ROUND_1.budgetFen(), 100_000,
+                ROUND_1.winsPerRound(), ROUND_1.fenPerGala(), false, 0, ROUND_1.tiers());
+        var h = identityHarness(List.of(oneInTen), null, 1, 0);
+        PayoutDraw draw = SETTINGS.draw();
+        List<Long> winners = new ArrayList<>();
+        for (long i = 0; i < 2_000; i++) {
+            ShakeRecord s = shake(10 + i % 50, i, ROUND_START + 1_000);
+            if (PayoutDraw.wins(draw.draw(1, s.event.eventIdHi, i), 100_000)) {
+                winners.add(i);
+            }
+            h.processElement(s, ROUND_START + 1_000);
+            h.processElement(retry(s, ROUND_START + 2_000), ROUND_START + 2_000);
+        }
+        h.prepareSnapshotPreBarrier(1);
+
+        assertThat(winners).hasSizeBetween(120, 280); // ~1 in 10 of 2,000
+        assertThat(h.extractOutputValues()).extracting(r -> r.event.eventIdLo).containsExactlyElementsOf(winners);
+        assertThat(h.extractOutputValues()).allSatisfy(r -> assertThat(r.raw).isNull());
+        long counted = h.getSideOutput(EventIdentity.CELL_SUMS).stream()
+                .mapToLong(r -> ((InteractionCount) r.getValue()).shakes).sum();
+        assertThat(counted).isEqualTo(2_000);
+    }
+
+    private static int shardsInState(AbstractStreamOperatorTestHarness<ShakeRecord> h) {
+        return ((EventIdentity) h.getOperator()).shardsInState();
+    }
+
+    private static void route(List<KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord>> subtasks,
+            ShakeRecord s) throws Exception {
+        int shard = PayoutSettings.identityShardOf(s.event.eventIdHi, s.event.eventIdLo);
+        int subtask = KeyGroupRangeAssignment.assignKeyToParallelOperator(shard, MAX_PARALLELISM, subtasks.size());
+        subtasks.get(subtask).processElement(s, s.event.gatewayTsMs);
+    }
+
+    /** What Flink does at a checkpoint: the hook before the barrier, then the snapshot. */
+    private static OperatorSubtaskState checkpoint(AbstractStreamOperatorTestHarness<ShakeRecord> h, long id)
+            throws Exception {
+        h.prepareSnapshotPreBarrier(id);
+        return h.snapshot(id, id);
     }
 
     private static ShakeRecord retry(ShakeRecord original, long gatewayTs) {
@@ -136,16 +289,22 @@ class EventIdentityTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> harness(
             OperatorSubtaskState restore) throws Exception {
-        return identityHarness(List.of(ROUND_1, ROUND_2), restore);
+        return harness(restore, 1, 0);
     }
 
-    /** EventIdentity keyed as in the pipeline, opened (and restored from {@code restore} when given). */
+    private static KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> harness(
+            OperatorSubtaskState restore, int parallelism, int subtask) throws Exception {
+        return identityHarness(List.of(ROUND_1, ROUND_2), restore, parallelism, subtask);
+    }
+
+    /** EventIdentity keyed as in the pipeline, on RocksDB, opened (and restored from {@code restore} when given). */
     static KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> identityHarness(
-            List<Round> rounds, OperatorSubtaskState restore) throws Exception {
+            List<Round> rounds, OperatorSubtaskState restore, int parallelism, int subtask) throws Exception {
         var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new EventIdentity(rounds)),
+                new EventIdentity(rounds, SETTINGS, Duration.ofSeconds(1)),
                 (ShakeRecord r) -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo),
-                Types.INT, 128, 1, 0);
+                Types.INT, MAX_PARALLELISM, parallelism, subtask);
+        h.setStateBackend(new EmbeddedRocksDBStateBackend());
         h.setup();
         if (restore != null) {
             h.initializeState(restore);

@@ -219,6 +219,7 @@ class PayoutInvariantsProperties {
 
         void checkpoint() throws Exception {
             checkpoint = harness.snapshot(++checkpointId, clock);
+            identity.prepareSnapshotPreBarrier(checkpointId);
             identityCheckpoint = identity.snapshot(checkpointId, clock);
             committedPayouts.addAll(harness.extractOutputValues());
             committedOverflow.addAll(ShardPayoutDeciderTest.values(harness.getSideOutput(ShardPayoutDecider.OVERFLOW)));
@@ -272,7 +273,7 @@ class PayoutInvariantsProperties {
 
         private KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> openIdentity(
                 OperatorSubtaskState restore) throws Exception {
-            return EventIdentityTest.identityHarness(List.of(initial), restore);
+            return EventIdentityTest.identityHarness(List.of(initial), restore, 1, 0);
         }
 
         private static void clear(java.util.Collection<?> queue) {
