@@ -68,8 +68,8 @@ public class GenerateCommand implements Callable<Integer> {
     @Option(names = "--pace", defaultValue = "0", paramLabel = "SPEED",
             description = "Rehearsals: send each record when its gateway time comes, SPEED times faster than real "
                     + "time since the first record (1: as the profile has it), so bursts and the gaps between rounds "
-                    + "keep their shape in wall time; prints the wall time the pace starts at. 0: as fast as the "
-                    + "producer goes (default: ${DEFAULT-VALUE}).")
+                    + "keep their shape in wall time; prints the wall time the pace starts at. The ticks after the "
+                    + "last round go out at once. 0: as fast as the producer goes (default: ${DEFAULT-VALUE}).")
     double pace;
 
     @Option(names = "--progress-seconds", defaultValue = "5", description = "Progress line interval (default: ${DEFAULT-VALUE}).")
@@ -136,7 +136,9 @@ public class GenerateCommand implements Callable<Integer> {
                     Consumer<GeneratedRecord> sink = manifest.andThen(out).andThen(r -> generated.incrementAndGet());
                     Pacer pacer = null;
                     if (pace > 0) {
-                        Pacer paced = new Pacer(sink, pace);
+                        long lastRoundEnd = gala.rounds().stream().mapToLong(gala::roundEndMs).max().orElse(Long.MAX_VALUE);
+                        Pacer paced = new Pacer(sink, pace).paceUntil(
+                                lastRoundEnd + ShakeTrafficGenerator.OUT_OF_WINDOW_SPREAD_MS);
                         pacer = paced.onStart(() -> {
                             err.printf("generate: pace %s from gateway time %d at wall time %d%n", pace,
                                     paced.originTsMs(), System.currentTimeMillis());

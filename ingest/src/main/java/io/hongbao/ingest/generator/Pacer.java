@@ -27,6 +27,7 @@ public final class Pacer implements Consumer<GeneratedRecord> {
     private long latestTsMs = Long.MIN_VALUE;
     private long behindNanos;
     private Runnable onStart = () -> {};
+    private long paceUntilTsMs = Long.MAX_VALUE;
 
     public Pacer(Consumer<GeneratedRecord> next, double speed) {
         this(next, speed, System::nanoTime);
@@ -35,6 +36,15 @@ public final class Pacer implements Consumer<GeneratedRecord> {
     /** Runs once, at the first record, when {@link #originTsMs()} is known (say, to tell a driving script). */
     public Pacer onStart(Runnable action) {
         this.onStart = action;
+        return this;
+    }
+
+    /**
+     * Records past this gateway time go out at once: after the last round's last record only ticks are left, up to
+     * the final one a minute on ({@link ShakeTrafficGenerator#FINAL_TICK_LEAD_MS}), and there is no shape to keep.
+     */
+    public Pacer paceUntil(long gatewayTsMs) {
+        this.paceUntilTsMs = gatewayTsMs;
         return this;
     }
 
@@ -58,7 +68,7 @@ public final class Pacer implements Consumer<GeneratedRecord> {
             originNanos = clock.getAsLong();
             onStart.run();
         }
-        if (originTsMs != Long.MIN_VALUE) {
+        if (originTsMs != Long.MIN_VALUE && latestTsMs <= paceUntilTsMs) {
             long due = originNanos + (long) ((latestTsMs - originTsMs) * 1e6 / speed);
             long now = clock.getAsLong();
             // Sleep only when at least a millisecond ahead: parking per record would cost more than the send.

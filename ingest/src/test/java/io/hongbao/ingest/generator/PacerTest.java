@@ -47,6 +47,17 @@ class PacerTest {
     }
 
     @Test
+    void shouldSendWhatComesAfterThePacedSpanAtOnce() {
+        long[] now = {0};
+        List<GeneratedRecord> sent = new ArrayList<>();
+        Pacer pacer = new Pacer(sent::add, 1.0, () -> now[0]).paceUntil(10_000);
+        pacer.accept(GeneratedRecord.tick(0, 1_000));
+        // Due 59 s after the first record; the clock never moves, so a paced send would never return.
+        pacer.accept(GeneratedRecord.tick(0, 60_000));
+        assertThat(sent).hasSize(2);
+    }
+
+    @Test
     void shouldRefuseASpeedThatIsNotPositive() {
         assertThatThrownBy(() -> new Pacer(r -> {}, 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Pacer(r -> {}, Double.NaN)).isInstanceOf(IllegalArgumentException.class);
