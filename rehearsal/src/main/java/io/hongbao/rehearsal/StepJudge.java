@@ -15,8 +15,8 @@ import picocli.CommandLine.Option;
  * Whether one step of the rate search was sustained: over the step's second half (the first lets the rate settle)
  * the job ran throughout, the Kafka consumer lag stayed bounded (at the end at most {@value #LAG_BOUND_SECONDS} s
  * of input, and it grew by at most {@value #LAG_GROWTH_SECONDS} s of input), and every checkpoint that completed
- * in the step took no longer than the checkpoint interval, none failed. The rate is the mean measured input rate
- * of that half, not what was asked for.
+ * in the step took no longer than the checkpoint interval, none failed. The rate is what the source read over that
+ * half, per second, not what was asked for.
  */
 @Command(name = "judge-step", mixinStandardHelpOptions = true,
         description = "Judge one step of the rate search from the sampler's JSON lines; prints one JSON object.")
@@ -77,8 +77,20 @@ final class StepJudge implements Callable<Integer> {
                 runningThroughout &= "RUNNING".equals(s.path("jobState").asText());
             }
         }
-        double rate = half.stream().filter(s -> s.has("inputRate")).mapToLong(s -> s.get("inputRate").asLong())
-                .average().orElse(0);
+        // The records the source read over the half, per second: exact whatever the quota's throttling does to the
+        // second-by-second rate (it lets the producer through in bursts); the mean of the per-second rates if the
+        // counter is missing at either end.
+        List<JsonNode> counted = half.stream().filter(s -> s.has("sourceRecords")).toList();
+        double rate;
+        if (counted.size() >= 2 && counted.get(counted.size() - 1).get("t").asLong() > counted.get(0).get("t").asLong()) {
+            JsonNode first = counted.get(0);
+            JsonNode last = counted.get(counted.size() - 1);
+            rate = (last.get("sourceRecords").asLong() - first.get("sourceRecords").asLong()) * 1000.0
+                    / (last.get("t").asLong() - first.get("t").asLong());
+        } else {
+            rate = half.stream().filter(s -> s.has("inputRate")).mapToLong(s -> s.get("inputRate").asLong())
+                    .average().orElse(0);
+        }
         List<JsonNode> lags = half.stream().filter(s -> s.has("lag")).toList();
         long lagStart = lags.isEmpty() ? -1 : lags.get(0).get("lag").asLong();
         long lagEnd = lags.isEmpty() ? -1 : lags.subList(Math.max(0, lags.size() - 3), lags.size()).stream()

@@ -13,7 +13,9 @@ class StepJudgeTest {
         List<JsonNode> samples = new ArrayList<>();
         for (int i = 0; i <= 20; i++) {
             ObjectNode s = RunFixture.JSON.createObjectNode().put("t", i * 1000L).put("jobState", "RUNNING")
-                    .put("inputRate", rate).put("lag", lagStart + lagPerSecond * i);
+                    .put("inputRate", rate).put("lag", lagStart + lagPerSecond * i)
+                    // bursts, as under a quota: the counter moves every other second
+                    .put("sourceRecords", rate * (i - i % 2));
             s.putObject("checkpoints").put("lastId", i / 5).put("lastDurationMs", checkpointMs).put("failed", i > 15 ? failed : 0);
             samples.add(s);
         }
