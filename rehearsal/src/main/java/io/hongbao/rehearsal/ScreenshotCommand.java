@@ -24,7 +24,7 @@ final class ScreenshotCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Files.createDirectories(outDir);
         Chromium chromium = Chromium.find();
-        chromium.screenshot(html, outDir.resolve("report.png"), 1320, 4300);
+        chromium.screenshot(html, outDir.resolve("report.png"), 1320, 3700);
         for (String section : SECTIONS) {
             Path page = Files.createTempFile(outDir, "section-", ".html");
             try {
