@@ -271,7 +271,10 @@ final class ReportCommand implements Callable<Integer> {
         return pass;
     }
 
-    /** The charts' data: one array per figure, [t, value] pairs, only where the figure was read. */
+    /**
+     * The charts' data: one array per figure, [t, value] pairs; [t, null] where a sample could not read the figure
+     * (the job restarting, the JobManager down), so the chart shows the gap instead of a line across it.
+     */
     static ObjectNode series(List<JsonNode> samples) {
         ObjectNode out = JSON.createObjectNode();
         ArrayNode rate = out.putArray("inputRate");
@@ -288,10 +291,10 @@ final class ReportCommand implements Callable<Integer> {
         long lastPayoutsAt = 0;
         for (JsonNode s : samples) {
             long t = s.get("t").asLong();
-            pair(rate, t, s.get("inputRate"));
-            pair(lag, t, s.get("lag"));
-            pair(bp, t, s.get("backPressureMsPerS"));
-            pair(busy, t, s.get("busyMsPerS"));
+            pairOrGap(rate, t, s.get("inputRate"));
+            pairOrGap(lag, t, s.get("lag"));
+            pairOrGap(bp, t, s.get("backPressureMsPerS"));
+            pairOrGap(busy, t, s.get("busyMsPerS"));
             pair(restarts, t, s.get("restarts"));
             JsonNode c = s.path("checkpoints");
             if (c.has("lastId") && c.get("lastId").asLong() != lastCp) {
@@ -320,6 +323,14 @@ final class ReportCommand implements Callable<Integer> {
     private static void pair(ArrayNode into, long t, JsonNode value) {
         if (value != null && value.isNumber()) {
             into.addArray().add(t).add(value.asLong());
+        }
+    }
+
+    private static void pairOrGap(ArrayNode into, long t, JsonNode value) {
+        if (value != null && value.isNumber()) {
+            into.addArray().add(t).add(value.asLong());
+        } else {
+            into.addArray().add(t).addNull();
         }
     }
 
