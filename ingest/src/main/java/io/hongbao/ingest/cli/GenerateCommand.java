@@ -3,6 +3,7 @@ package io.hongbao.ingest.cli;
 import io.hongbao.ingest.generator.GeneratedRecord;
 import io.hongbao.ingest.generator.KafkaShakeProducer;
 import io.hongbao.ingest.generator.Manifest;
+import io.hongbao.ingest.generator.Pacer;
 import io.hongbao.ingest.generator.PartitionStall;
 import io.hongbao.ingest.generator.ShakeTopics;
 import io.hongbao.ingest.generator.ShakeTrafficGenerator;
@@ -64,6 +65,13 @@ public class GenerateCommand implements Callable<Integer> {
                     + "(ISO-8601 durations, e.g. 2@PT20S+PT45S), then send them, as a stalled broker would.")
     String stallPartition;
 
+    @Option(names = "--pace", defaultValue = "0", paramLabel = "SPEED",
+            description = "Rehearsals: send each record when its gateway time comes, SPEED times faster than real "
+                    + "time since the first record (1: as the profile has it), so bursts and the gaps between rounds "
+                    + "keep their shape in wall time; prints the wall time the pace starts at. The ticks after the "
+                    + "last round go out at once. 0: as fast as the producer goes (default: ${DEFAULT-VALUE}).")
+    double pace;
+
     @Option(names = "--progress-seconds", defaultValue = "5", description = "Progress line interval (default: ${DEFAULT-VALUE}).")
     int progressSeconds;
 
@@ -78,6 +86,10 @@ public class GenerateCommand implements Callable<Integer> {
         manifest.topic = dryRun ? null : topic;
         manifest.eventsPerRound = generator.eventsPerRound();
         manifest.botDevices = gala.traffic().botDevices();
+        if (pace < 0 || Double.isInfinite(pace) || Double.isNaN(pace)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--pace must be 0 (off) or a positive speed, was " + pace);
+        }
         if (tickInterval.isNegative()) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--tick-interval must not be negative, was " + tickInterval);
@@ -122,7 +134,23 @@ public class GenerateCommand implements Callable<Integer> {
                         out = stall;
                     }
                     Consumer<GeneratedRecord> sink = manifest.andThen(out).andThen(r -> generated.incrementAndGet());
+                    Pacer pacer = null;
+                    if (pace > 0) {
+                        long lastRoundEnd = gala.rounds().stream().mapToLong(gala::roundEndMs).max().orElse(Long.MAX_VALUE);
+                        Pacer paced = new Pacer(sink, pace).paceUntil(
+                                lastRoundEnd + ShakeTrafficGenerator.OUT_OF_WINDOW_SPREAD_MS);
+                        pacer = paced.onStart(() -> {
+                            err.printf("generate: pace %s from gateway time %d at wall time %d%n", pace,
+                                    paced.originTsMs(), System.currentTimeMillis());
+                            err.flush();
+                        });
+                        sink = pacer;
+                    }
                     generator.generate(sink);
+                    if (pacer != null) {
+                        err.printf("generate: paced; at the worst a record went out %d ms after its time%n",
+                                pacer.behindMs());
+                    }
                     if (stall != null) {
                         stall.release();
                     }
