@@ -79,6 +79,13 @@ final class Report {
         for (Map<String, Object> s : (List<Map<String, Object>>) report.get("dedupe_state")) {
             String cps = s.get("checkpoints") instanceof FlinkRun.Checkpoints c
                     ? f("%d, %d/%d", c.completed(), c.avgDurationMs(), c.maxDurationMs()) : "—";
+            if (((Number) s.get("ids_in_checkpoint")).longValue() <= 0) {
+                // Every checkpoint of the run came before its ids, or after its task had finished (empty then).
+                md.append(f("| %,d | %s | — | — | — | — | %,.0f | %s | — (no checkpoint during the run held ids: a"
+                        + " longer run is needed) |%n", s.get("devices"), s.get("events_per_device"),
+                        s.get("dedupe_events_per_s"), cps));
+                continue;
+            }
             md.append(f("| %,d | %s | %,d | %,d | %.1f | %.1f | %,.0f | %s | %.0f + %s |%n", s.get("devices"),
                     s.get("events_per_device"), s.get("full_checkpoint_bytes"), s.get("ids_in_checkpoint"),
                     s.get("bytes_per_id"), s.get("bytes_per_device"), s.get("dedupe_events_per_s"), cps,
