@@ -26,7 +26,9 @@ final class RoundIds {
     /** (hi, lo, fingerprint) triples per shard not written to state yet. */
     private final long[][] pending = new long[PayoutSettings.IDENTITY_SHARDS][];
     private final int[] pendingLength = new int[PayoutSettings.IDENTITY_SHARDS];
+    /** Shards with pending ids, each once (a shard whose chunk filled stays listed until the barrier). */
     private int[] dirty = new int[64];
+    private final boolean[] listed = new boolean[PayoutSettings.IDENTITY_SHARDS];
     private int dirtyCount;
     private final ChunkWriter writer;
 
@@ -73,6 +75,7 @@ final class RoundIds {
     void writePending() throws Exception {
         for (int i = 0; i < dirtyCount; i++) {
             int shard = dirty[i];
+            listed[shard] = false;
             if (pendingLength[shard] > 0) {
                 writer.write(shard, chunk(shard));
             }
@@ -108,11 +111,12 @@ final class RoundIds {
         if (ids == null) {
             ids = pending[shard] = new long[3 * CHUNK_IDS]; // kept for the shard's next chunks: no churn
         }
-        if (length == 0) {
+        if (!listed[shard]) {
             if (dirtyCount == dirty.length) {
                 dirty = Arrays.copyOf(dirty, dirtyCount * 2);
             }
             dirty[dirtyCount++] = shard;
+            listed[shard] = true;
         }
         ids[length] = hi;
         ids[length + 1] = lo;

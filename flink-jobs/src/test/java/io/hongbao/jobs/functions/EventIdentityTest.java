@@ -168,6 +168,35 @@ class EventIdentityTest {
     }
 
     /**
+     * One identity shard with more ids than a chunk holds: its full chunks are written as they fill, between
+     * checkpoints, and the rest at the barrier; a restore remembers every one of them.
+     */
+    @Test
+    void shouldRememberAShardsIdsWrittenInFullChunksBetweenCheckpoints() throws Exception {
+        var h = harness(null);
+        List<ShakeRecord> sameShard = new ArrayList<>();
+        int shard = PayoutSettings.identityShardOf(0xABCDL, 0);
+        for (long lo = 0; sameShard.size() < 3 * RoundIds.CHUNK_IDS + 5; lo++) {
+            if (PayoutSettings.identityShardOf(0xABCDL, lo) == shard) {
+                sameShard.add(shake(2_000 + sameShard.size(), lo, ROUND_START + sameShard.size()));
+            }
+        }
+        for (ShakeRecord s : sameShard) {
+            h.processElement(s, s.event.gatewayTsMs);
+        }
+        OperatorSubtaskState checkpoint = checkpoint(h, 1);
+        h.close();
+
+        var restored = harness(checkpoint);
+        for (ShakeRecord s : sameShard) {
+            restored.processElement(retry(s, ROUND_START + 20_000), ROUND_START + 20_000);
+        }
+        assertThat(restored.extractOutputValues()).as("an id of a full chunk was forgotten").isEmpty();
+        assertThat(rejects(restored)).isEmpty();
+        assertThat(((EventIdentity) restored.getOperator()).idsRemembered()).isEqualTo(sameShard.size());
+    }
+
+    /**
      * Rescaling 1 -> 2 -> 1 on RocksDB: each new subtask rebuilds its table from the key groups it now owns, so
      * every retry still meets the id it repeats, and nothing another subtask owns is kept.
      */
