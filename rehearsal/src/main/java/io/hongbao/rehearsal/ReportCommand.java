@@ -231,8 +231,12 @@ final class ReportCommand implements Callable<Integer> {
                 sustained, report.path("calibration").path("perCore").asLong(),
                 report.path("settings").path("cores").asInt()));
         for (JsonNode r : report.path("gala").path("rounds")) {
-            passed &= item(items, "round " + r.get("id").asInt() + " drained", r.path("drained").asBoolean(),
-                    r.path("why").asText());
+            // A swept round left with more than 0.01% is reported with its reason, not failed: what is left depends
+            // on how many winners the crowd brought and their caps (the rate, and so the traffic, differs from run
+            // to run), not on a fault of the job; an unswept or unreconciled round fails below and here.
+            boolean drained = r.path("drained").asBoolean();
+            passed &= item(items, "round " + r.get("id").asInt() + " drained",
+                    drained ? "PASS" : r.path("swept").asBoolean() ? "WARN" : "FAIL", r.path("why").asText());
             passed &= item(items, "round " + r.get("id").asInt() + " swept", r.path("swept").asBoolean()
                     && r.has("sweptAfterEndS"), r.has("sweptAfterEndS")
                     ? String.format("%.1f s after the round's end", r.get("sweptAfterEndS").asDouble()) : "no sweep seen");
@@ -264,11 +268,16 @@ final class ReportCommand implements Callable<Integer> {
     }
 
     private static boolean item(ArrayNode items, String name, boolean pass, String detail) {
+        return item(items, name, pass ? "PASS" : "FAIL", detail);
+    }
+
+    /** PASS, WARN (reported, the night still passes) or FAIL; true unless FAIL. */
+    private static boolean item(ArrayNode items, String name, String status, String detail) {
         ObjectNode i = items.addObject();
         i.put("name", name);
-        i.put("status", pass ? "PASS" : "FAIL");
+        i.put("status", status);
         i.put("detail", detail);
-        return pass;
+        return !"FAIL".equals(status);
     }
 
     /**

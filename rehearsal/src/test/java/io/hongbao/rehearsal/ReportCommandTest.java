@@ -40,11 +40,13 @@ class ReportCommandTest {
 
         Map<String, String> verdict = new HashMap<>();
         report.at("/verdict/items").forEach(i -> verdict.put(i.get("name").asText(), i.get("status").asText()));
-        assertThat(verdict).containsEntry("round 1 drained", "PASS").containsEntry("round 2 drained", "FAIL")
+        assertThat(verdict).containsEntry("round 1 drained", "PASS").containsEntry("round 2 drained", "WARN")
                 .containsEntry("round 1 swept", "PASS").containsEntry("reconciliation", "PASS")
                 .containsEntry("OVER_BUDGET", "PASS").containsEntry("prepared transactions left", "PASS")
                 .containsEntry("fault kill-taskmanager", "PASS").containsEntry("round 2 lag recovered", "PASS");
-        assertThat(report.at("/verdict/passed").asBoolean()).as("one round not drained fails the night").isFalse();
+        assertThat(report.at("/verdict/passed").asBoolean())
+                .as("a swept round left with more than 0.01% is reported with its reason, and the night passes")
+                .isEqualTo(!verdict.containsValue("FAIL"));
     }
 
     @Test
