@@ -105,11 +105,10 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
         chunksDescriptor = new ListStateDescriptor<>(CHUNKS_STATE, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         eventTime = RestoredEventTime.restore(context, "identity-event-time");
         live = new HashMap<>();
-        liveRounds = new int[0];
-        liveIds = new RoundIds[0];
+        liveChanged();
         closed = new HashSet<>();
         for (Round round : rounds.values()) {
-            if (eventTime.advance(Long.MIN_VALUE) >= closeTimeOf(round.endsAtMs())) {
+            if (eventTime.reached() >= closeTimeOf(round.endsAtMs())) {
                 closed.add(round.roundId()); // its ids were dropped at its close, before the checkpoint
                 continue;
             }
@@ -155,7 +154,7 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
             reject(element, RejectReason.UNKNOWN_ROUND, "round " + e.roundId + " is not configured");
             return;
         }
-        long reached = eventTime.advance(Long.MIN_VALUE);
+        long reached = eventTime.reached();
         if (reached >= closeTimeOf(round.endsAtMs())) {
             reject(element, RejectReason.LATE, "round " + e.roundId + " closed at event time "
                     + Instant.ofEpochMilli(reached) + " before this shake arrived");
@@ -194,8 +193,7 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
         RoundIds ids = live.remove(roundId);
         if (ids != null) {
             forgotten.inc(ids.size());
-            liveRounds = live.keySet().stream().mapToInt(Integer::intValue).toArray();
-            liveIds = live.values().toArray(RoundIds[]::new);
+            liveChanged();
         }
         ListState<byte[]> chunks = chunksOf(roundId);
         for (int shard : shardsWithChunks(roundId)) {
@@ -245,10 +243,15 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
         if (ids == null) {
             ids = new RoundIds(chunkWriter(roundId));
             live.put(roundId, ids);
-            liveRounds = live.keySet().stream().mapToInt(Integer::intValue).toArray();
-            liveIds = live.values().toArray(RoundIds[]::new);
+            liveChanged();
         }
         return ids;
+    }
+
+    /** {@link #live} changed: its arrays follow (a HashMap's keys and values iterate in the same order, so the two stay aligned). */
+    private void liveChanged() {
+        liveRounds = live.keySet().stream().mapToInt(Integer::intValue).toArray();
+        liveIds = live.values().toArray(RoundIds[]::new);
     }
 
     /**

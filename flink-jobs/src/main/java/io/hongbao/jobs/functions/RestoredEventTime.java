@@ -42,6 +42,11 @@ final class RestoredEventTime {
         return advance(timers.currentWatermark());
     }
 
+    /** The event time reached so far, without a new watermark. */
+    long reached() {
+        return reached;
+    }
+
     /** As {@link #current(TimerService)}, for an operator that sees its watermarks itself. */
     long advance(long watermark) {
         reached = Math.max(reached, watermark);
