@@ -41,7 +41,7 @@ drill_time() { # <ms>
 alert_intervals() { # <ALERTS selector> <from ms> <to ms>
   local step="${alert_step:-1}"
   curl -fsS -m 20 -G "${prometheus_url}/api/v1/query_range" --data-urlencode "query=ALERTS$1" \
-      --data-urlencode "start=$(( $2 / 1000 ))" --data-urlencode "end=$(( ($3 + 999) / 1000 ))" \
+      --data-urlencode "start=$(( $2 / 1000 ))" --data-urlencode "end=$(( $3 / 1000 ))" \
       --data-urlencode "step=${step}" 2>/dev/null \
     | jq -c --argjson step "${step}" '[.data.result[] | .metric as $m
         | reduce (.values[] | .[0]) as $t ([]; if length > 0 and ($t - .[-1].to) <= 2 * $step
@@ -107,7 +107,8 @@ expect_job_down_resolved() { # <timeout s>
 }
 
 # The whole run's alerts from the drill's start: alerts-timeline.json (faults, intervals) and alerts.txt (a table),
-# printed. Resolved = one evaluation after the last one seen in the state; "still" when it lasts to the end.
+# printed. Resolved (firing) or until (pending: resolved or turned firing) = one evaluation step after the last one
+# seen in the state; "still" when it lasts to the end.
 write_alert_timeline() {
   local now json w
   now="$(date +%s%3N)"
@@ -117,11 +118,15 @@ write_alert_timeline() {
     read -r name from to <<<"${w}"
     faults="$(jq -c --arg n "${name}" --argjson f "${from}" --argjson t "${to}" '. + [{fault: $n, startMs: $f, recoveredMs: $t}]' <<<"${faults}")"
   done
+  # The query's last step: a series seen there is still active at the end.
+  local first=$((started / 1000000000)) last
+  last=$((first + (now / 1000 - first) / ${alert_step:-1} * ${alert_step:-1}))
   jq -n --argjson alerts "${json}" --argjson faults "${faults}" --argjson start "$((started / 1000000))" \
-      --argjson end "${now}" --arg prometheus "${prometheus_url}" --arg alertFor "${alert_for}" \
-    '{prometheus: $prometheus, drillStartMs: $start, endMs: $end, rules: "infra/prometheus/hongbao-alerts.yml, every for: longer than \($alertFor) set to \($alertFor)",
+      --argjson until "${now}" --argjson last "${last}" --argjson step "${alert_step:-1}" \
+      --arg prometheus "${prometheus_url}" --arg alertFor "${alert_for}" \
+    '{prometheus: $prometheus, drillStartMs: $start, endMs: $until, rules: "infra/prometheus/hongbao-alerts.yml, every for: longer than \($alertFor) set to \($alertFor)",
       faults: $faults, alerts: ($alerts | map(. + {fromMs: (.from * 1000 | floor), lastMs: (.to * 1000 | floor),
-        resolvedMs: (if (.to + 2) * 1000 >= $end then null else ((.to + 1) * 1000 | floor) end)} | del(.from, .to)))}' \
+        resolvedMs: (if .to >= $last then null else ((.to + $step) * 1000 | floor) end)} | del(.from, .to)))}' \
     >"${run_dir}/alerts-timeline.json"
   {
     for w in "${fault_windows[@]}"; do
@@ -133,7 +138,7 @@ write_alert_timeline() {
         "${run_dir}/alerts-timeline.json" \
       | while IFS=$'\t' read -r state alert from resolved labels; do
           printf '  %-7s %-36s %s .. %s  %s\n' "${state}" "${alert}" "$(drill_time "${from}")" \
-            "$([[ "${resolved}" == still ]] && echo "still ${state}" || echo "resolved $(drill_time "${resolved}")")" "${labels}"
+            "$([[ "${resolved}" == still ]] && echo "still ${state}" || { [[ "${state}" == firing ]] && echo "resolved $(drill_time "${resolved}")" || echo "until $(drill_time "${resolved}")"; })" "${labels}"
         done
   } >"${run_dir}/alerts.txt"
   say "ALERT TIMELINE on the real Prometheus (${prometheus_url}; ${run_dir##*/}/alerts-timeline.json):"
