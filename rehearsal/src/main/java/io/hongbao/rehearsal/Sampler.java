@@ -43,7 +43,8 @@ import picocli.CommandLine.Option;
  * <p>With {@code --prometheus}, the input rate and the consumer lag come from Prometheus (the server scraping the
  * cluster's Flink reporters, {@code bin/prometheus}), as operators read them: {@code
  * irate(flink_taskmanager_job_task_operator_numRecordsOut[5s])} and {@code
- * flink_taskmanager_job_task_operator_pendingRecords} of the job's {@code Source: shakes} operator, summed over its
+ * flink_taskmanager_job_task_operator_pendingRecords} of the job's {@code Source: shakes} operator (label
+ * {@code operator_name="Source:_shakes"}), summed over its
  * subtasks. Flink's REST API is still read for both, and its figure is taken where Prometheus has none (not scraped
  * yet, the series gone with a restart, Prometheus down); {@code sources} in each line says where each came from
  * ({@code prometheus}, {@code rest}) and {@code restInputRate} / {@code restLag} keep the REST figures Prometheus's
@@ -167,12 +168,21 @@ final class Sampler implements Callable<Integer> {
     /** The PromQL of each figure for one job: its shake source operator's, summed over the subtasks. */
     static String promQl(String figure, String jobId) {
         String selector = "{job_id=" + PrometheusQuery.quoted(jobId) + ",operator_name="
-                + PrometheusQuery.quoted(SOURCE_OPERATOR) + "}";
+                + PrometheusQuery.quoted(reporterLabel(SOURCE_OPERATOR)) + "}";
         return switch (figure) {
             case "inputRate" -> "sum(irate(flink_taskmanager_job_task_operator_numRecordsOut" + selector + "[5s]))";
             case "lag" -> "sum(flink_taskmanager_job_task_operator_pendingRecords" + selector + ")";
             default -> throw new IllegalArgumentException(figure);
         };
+    }
+
+    /**
+     * A name as Flink's PrometheusReporter writes it into a label value: every character but letters, digits,
+     * {@code :} and {@code _} replaced by {@code _} ({@code Source: shakes} is {@code Source:_shakes}; seen on a
+     * running cluster's reporter).
+     */
+    static String reporterLabel(String name) {
+        return name.replaceAll("[^a-zA-Z0-9:_]", "_");
     }
 
     void samplePrometheus(ObjectNode s, String jobId) throws IOException, InterruptedException {

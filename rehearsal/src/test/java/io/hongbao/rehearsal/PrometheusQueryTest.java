@@ -54,6 +54,8 @@ class PrometheusQueryTest {
         assertThat(PrometheusQuery.quoted("Source: shakes")).isEqualTo("\"Source: shakes\"");
         assertThat(PrometheusQuery.quoted("a\"b\\c")).isEqualTo("\"a\\\"b\\\\c\"");
         assertThat(Sampler.promQl("lag", "abc")).isEqualTo(
-                "sum(flink_taskmanager_job_task_operator_pendingRecords{job_id=\"abc\",operator_name=\"Source: shakes\"})");
+                "sum(flink_taskmanager_job_task_operator_pendingRecords{job_id=\"abc\",operator_name=\"Source:_shakes\"})");
+        assertThat(Sampler.reporterLabel("Source: shakes -> validate shakes")).as("as the reporter writes task_name")
+                .isEqualTo("Source:_shakes____validate_shakes");
     }
 }

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The sampler's Prometheus figures against a real Prometheus server (the binary {@code bin/prometheus binary}
  * finds: the PATH, else Debian's package, fetched once) scraping, every second, an endpoint that serves what Flink's
- * PrometheusReporter exports for the shake source: per subtask {@code pendingRecords} and a {@code numRecordsOut}
+ * PrometheusReporter exports for the shake source (names and labels as a running cluster's reporter writes them:
+ * {@code operator_name="Source:_shakes"}): per subtask {@code pendingRecords} and a {@code numRecordsOut}
  * counter, with another job's and another operator's series beside them that must not count.
  */
 class SamplerPrometheusTest {
@@ -40,18 +41,18 @@ class SamplerPrometheusTest {
         reporter = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         reporter.createContext("/metrics", exchange -> {
             long n = scrapes.incrementAndGet();
-            String job = "job_name=\"hongbao payouts (test)\",task_name=\"Source: shakes -> validate\"";
+            String job = "job_name=\"hongbao payouts (test)\",task_name=\"Source:_shakes____validate_shakes\"";
             String body = """
                     # HELP flink_taskmanager_job_task_operator_pendingRecords pendingRecords (scope: taskmanager_job_task_operator)
                     # TYPE flink_taskmanager_job_task_operator_pendingRecords gauge
-                    flink_taskmanager_job_task_operator_pendingRecords{job_id="abc",operator_name="Source: shakes",subtask_index="0",%1$s} 120.0
-                    flink_taskmanager_job_task_operator_pendingRecords{job_id="abc",operator_name="Source: shakes",subtask_index="1",%1$s} 30.0
-                    flink_taskmanager_job_task_operator_pendingRecords{job_id="other",operator_name="Source: shakes",subtask_index="0",%1$s} 999.0
-                    flink_taskmanager_job_task_operator_pendingRecords{job_id="abc",operator_name="Source: round changes",subtask_index="0",%1$s} 7.0
+                    flink_taskmanager_job_task_operator_pendingRecords{job_id="abc",operator_name="Source:_shakes",subtask_index="0",%1$s} 120.0
+                    flink_taskmanager_job_task_operator_pendingRecords{job_id="abc",operator_name="Source:_shakes",subtask_index="1",%1$s} 30.0
+                    flink_taskmanager_job_task_operator_pendingRecords{job_id="other",operator_name="Source:_shakes",subtask_index="0",%1$s} 999.0
+                    flink_taskmanager_job_task_operator_pendingRecords{job_id="abc",operator_name="Source:_round_changes",subtask_index="0",%1$s} 7.0
                     # HELP flink_taskmanager_job_task_operator_numRecordsOut numRecordsOut (scope: taskmanager_job_task_operator)
                     # TYPE flink_taskmanager_job_task_operator_numRecordsOut gauge
-                    flink_taskmanager_job_task_operator_numRecordsOut{job_id="abc",operator_name="Source: shakes",subtask_index="0",%1$s} %2$d.0
-                    flink_taskmanager_job_task_operator_numRecordsOut{job_id="abc",operator_name="Source: shakes",subtask_index="1",%1$s} %3$d.0
+                    flink_taskmanager_job_task_operator_numRecordsOut{job_id="abc",operator_name="Source:_shakes",subtask_index="0",%1$s} %2$d.0
+                    flink_taskmanager_job_task_operator_numRecordsOut{job_id="abc",operator_name="Source:_shakes",subtask_index="1",%1$s} %3$d.0
                     flink_taskmanager_job_task_operator_numRecordsOut{job_id="abc",operator_name="validate",subtask_index="0",%1$s} %4$d.0
                     """.formatted(job, n * PER_SCRAPE_0, n * PER_SCRAPE_1, n * 10_000);
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
