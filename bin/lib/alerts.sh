@@ -13,6 +13,9 @@
 #   kill-taskmanager  HongbaoPayoutJobRestarting  (no `for:` in the rules: the same rule as production)
 #   kill-jobmanager   HongbaoPayoutJobNotRunning  (the job's uptime series absent or 0 on every JobManager)
 #                     HongbaoFlinkTargetDown      (the killed JobManager's reporter does not answer)
+#                     both must begin to fire after the kill: firing already while the drill saw the job healthy
+#                     is a FAIL (the first run with a real Prometheus found the rules' job selector matching nothing,
+#                     the job-down alert firing throughout)
 # Everything else that fires (a restart after pg_terminate_backend, the job-down alert during a rescale's
 # stop-and-resubmit, a killed TaskManager's target) is recorded in the timeline, not judged.
 
@@ -52,18 +55,26 @@ alert_intervals() { # <ALERTS selector> <from ms> <to ms>
 }
 
 # After a fault that began at <start ms>: polls Prometheus (up to <timeout s>) until <alert> has been firing at
-# some evaluation since then; records PASS with when it fired (or that it already fired at the fault's start) and
-# when it resolved, or FAIL if it never fired.
-expect_alert() { # <fault> <alert> <start ms> <timeout s>
-  local fault="$1" alert="$2" start="$3" deadline=$((SECONDS + $4)) found now
+# some evaluation since then; records PASS with when it fired, or FAIL if it never fired. "new": it must begin to
+# fire after the fault's start (an episode already firing then does not count: the job-down alert firing while the
+# drill saw the job healthy means it does not see the job); otherwise an episode still firing from before counts
+# (a restart a few minutes earlier keeps HongbaoPayoutJobRestarting firing for 5 minutes).
+expect_alert() { # <fault> <alert> <start ms> <timeout s> [new]
+  local fault="$1" alert="$2" start="$3" deadline=$((SECONDS + $4)) found now before=""
   while :; do
     now="$(date +%s%3N)"
     found="$(alert_intervals "{alertname=\"${alert}\",alertstate=\"firing\"}" "$((start - 2000))" "${now}" \
-      | jq -c --argjson s "$((start / 1000))" '[.[] | select(.to >= $s)] | first // empty')"
+      | jq -c --argjson s "$((start / 1000))" --arg mode "${5:-any}" \
+          '[.[] | select(.to >= $s) | select($mode != "new" or .from >= $s)] | first // empty')"
     [[ -n "${found}" ]] && break
     if ((SECONDS >= deadline)); then
-      alert_checks+=("FAIL|alert ${alert}|never fired after ${fault} at $(drill_time "${start}") (polled ${4} s past the recovery)")
-      say "  ALERT ${alert}: NOT fired after ${fault}"
+      if [[ "${5:-}" == new ]]; then
+        before="$(alert_intervals "{alertname=\"${alert}\",alertstate=\"firing\"}" "$((start - 2000))" "${start}" | jq -r 'length')"
+        ((before > 0)) && before="; it was firing already before the fault, as if the job were not running"
+        [[ "${before}" == 0 ]] && before=""
+      fi
+      alert_checks+=("FAIL|alert ${alert}|never began to fire after ${fault} at $(drill_time "${start}") (polled ${4} s past the recovery)${before}")
+      say "  ALERT ${alert}: NOT fired after ${fault}${before}"
       return 0
     fi
     sleep 1
@@ -82,8 +93,8 @@ expect_fault_alerts() { # <fault> <start ms> <end ms>
   case "$1" in
     kill-taskmanager | kill-busy-taskmanager) expect_alert "$1" HongbaoPayoutJobRestarting "$2" 60 ;;
     kill-jobmanager)
-      expect_alert "$1" HongbaoPayoutJobNotRunning "$2" 60
-      expect_alert "$1" HongbaoFlinkTargetDown "$2" 60
+      expect_alert "$1" HongbaoPayoutJobNotRunning "$2" 60 new
+      expect_alert "$1" HongbaoFlinkTargetDown "$2" 60 new
       ;;
   esac
 }
@@ -134,7 +145,7 @@ write_alert_timeline() {
       printf '  fault  %-36s %s .. recovered %s\n' "${name}" "$(drill_time "${from}")" "$(drill_time "${to}")"
     done
     jq -r '.alerts[] | [.state, .alert, .fromMs, (.resolvedMs // "still"),
-        (.labels | to_entries | map(select(.key == "instance" or .key == "job_id")) | map("\(.key)=\(.value[0:13])") | join(" "))] | @tsv' \
+        (.labels | to_entries | map(select(.key == "instance" or .key == "job_id")) | map("\(.key)=\(if .key == "job_id" then .value[0:8] else .value end)") | join(" "))] | @tsv' \
         "${run_dir}/alerts-timeline.json" \
       | while IFS=$'\t' read -r state alert from resolved labels; do
           printf '  %-7s %-36s %s .. %s  %s\n' "${state}" "${alert}" "$(drill_time "${from}")" \
