@@ -83,7 +83,7 @@ expect_alert() { # <fault> <alert> <start ms> <timeout s> [new]
   from="$(jq -r '.from | floor' <<<"${found}")"
   to="$(jq -r '.to | floor' <<<"${found}")"
   if ((from * 1000 < start)); then since="already firing at the fault ($(drill_time $((from * 1000))), an earlier episode)"; else since="fired $(drill_time $((from * 1000))), $((from - start / 1000)) s after the fault"; fi
-  alert_checks+=("PASS|alert ${alert}|${fault} at $(drill_time "${start}"): ${since}; $(jq -r '.labels | to_entries | map(select(.key == "instance" or .key == "job_id")) | map("\(.key)=\(.value)") | join(" ")' <<<"${found}")")
+  alert_checks+=("PASS|alert ${alert}|${fault} at $(drill_time "${start}"): ${since}; $(jq -r '.labels | to_entries | map(select(.key | IN("instance", "job_id", "round", "operator_name", "reason"))) | map("\(.key)=\(.value)") | join(" ")' <<<"${found}")")
   say "  ALERT ${alert} firing on Prometheus: ${since}"
 }
 
@@ -145,7 +145,7 @@ write_alert_timeline() {
       printf '  fault  %-36s %s .. recovered %s\n' "${name}" "$(drill_time "${from}")" "$(drill_time "${to}")"
     done
     jq -r '.alerts[] | [.state, .alert, .fromMs, (.resolvedMs // "still"),
-        (.labels | to_entries | map(select(.key == "instance" or .key == "job_id")) | map("\(.key)=\(if .key == "job_id" then .value[0:8] else .value end)") | join(" "))] | @tsv' \
+        (.labels | to_entries | map(select(.key | IN("instance", "job_id", "round", "operator_name", "reason"))) | map("\(.key)=\(if .key == "job_id" then .value[0:8] else .value end)") | join(" "))] | @tsv' \
         "${run_dir}/alerts-timeline.json" \
       | while IFS=$'\t' read -r state alert from resolved labels; do
           printf '  %-7s %-36s %s .. %s  %s\n' "${state}" "${alert}" "$(drill_time "${from}")" \
