@@ -82,6 +82,7 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
     private final Duration cellSumInterval;
 
     private transient ListStateDescriptor<byte[]> chunksDescriptor;
+    private transient IdentityKeyGroups keyGroups;
     private transient Map<Integer, RoundIds> live;
     /** {@link #live} as arrays, for the per-shake look into the other live rounds. */
     private transient int[] liveRounds;
@@ -104,6 +105,9 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
         super.initializeState(context);
         chunksDescriptor = new ListStateDescriptor<>(CHUNKS_STATE, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         eventTime = RestoredEventTime.restore(context, "identity-event-time");
+        var task = getRuntimeContext().getTaskInfo();
+        keyGroups = new IdentityKeyGroups(task.getMaxNumberOfParallelSubtasks(), task.getNumberOfParallelSubtasks(),
+                task.getIndexOfThisSubtask());
         live = new HashMap<>();
         liveChanged();
         closed = new HashSet<>();
@@ -241,7 +245,7 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
     private RoundIds idsOf(int roundId) {
         RoundIds ids = live.get(roundId);
         if (ids == null) {
-            ids = new RoundIds(chunkWriter(roundId));
+            ids = new RoundIds(keyGroups, chunkWriter(roundId));
             live.put(roundId, ids);
             liveChanged();
         }
