@@ -91,6 +91,9 @@ public class GenerateCommand implements Callable<Integer> {
     @Option(names = "--progress-seconds", defaultValue = "5", description = "Progress line interval (default: ${DEFAULT-VALUE}).")
     int progressSeconds;
 
+    /** Paced: how late the sends ran so far, for the progress lines. */
+    private volatile java.util.function.LongSupplier lateness;
+
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
@@ -132,8 +135,12 @@ public class GenerateCommand implements Callable<Integer> {
             t.setDaemon(true);
             return t;
         });
-        progress.scheduleAtFixedRate(() -> err.printf("generate: %,d records, %,.0f rec/s%n", generated.get(),
-                        generated.get() / seconds(started)), progressSeconds, progressSeconds, TimeUnit.SECONDS);
+        progress.scheduleAtFixedRate(() -> {
+            java.util.function.LongSupplier late = lateness;
+            err.printf("generate: %,d records, %,.0f rec/s%s%n", generated.get(), generated.get() / seconds(started),
+                    late == null ? "" : String.format(", sent at the worst %,d ms after its time so far",
+                            late.getAsLong()));
+        }, progressSeconds, progressSeconds, TimeUnit.SECONDS);
         try {
             if (dryRun) {
                 if (ticks) {
@@ -171,6 +178,7 @@ public class GenerateCommand implements Callable<Integer> {
                         if (pace > 0) {
                             Pacer paced = new Pacer(sink, pace).paceUntil(paceUntil);
                             pacer = paced.onStart(() -> sayPaceStarts(err, paced.originTsMs()));
+                            lateness = paced::behindMs;
                             sink = pacer;
                         }
                         generator.generate(sink);
@@ -208,6 +216,9 @@ public class GenerateCommand implements Callable<Integer> {
                 lanes.add(new KafkaShakeProducer(props, topic));
             }
             PaceClock clock = pace > 0 ? new PaceClock(pace) : null;
+            if (clock != null) {
+                lateness = clock::behindMs;
+            }
             try (PartitionLanes sender = new PartitionLanes(lanes, partitions, aheadRecords, clock, paceUntil,
                     () -> sayPaceStarts(err, clock.originTsMs()))) {
                 generator.generate(manifest.andThen(sender).andThen(r -> generated.incrementAndGet()));
