@@ -72,7 +72,7 @@ class AlertRulesTest {
     @Test
     void shouldFailTheTestsOfABrokenRule() throws Exception {
         String rules = Files.readString(AlertRules.rules());
-        String slow = "lastCheckpointDuration{job_name=~\"hongbao payouts.*\"}) > 10000";
+        String slow = "lastCheckpointDuration{job_name=~\"hongbao.payouts.*\"}) > 10000";
         assertThat(rules).contains(slow);
         Files.writeString(dir.resolve("hongbao-alerts.yml"), rules.replace(slow, slow.replace("10000", "20000")));
         Files.copy(AlertRules.tests(), dir.resolve("hongbao-alerts.test.yml"));

@@ -313,6 +313,9 @@ final class ReportCommand implements Callable<Integer> {
         ArrayNode payoutRate = out.putArray("payoutsPerS");
         ArrayNode restarts = out.putArray("restarts");
         ObjectNode remaining = out.putObject("remainingFen");
+        // Where each sampled figure came from, samples per source: the input rate and the lag from Prometheus
+        // where it answered (Sampler), the rest from Flink's REST API and the settlement database.
+        ObjectNode sources = out.putObject("sources");
         long lastCp = -1;
         long lastPayouts = -1;
         long lastPayoutsAt = 0;
@@ -323,6 +326,17 @@ final class ReportCommand implements Callable<Integer> {
             pairOrGap(bp, t, s.get("backPressureMsPerS"));
             pairOrGap(busy, t, s.get("busyMsPerS"));
             pair(restarts, t, s.get("restarts"));
+            for (String figure : List.of("inputRate", "lag", "backPressureMsPerS", "busyMsPerS", "restarts")) {
+                if (s.has(figure)) {
+                    String from = s.path("sources").path(figure).asText("rest");
+                    ObjectNode counts = sources.has(figure) ? (ObjectNode) sources.get(figure) : sources.putObject(figure);
+                    counts.put(from, counts.path(from).asLong() + 1);
+                }
+            }
+            if (s.has("payouts")) {
+                ObjectNode counts = sources.has("payouts") ? (ObjectNode) sources.get("payouts") : sources.putObject("payouts");
+                counts.put("database", counts.path("database").asLong() + 1);
+            }
             JsonNode c = s.path("checkpoints");
             if (c.has("lastId") && c.get("lastId").asLong() != lastCp) {
                 lastCp = c.get("lastId").asLong();

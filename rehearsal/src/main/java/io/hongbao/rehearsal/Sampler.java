@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,6 +40,16 @@ import picocli.CommandLine.Option;
  * payouts, swept) and when each round's {@code SWEPT} ledger line was committed. Nothing is derived here but
  * differences: the report does the rest.
  *
+ * <p>With {@code --prometheus}, the input rate and the consumer lag come from Prometheus (the server scraping the
+ * cluster's Flink reporters, {@code bin/prometheus}), as operators read them: {@code
+ * irate(flink_taskmanager_job_task_operator_numRecordsOut[5s])} and {@code
+ * flink_taskmanager_job_task_operator_pendingRecords} of the job's {@code Source: shakes} operator (label
+ * {@code operator_name="Source:_shakes"}), summed over its
+ * subtasks. Flink's REST API is still read for both, and its figure is taken where Prometheus has none (not scraped
+ * yet, the series gone with a restart, Prometheus down); {@code sources} in each line says where each came from
+ * ({@code prometheus}, {@code rest}) and {@code restInputRate} / {@code restLag} keep the REST figures Prometheus's
+ * replaced. Back pressure, busy time, checkpoints and restarts come from the REST API.
+ *
  * <p>A figure that cannot be read (the JobManager is down, the job is restarting) is left out of that line,
  * never guessed. The sampler runs until it is stopped (SIGTERM), each line flushed as it is written.
  */
@@ -49,6 +60,10 @@ final class Sampler implements Callable<Integer> {
 
     @Option(names = "--rest", defaultValue = "http://127.0.0.1:8081", description = "Flink REST API (default: ${DEFAULT-VALUE}).")
     String rest;
+
+    @Option(names = "--prometheus", description = "Prometheus's base URL (e.g. http://127.0.0.1:9090): input rate and "
+            + "consumer lag from its query API, the REST API's where it has none (default: the REST API's only).")
+    String prometheusUrl;
 
     @Option(names = "--jdbc-url", required = true, description = "The settlement database.")
     String jdbcUrl;
@@ -77,10 +92,16 @@ final class Sampler implements Callable<Integer> {
     private long lastRecords = -1;
     private long lastRecordsAt;
     private Connection db;
+    PrometheusQuery prometheus;
+    /** The source operator whose records read and pendingRecords are the input rate and the lag. */
+    static final String SOURCE_OPERATOR = "Source: shakes";
 
     @Override
     public Integer call() throws IOException, InterruptedException {
         Files.createDirectories(out.toAbsolutePath().getParent());
+        if (prometheusUrl != null && !prometheusUrl.isBlank()) {
+            prometheus = new PrometheusQuery(prometheusUrl);
+        }
         long next = System.currentTimeMillis();
         long lastProgress = 0;
         try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
@@ -117,6 +138,21 @@ final class Sampler implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        ObjectNode sources = s.putObject("sources");
+        for (String figure : PROMETHEUS_FIGURES) {
+            if (s.has(figure)) {
+                sources.put(figure, "rest");
+            }
+        }
+        if (prometheus != null && s.has("job")) {
+            try {
+                samplePrometheus(s, s.get("job").asText());
+            } catch (IOException | RuntimeException e) {
+                s.put("prometheusError", String.valueOf(e.getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         try {
             sampleDatabase(s);
         } catch (SQLException e) {
@@ -124,6 +160,47 @@ final class Sampler implements Callable<Integer> {
             closeDb();
         }
         return s;
+    }
+
+    /** The figures Prometheus gives when it has them (else the REST API's). */
+    static final List<String> PROMETHEUS_FIGURES = List.of("inputRate", "lag");
+
+    /** The PromQL of each figure for one job: its shake source operator's, summed over the subtasks. */
+    static String promQl(String figure, String jobId) {
+        String selector = "{job_id=" + PrometheusQuery.quoted(jobId) + ",operator_name="
+                + PrometheusQuery.quoted(reporterLabel(SOURCE_OPERATOR)) + "}";
+        return switch (figure) {
+            case "inputRate" -> "sum(irate(flink_taskmanager_job_task_operator_numRecordsOut" + selector + "[5s]))";
+            case "lag" -> "sum(flink_taskmanager_job_task_operator_pendingRecords" + selector + ")";
+            default -> throw new IllegalArgumentException(figure);
+        };
+    }
+
+    /**
+     * A name as Flink's PrometheusReporter writes it into a label value: every character but letters, digits,
+     * {@code :} and {@code _} replaced by {@code _} ({@code Source: shakes} is {@code Source:_shakes}; seen on a
+     * running cluster's reporter).
+     */
+    static String reporterLabel(String name) {
+        return name.replaceAll("[^a-zA-Z0-9:_]", "_");
+    }
+
+    void samplePrometheus(ObjectNode s, String jobId) throws IOException, InterruptedException {
+        for (String figure : PROMETHEUS_FIGURES) {
+            OptionalDouble v = prometheus.value(promQl(figure, jobId));
+            if (v.isPresent()) {
+                choosePrometheus(s, figure, Math.round(v.getAsDouble()));
+            }
+        }
+    }
+
+    /** Prometheus's figure replaces the REST API's, which is kept as rest<Figure>. */
+    static void choosePrometheus(ObjectNode s, String figure, long value) {
+        if (s.has(figure)) {
+            s.set("rest" + Character.toUpperCase(figure.charAt(0)) + figure.substring(1), s.get(figure));
+        }
+        s.put(figure, value);
+        ((ObjectNode) s.get("sources")).put(figure, "prometheus");
     }
 
     private void sampleFlink(ObjectNode s) throws IOException, InterruptedException {
@@ -311,10 +388,11 @@ final class Sampler implements Callable<Integer> {
     static String progressLine(JsonNode s) {
         StringBuilder b = new StringBuilder("[sampler] job ").append(s.path("jobState").asText("?"));
         if (s.has("inputRate")) {
-            b.append(String.format(", input %,d rec/s", s.get("inputRate").asLong()));
+            b.append(String.format(", input %,d rec/s (%s)", s.get("inputRate").asLong(),
+                    s.path("sources").path("inputRate").asText("rest")));
         }
         if (s.has("lag")) {
-            b.append(String.format(", lag %,d", s.get("lag").asLong()));
+            b.append(String.format(", lag %,d (%s)", s.get("lag").asLong(), s.path("sources").path("lag").asText("rest")));
         }
         if (s.path("checkpoints").has("lastId")) {
             b.append(String.format(", checkpoint %d (%,d ms)", s.get("checkpoints").get("lastId").asLong(),
@@ -331,6 +409,9 @@ final class Sampler implements Callable<Integer> {
         }
         if (s.has("flinkError")) {
             b.append(", Flink: ").append(s.get("flinkError").asText());
+        }
+        if (s.has("prometheusError")) {
+            b.append(", Prometheus: ").append(s.get("prometheusError").asText());
         }
         if (s.has("dbError")) {
             b.append(", database: ").append(s.get("dbError").asText());

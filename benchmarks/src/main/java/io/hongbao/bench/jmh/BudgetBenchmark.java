@@ -11,10 +11,11 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
-import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
 import org.apache.flink.util.OutputTag;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -31,10 +32,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The budget decision, per shake: {@link ShardPayoutDecider#processElement} (dedupe, rules in force, user and
- * shard state, the keyed draw, tier and share checks) in Flink's test harness with RocksDB state, on the
- * benchmark profile's rounds and shakes; and the draw alone (SipHash of round and event id, win test), the
- * part no state layout can change. Each shake gets a fresh event id, so none is dropped as a retry.
+ * The budget decision, per shake: {@link ShardPayoutDecider} (rules in force, the keyed draw, and for a winner
+ * the user's and shard's books, tier and share checks, decided as the watermark passes) in Flink's test harness
+ * with RocksDB state, on the benchmark profile's rounds and shakes; and the draw alone (SipHash of round and
+ * event id, win test), the part no state layout can change. Each shake gets a fresh event id.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -56,8 +57,9 @@ public class BudgetBenchmark {
     private ShakeRecord[] shakes;
     private PayoutSettings settings;
     private PayoutDraw draw;
-    private KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> harness;
+    private KeyedTwoInputStreamOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> harness;
     private long next = 1;
+    private long latest = Long.MIN_VALUE;
 
     @Setup
     public void setUp() {
@@ -70,10 +72,8 @@ public class BudgetBenchmark {
     public void openHarness() throws Exception {
         List<Round> rules = Samples.profile().roundConfigs();
         PayoutSettings shards = settings; // the key selector is serialized: it must not capture this state object
-        harness = new KeyedBroadcastOperatorTestHarness<>(
-                new CoBroadcastWithKeyedOperator<>(new ShardPayoutDecider(rules, shards),
-                        List.of(ShardPayoutDecider.RULES, io.hongbao.jobs.functions.RoundRulesInForce.CHANGE_IDS)),
-                r -> shards.shardOf(r.event.userId), Types.INT, 1, 1, 0);
+        harness = new KeyedTwoInputStreamOperatorTestHarness<>(new ShardPayoutDecider(rules, shards),
+                (ShakeRecord r) -> shards.shardOf(r.event.userId), (RoundChange c) -> 0, Types.INT, 1, 1, 0);
         if (backend.equals("rocksdb")) {
             EmbeddedRocksDBStateBackend rocksdb = new EmbeddedRocksDBStateBackend();
             // As a slot of the benchmark's MiniCluster (see DedupeBenchmark).
@@ -81,7 +81,7 @@ public class BudgetBenchmark {
             harness.setStateBackend(rocksdb);
         }
         harness.open();
-        harness.processBroadcastWatermark(Long.MAX_VALUE);
+        harness.processWatermarkStatus2(WatermarkStatus.IDLE); // as in the pipeline: control holds no event time
     }
 
     @TearDown(Level.Iteration)
@@ -94,8 +94,10 @@ public class BudgetBenchmark {
         long n = next++;
         ShakeRecord shake = shakes[(int) (n & (Samples.N - 1))];
         shake.event.eventIdLo = n; // a new event every time: the common case, a first delivery
-        harness.processElement(shake, shake.event.gatewayTsMs);
+        harness.processElement1(shake, shake.event.gatewayTsMs);
+        latest = Math.max(latest, shake.event.gatewayTsMs);
         if ((n & 4095) == 0) {
+            harness.processWatermark1(new Watermark(latest)); // the waiting winners are decided
             harness.getOutput().clear();
             for (OutputTag<?> tag : SIDE_OUTPUTS) {
                 Queue<?> q = harness.getSideOutput(tag);

@@ -63,7 +63,8 @@ public final class RoundRulesInForce implements Serializable {
         return apply(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getBroadcastState(CHANGE_IDS), change);
     }
 
-    private RoundRulebook.Outcome apply(BroadcastState<Integer, RoundInForce> broadcast,
+    /** As {@link #apply(BaseBroadcastProcessFunction.Context, RoundChange)}, for an operator that holds the two states itself. */
+    RoundRulebook.Outcome apply(BroadcastState<Integer, RoundInForce> broadcast,
             BroadcastState<String, ChangeReceipt> changeIds, RoundChange change) throws Exception {
         ChangeReceipt earlier = RoundRulebook.validChangeId(change.changeId) ? changeIds.get(change.changeId) : null;
         RoundRulebook.Outcome outcome = RoundRulebook.apply(of(broadcast, change.roundId), earlier, change,

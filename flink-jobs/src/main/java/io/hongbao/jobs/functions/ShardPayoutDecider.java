@@ -4,6 +4,7 @@ import io.hongbao.ingest.event.RejectReason;
 import io.hongbao.ingest.event.ShakeEvent;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.payout.BudgetSplit;
+import io.hongbao.jobs.payout.ChangeReceipt;
 import io.hongbao.jobs.payout.OverflowCandidate;
 import io.hongbao.jobs.payout.PayoutDraw;
 import io.hongbao.jobs.payout.PayoutDraw.Prize;
@@ -19,41 +20,59 @@ import io.hongbao.money.Payout;
 import io.hongbao.money.Round;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
-import org.apache.flink.api.common.functions.OpenContext;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.state.FunctionInitializationContext;
-import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
-import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
-import org.apache.flink.util.Collector;
+import org.apache.flink.runtime.state.KeyedStateBackend;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
 /**
- * The payout decision for one budget shard (keyed by shard; a shard holds many users). Shakes arrive
- * deduplicated, counted and drawn by {@link EventIdentity}, which sends on only those whose draw wins. Per shake:
- * skip it if the round is paused or the user is capped, draw again (the same draw: a shake that does not win is
- * never paid, whoever sends it); a winner is paid from the shard's share of the round budget and tier caps, or
- * handed to the round's sweeper when the share is spent. When the watermark passes the round's end, the shard
- * reports what it spent.
+ * The payout decision for the budget shards of one subtask (the input is keyed by shard; a shard holds many
+ * users). Shakes arrive deduplicated, counted and drawn by {@link EventIdentity}, which sends on only those whose
+ * draw wins. Per shake: skip it if the round is paused or the user is capped, draw again (the same draw: a shake
+ * that does not win is never paid, whoever sends it); a winner is paid from the shard's share of the round budget
+ * and tier caps, or handed to the round's sweeper when the share is spent. When the watermark passes the round's
+ * end, each shard that spent reports what it spent.
  *
- * <p>Everything a decision reads is keyed state of this shard or broadcast rules, so decisions need no
- * cross-shard coordination and the budget has no hot key. Live round changes arrive as broadcast elements;
- * subtask 0 writes each one's ledger line.
+ * <p>Everything a decision reads is this shard's books or the broadcast rules, so decisions need no cross-shard
+ * coordination and the budget has no hot key. Live round changes arrive on the second input, broadcast to every
+ * subtask; subtask 0 writes each one's ledger line.
  *
- * <p>Metrics (group {@code hongbao}): {@code wins}, and per round
- * {@code budgetFen} and {@code paidFen} ({@link RoundPaidMetrics}).
+ * <p>The books live on the heap, as the identity's ids do: a winner costs map lookups, no state-backend read or
+ * write and no timer. Keyed state (under each shard's key, so key groups move with their shards on a rescale)
+ * gets what changed before each barrier: the users and shard rounds a winner touched since the last checkpoint,
+ * and each shard's winners still waiting for the watermark. A restore reads the books of exactly the shards the
+ * subtask owns. Decisions are made when the watermark passes a winner's event time, in event-time order, ties by
+ * event id: the order the event-time timers of the function this replaces gave them.
+ *
+ * <p>Metrics (group {@code hongbao}): {@code wins}, and per round {@code budgetFen} and {@code paidFen}
+ * ({@link RoundPaidMetrics}).
  */
-public class ShardPayoutDecider
-        extends KeyedBroadcastProcessFunction<Integer, ShakeRecord, RoundChange, Payout>
-        implements CheckpointedFunction {
-    private static final long serialVersionUID = 1L;
+public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
+        implements TwoInputStreamOperator<ShakeRecord, RoundChange, Payout> {
+    private static final long serialVersionUID = 2L;
 
     public static final MapStateDescriptor<Integer, RoundInForce> RULES =
             new MapStateDescriptor<>("round-rules", Types.INT, TypeInformation.of(RoundInForce.class));
@@ -65,16 +84,40 @@ public class ShardPayoutDecider
     /** A round's rules after each applied change, for the settlement tables. */
     public static final OutputTag<Round> APPLIED_RULES = new OutputTag<>("applied-rules") {};
 
+    /** Keyed by shard: per user of the shard, what the user won (for the gala). */
+    static final String USERS_STATE = "user-wins";
+    /** Keyed by shard: per open round, what the shard spent in it. */
+    static final String ROUNDS_STATE = "shard-rounds";
+    /** Keyed by shard: the shard's winners waiting for the watermark at the last checkpoint. */
+    static final String WAITING_STATE = "winners-waiting";
+    /** Keyed by shard: the waiting winners as the function before this operator kept them, read once at a restore. */
+    static final String LEGACY_WAITING_STATE = "pending-winners";
+
     private static final Comparator<ShakeRecord> BY_EVENT_ID = Comparator
             .comparingLong((ShakeRecord r) -> r.event.eventIdHi).thenComparingLong(r -> r.event.eventIdLo);
 
     private final PayoutSettings settings;
     private final RoundRulesInForce rulesInForce;
     private transient PayoutDraw draw;
-    private transient MapState<Long, UserWins> users;
-    private transient MapState<Integer, ShardRound> rounds;
+    private transient BroadcastState<Integer, RoundInForce> rules;
+    private transient BroadcastState<String, ChangeReceipt> changeIds;
+    private transient MapState<Long, UserWins> usersState;
+    private transient MapState<Integer, ShardRound> roundsState;
+    private transient ListState<ShakeRecord> waitingState;
+
+    /** Every user of this subtask's shards who won, or was reserved for the sweeper, in the gala. */
+    private transient Map<Long, UserWins> users;
+    private transient Set<Long> usersToWrite;
+    /** Round id -> shard -> what the shard spent in the open round. */
+    private transient Map<Integer, Map<Integer, ShardRound>> spending;
+    /** (shard, round) pairs whose spending changed since the last checkpoint ({@link #shardRound}). */
+    private transient Set<Long> roundsToWrite;
     /** Winners waiting for the watermark to pass their event time, by gateway time. */
-    private transient MapState<Long, List<ShakeRecord>> pendingWinners;
+    private transient TreeMap<Long, List<ShakeRecord>> waiting;
+    /** Shards with waiting winners in keyed state: their lists are rewritten, or cleared, at the next checkpoint. */
+    private transient Set<Integer> shardsWaitingInState;
+    /** The last watermark this subtask got (not restored: the decisions wait for the inputs' own). */
+    private transient long watermark;
     private transient Counter wins;
     private transient RoundPaidMetrics paidMetrics;
     private transient RestoredEventTime eventTime;
@@ -89,84 +132,133 @@ public class ShardPayoutDecider
     }
 
     @Override
-    public void initializeState(FunctionInitializationContext context) throws Exception {
-        paidMetrics = RoundPaidMetrics.restore(context, metrics(getRuntimeContext()));
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        paidMetrics = RoundPaidMetrics.restore(context, getMetricGroup().addGroup("hongbao"));
         eventTime = RestoredEventTime.restore(context, "decider-event-time");
+        rules = context.getOperatorStateStore().getBroadcastState(RULES);
+        changeIds = context.getOperatorStateStore().getBroadcastState(RoundRulesInForce.CHANGE_IDS);
+        usersState = keyedState(new MapStateDescriptor<>(USERS_STATE, Types.LONG, TypeInformation.of(UserWins.class)));
+        roundsState = keyedState(
+                new MapStateDescriptor<>(ROUNDS_STATE, Types.INT, TypeInformation.of(ShardRound.class)));
+        waitingState = keyedState(new ListStateDescriptor<>(WAITING_STATE, TypeInformation.of(ShakeRecord.class)));
+        users = new HashMap<>();
+        usersToWrite = new HashSet<>();
+        spending = new HashMap<>();
+        roundsToWrite = new HashSet<>();
+        waiting = new TreeMap<>();
+        shardsWaitingInState = new HashSet<>();
+        watermark = Long.MIN_VALUE;
+        for (int shard : shardsIn(USERS_STATE)) {
+            setCurrentKey(shard);
+            for (Map.Entry<Long, UserWins> user : usersState.entries()) {
+                users.put(user.getKey(), user.getValue());
+            }
+        }
+        for (int shard : shardsIn(ROUNDS_STATE)) {
+            setCurrentKey(shard);
+            for (Map.Entry<Integer, ShardRound> round : roundsState.entries()) {
+                spending.computeIfAbsent(round.getKey(), r -> new HashMap<>()).put(shard, round.getValue());
+            }
+        }
+        for (int shard : shardsIn(WAITING_STATE)) {
+            setCurrentKey(shard);
+            for (ShakeRecord winner : waitingState.get()) {
+                waitFor(winner);
+            }
+            shardsWaitingInState.add(shard);
+        }
+        restoreLegacyWaiting();
+    }
+
+    /**
+     * A checkpoint of the keyed function this operator replaced keeps waiting winners per gateway time (and a
+     * timer for each, which nothing fires now): they wait here like any other, and the old entries go.
+     */
+    private void restoreLegacyWaiting() throws Exception {
+        MapState<Long, List<ShakeRecord>> legacy = keyedState(new MapStateDescriptor<>(LEGACY_WAITING_STATE,
+                Types.LONG, Types.LIST(TypeInformation.of(ShakeRecord.class))));
+        for (int shard : shardsIn(LEGACY_WAITING_STATE)) {
+            setCurrentKey(shard);
+            for (List<ShakeRecord> due : legacy.values()) {
+                due.forEach(this::waitFor);
+            }
+            legacy.clear();
+            shardsWaitingInState.add(shard);
+        }
     }
 
     @Override
-    public void snapshotState(FunctionSnapshotContext context) throws Exception {
-        paidMetrics.snapshot();
-        eventTime.snapshot();
-    }
-
-    @Override
-    public void open(OpenContext openContext) {
+    public void open() throws Exception {
+        super.open();
         draw = settings.draw();
-        users = getRuntimeContext().getMapState(
-                new MapStateDescriptor<>("user-wins", Types.LONG, TypeInformation.of(UserWins.class)));
-        rounds = getRuntimeContext().getMapState(
-                new MapStateDescriptor<>("shard-rounds", Types.INT, TypeInformation.of(ShardRound.class)));
-        pendingWinners = getRuntimeContext().getMapState(new MapStateDescriptor<>("pending-winners", Types.LONG,
-                Types.LIST(TypeInformation.of(ShakeRecord.class))));
-        MetricGroup metrics = metrics(getRuntimeContext());
-        wins = metrics.counter("wins");
+        wins = getMetricGroup().addGroup("hongbao").counter("wins");
     }
 
     @Override
-    public void processElement(ShakeRecord shake, ReadOnlyContext ctx, Collector<Payout> out)
-            throws Exception {
+    public void processElement1(StreamRecord<ShakeRecord> element) throws Exception {
+        ShakeRecord shake = element.getValue();
         int roundId = shake.event.roundId;
-        RoundInForce rules = rulesInForce.of(ctx.getBroadcastState(RULES), roundId);
-        if (rules == null
-                || eventTime.current(ctx.timerService()) >= EventIdentity.closeTimeOf(rules.round().endsAtMs())) {
+        RoundInForce inForce = rulesInForce.of(rules, roundId);
+        if (inForce == null || eventTime.reached() >= EventIdentity.closeTimeOf(inForce.round().endsAtMs())) {
             // EventIdentity upstream already refuses shakes of closed rounds, and its watermark is never behind
             // this one: this is a guard, so a shake that could not be decided is a counted reject, never a gap.
             // It also holds right after a restore, before the watermark is back (RestoredEventTime): the round's
             // state is gone at its close and must not start again from nothing.
-            ctx.output(LATE, shake.reject(rules == null ? RejectReason.UNKNOWN_ROUND : RejectReason.LATE,
-                    "round " + roundId + (rules == null ? " is not configured" : " closed before the decision")));
+            output.collect(LATE, element.replace(shake.reject(
+                    inForce == null ? RejectReason.UNKNOWN_ROUND : RejectReason.LATE,
+                    "round " + roundId + (inForce == null ? " is not configured" : " closed before the decision"))));
             return;
         }
-        paidMetrics.budget(rules.round());
-        if (rules.round().paused()) {
+        paidMetrics.budget(inForce.round());
+        if (inForce.round().paused()) {
             return;
         }
         // The draw depends on the round and the event id only, never on state: EventIdentity sends on the
         // winners only, and this check keeps a losing shake from being paid whatever sends it here.
-        long drawn = draw.draw(roundId, shake.event.eventIdHi, shake.event.eventIdLo);
-        if (!PayoutDraw.wins(drawn, rules.round().winPerMillion())) {
+        if (!PayoutDraw.wins(draw.draw(roundId, shake.event.eventIdHi, shake.event.eventIdLo),
+                inForce.round().winPerMillion())) {
             return;
         }
         // A winner is paid in event-time order within its shard (ties by event id), not in arrival order: a shard
         // hears from every identity subtask, so arrival order differs between runs, and which of a capped user's
         // wins is paid, or which winner takes a shard's last fen, must not. Losers never get here.
-        long at = shake.event.gatewayTsMs;
-        if (at > ctx.timerService().currentWatermark()) {
-            List<ShakeRecord> due = pendingWinners.get(at);
-            if (due == null) {
-                due = new ArrayList<>(1);
-            }
-            due.add(shake);
-            pendingWinners.put(at, due);
-            ctx.timerService().registerEventTimeTimer(at);
+        if (shake.event.gatewayTsMs > watermark) {
+            waitFor(shake);
             return;
         }
-        decide(shake, rules, drawn, ctx, out); // behind the watermark already (beyond the out-of-orderness bound)
+        decide(shake, inForce); // behind the watermark already (beyond the out-of-orderness bound)
+    }
+
+    private void waitFor(ShakeRecord winner) {
+        waiting.computeIfAbsent(winner.event.gatewayTsMs, at -> new ArrayList<>(1)).add(winner);
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        watermark = mark.getTimestamp();
+        eventTime.advance(watermark);
+        for (Iterator<Map.Entry<Long, List<ShakeRecord>>> due = waiting.headMap(watermark, true).entrySet().iterator();
+                due.hasNext(); ) {
+            List<ShakeRecord> winners = due.next().getValue();
+            due.remove();
+            winners.sort(BY_EVENT_ID);
+            for (ShakeRecord winner : winners) {
+                RoundInForce inForce = rulesInForce.of(rules, winner.event.roundId);
+                decide(winner, inForce);
+            }
+        }
+        closeRounds();
+        super.processWatermark(mark);
     }
 
     /** Pays a winner from the shard's share, hands it to the sweeper, or lets a cap stop it. */
-    private void decide(ShakeRecord shake, RoundInForce rules, long drawn, ReadOnlyContext ctx,
-            Collector<Payout> out) throws Exception {
-        Round round = rules.round();
+    private void decide(ShakeRecord shake, RoundInForce inForce) {
+        Round round = inForce.round();
         int roundId = round.roundId();
-        ShardRound spent = rounds.get(roundId);
-        if (spent == null) {
-            spent = ShardRound.open(round.tiers().size());
-            // Every shard that spends reports at the close, or the sweeper would count its money as unspent.
-            ctx.timerService().registerEventTimeTimer(EventIdentity.closeTimeOf(round.endsAtMs()));
-        }
+        long drawn = draw.draw(roundId, shake.event.eventIdHi, shake.event.eventIdLo);
         long userId = shake.event.userId;
+        int shard = settings.shardOf(userId);
         UserWins user = users.get(userId);
         if (user == null) {
             user = new UserWins();
@@ -174,80 +266,145 @@ public class ShardPayoutDecider
         if (user.winsIn(roundId) >= round.winsPerRound()) {
             return;
         }
+        // Every shard that decides in a round reports at the close, or the sweeper would count its money as unspent.
+        ShardRound spent = spending.computeIfAbsent(roundId, r -> new HashMap<>())
+                .computeIfAbsent(shard, s -> ShardRound.open(round.tiers().size()));
+        roundsToWrite.add(shardRound(shard, roundId));
+        users.put(userId, user);
+        usersToWrite.add(userId);
         long headroom = round.fenPerGala() - user.fenWon;
         // The tier is drawn among all tiers by their weights, whatever this shard has left: a shard's share of a
         // small tier cap can be zero packets, and drawing only among its open tiers would shift the prize mix
         // towards the common tiers. What the shard cannot pay goes to the sweeper.
         Prize wanted = PayoutDraw.pick(drawn, round.tiers(), headroom);
-        if (wanted != null) {
-            int shard = ctx.getCurrentKey();
-            int tier = tierIndex(round, wanted.tierId());
-            long shareLeft = BudgetSplit.share(rules.shardBaseFen(), settings.reservePerMillion(), settings.shards(),
-                    shard) - spent.spentFen;
-            boolean tierOpen = spent.paidPerTier[tier] < BudgetSplit.share(round.tiers().get(tier).countCap(),
-                    settings.reservePerMillion(), settings.shards(), shard);
-            // Near the end of the share the amount is drawn within what is left, so shares drain to the fen.
-            Prize prize = tierOpen
-                    ? PayoutDraw.pick(drawn, List.of(round.tiers().get(tier)), Math.min(shareLeft, headroom))
-                    : null;
-            if (prize != null) {
-                spent.spentFen += prize.amountFen();
-                spent.paidPerTier[tier]++;
-                user.record(roundId, prize.amountFen());
-                wins.inc();
-                paidMetrics.paid(roundId, prize.amountFen());
-                out.collect(payout(shake, prize.tierId(), prize.amountFen()));
-            } else if (spent.forwarded < settings.overflowPerShard(round)) {
-                spent.forwarded++;
-                user.record(roundId, wanted.amountFen()); // reserved: caps hold whatever the sweeper decides
-                ctx.output(OVERFLOW, OverflowCandidate.of(shake, wanted.tierId(), wanted.amountFen()));
-            }
+        if (wanted == null) {
+            return;
         }
-        rounds.put(roundId, spent);
-        users.put(userId, user);
+        int tier = tierIndex(round, wanted.tierId());
+        long shareLeft = BudgetSplit.share(inForce.shardBaseFen(), settings.reservePerMillion(), settings.shards(),
+                shard) - spent.spentFen;
+        boolean tierOpen = spent.paidPerTier[tier] < BudgetSplit.share(round.tiers().get(tier).countCap(),
+                settings.reservePerMillion(), settings.shards(), shard);
+        // Near the end of the share the amount is drawn within what is left, so shares drain to the fen.
+        Prize prize = tierOpen
+                ? PayoutDraw.pick(drawn, List.of(round.tiers().get(tier)), Math.min(shareLeft, headroom))
+                : null;
+        long at = shake.event.gatewayTsMs;
+        if (prize != null) {
+            spent.spentFen += prize.amountFen();
+            spent.paidPerTier[tier]++;
+            user.record(roundId, prize.amountFen());
+            wins.inc();
+            paidMetrics.paid(roundId, prize.amountFen());
+            output.collect(new StreamRecord<>(payout(shake, prize.tierId(), prize.amountFen()), at));
+        } else if (spent.forwarded < settings.overflowPerShard(round)) {
+            spent.forwarded++;
+            user.record(roundId, wanted.amountFen()); // reserved: caps hold whatever the sweeper decides
+            output.collect(OVERFLOW, new StreamRecord<>(OverflowCandidate.of(shake, wanted.tierId(),
+                    wanted.amountFen()), at));
+        }
     }
 
-    @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Payout> out) throws Exception {
-        eventTime.current(ctx.timerService());
-        ReadOnlyBroadcastState<Integer, RoundInForce> broadcast = ctx.getBroadcastState(RULES);
-        List<ShakeRecord> due = pendingWinners.get(timestamp);
-        if (due != null) {
-            due.sort(BY_EVENT_ID);
-            for (ShakeRecord winner : due) {
-                RoundInForce rules = rulesInForce.of(broadcast, winner.event.roundId);
-                decide(winner, rules, draw.draw(rules.round().roundId(), winner.event.eventIdHi,
-                        winner.event.eventIdLo), ctx, out);
-            }
-            pendingWinners.remove(timestamp);
-        }
-        for (RoundInForce rules : rulesInForce.all(broadcast)) {
-            Round round = rules.round();
-            if (EventIdentity.closeTimeOf(round.endsAtMs()) != timestamp) {
+    /**
+     * Each round the watermark closed: its shards report once and forget it (the guard keeps it closed). Winners
+     * of the round are all decided by then: they are due at or before its close, and decided first.
+     */
+    private void closeRounds() throws Exception {
+        for (Iterator<Map.Entry<Integer, Map<Integer, ShardRound>>> open = spending.entrySet().iterator();
+                open.hasNext(); ) {
+            Map.Entry<Integer, Map<Integer, ShardRound>> round = open.next();
+            RoundInForce inForce = rulesInForce.of(rules, round.getKey());
+            long closesAt = EventIdentity.closeTimeOf(inForce.round().endsAtMs());
+            if (closesAt > watermark) {
                 continue;
             }
-            ShardRound spent = rounds.get(round.roundId());
-            if (spent != null) {
-                // The round is over for this shard: report once and forget it (the guard keeps it closed).
-                rounds.remove(round.roundId());
-                ctx.output(SHARD_REPORTS,
-                        ShardReport.of(round.roundId(), ctx.getCurrentKey(), spent.spentFen, spent.paidPerTier));
+            open.remove();
+            for (Map.Entry<Integer, ShardRound> shard : round.getValue().entrySet()) {
+                ShardRound spent = shard.getValue();
+                output.collect(SHARD_REPORTS, new StreamRecord<>(ShardReport.of(round.getKey(), shard.getKey(),
+                        spent.spentFen, spent.paidPerTier), closesAt));
+                setCurrentKey(shard.getKey());
+                roundsState.remove(round.getKey());
+                roundsToWrite.remove(shardRound(shard.getKey(), round.getKey()));
             }
         }
     }
 
     @Override
-    public void processBroadcastElement(RoundChange change, Context ctx, Collector<Payout> out)
-            throws Exception {
-        RoundRulebook.Outcome outcome = rulesInForce.apply(ctx, change);
+    public void processElement2(StreamRecord<RoundChange> element) throws Exception {
+        RoundRulebook.Outcome outcome = rulesInForce.apply(rules, changeIds, element.getValue());
         if (outcome.rules() != null) {
             paidMetrics.budget(outcome.rules().round());
         }
         if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
-            ctx.output(LEDGER, outcome.ledger());
+            output.collect(LEDGER, new StreamRecord<>(outcome.ledger()));
             if (outcome.rules() != null) {
-                ctx.output(APPLIED_RULES, outcome.rules().round());
+                output.collect(APPLIED_RULES, new StreamRecord<>(outcome.rules().round()));
             }
+        }
+    }
+
+    /** What changed since the last checkpoint goes to keyed state, under each shard's key. */
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        for (long userId : usersToWrite) {
+            setCurrentKey(settings.shardOf(userId));
+            usersState.put(userId, users.get(userId));
+        }
+        usersToWrite.clear();
+        for (long key : roundsToWrite) {
+            int shard = (int) (key >>> 32);
+            int roundId = (int) key;
+            setCurrentKey(shard);
+            roundsState.put(roundId, spending.get(roundId).get(shard));
+        }
+        roundsToWrite.clear();
+        Map<Integer, List<ShakeRecord>> waitingByShard = new HashMap<>();
+        for (List<ShakeRecord> due : waiting.values()) {
+            for (ShakeRecord winner : due) {
+                waitingByShard.computeIfAbsent(settings.shardOf(winner.event.userId), s -> new ArrayList<>())
+                        .add(winner);
+            }
+        }
+        for (int shard : shardsWaitingInState) {
+            if (!waitingByShard.containsKey(shard)) {
+                setCurrentKey(shard);
+                waitingState.clear();
+            }
+        }
+        for (Map.Entry<Integer, List<ShakeRecord>> shard : waitingByShard.entrySet()) {
+            setCurrentKey(shard.getKey());
+            waitingState.update(shard.getValue());
+        }
+        shardsWaitingInState = new HashSet<>(waitingByShard.keySet());
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        paidMetrics.snapshot();
+        eventTime.snapshot();
+    }
+
+    /** Winners waiting for the watermark (for tests). */
+    int winnersWaiting() {
+        return waiting.values().stream().mapToInt(List::size).sum();
+    }
+
+    private static long shardRound(int shard, int roundId) {
+        return ((long) shard << 32) | (roundId & 0xFFFFFFFFL);
+    }
+
+    private <S extends org.apache.flink.api.common.state.State> S keyedState(
+            org.apache.flink.api.common.state.StateDescriptor<S, ?> descriptor) throws Exception {
+        return getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, descriptor);
+    }
+
+    private List<Integer> shardsIn(String state) {
+        KeyedStateBackend<Integer> keyed = getKeyedStateBackend();
+        try (Stream<Integer> keys = keyed.getKeys(state, VoidNamespace.INSTANCE)) {
+            return keys.toList();
         }
     }
 

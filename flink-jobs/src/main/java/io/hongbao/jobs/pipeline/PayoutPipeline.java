@@ -67,11 +67,13 @@ public final class PayoutPipeline {
                 .transform("one identity per event id", valid.getType(),
                         new EventIdentity(rules, settings, CELL_SUM_INTERVAL))
                 .uid("event-identity");
+        // The deciders keep their broadcast state themselves (ShardPayoutDecider): the changes reach every one.
         SingleOutputStreamOperator<Payout> shardPayouts = winners
                 .keyBy(r -> settings.shardOf(r.event.userId))
-                .connect(control)
-                .process(new ShardPayoutDecider(rules, settings))
-                .uid("payout-shards").name("decide payouts per shard");
+                .connect(changesOutOfTime.broadcast())
+                .transform("decide payouts per shard", TypeInformation.of(Payout.class),
+                        new ShardPayoutDecider(rules, settings))
+                .uid("payout-shards");
 
         TypeInformation<SweepInput> sweepType = TypeInformation.of(SweepInput.class);
         // Every configured round is announced to its sweeper, so each gets its sweep and SWEPT line even when

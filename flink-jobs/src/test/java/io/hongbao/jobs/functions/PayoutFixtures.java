@@ -12,9 +12,7 @@ import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.TestableKeyedStateBackend;
-import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
@@ -82,13 +80,5 @@ final class PayoutFixtures {
     /** Keyed state entries of every state of the harness's operator (one per key and state). */
     static int keyedStateEntries(KeyedBroadcastOperatorTestHarness<Integer, ?, ?, ?> harness) {
         return ((TestableKeyedStateBackend<?>) harness.getOperator().getKeyedStateBackend()).numKeyValueStateEntries();
-    }
-
-    /** The keys that hold an entry of the keyed state {@code name}. */
-    static long keysOf(KeyedBroadcastOperatorTestHarness<Integer, ?, ?, ?> harness, String name) {
-        KeyedStateBackend<Object> backend = harness.getOperator().getKeyedStateBackend();
-        try (var keys = backend.getKeys(name, VoidNamespace.INSTANCE)) {
-            return keys.count();
-        }
     }
 }

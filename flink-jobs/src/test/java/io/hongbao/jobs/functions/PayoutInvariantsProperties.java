@@ -29,7 +29,6 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 
@@ -143,7 +142,7 @@ class PayoutInvariantsProperties {
         final Set<Long> shakesSent = new HashSet<>();
         final List<Object> sinceCheckpoint = new ArrayList<>();
         final List<ShakeRecord> sent = new ArrayList<>();
-        KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> harness;
+        DeciderHarness harness;
         /** EventIdentity, the stage in front of the decider in the pipeline: retries stop there. */
         KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> identity;
         OperatorSubtaskState checkpoint;
@@ -255,20 +254,8 @@ class PayoutInvariantsProperties {
             return paid;
         }
 
-        private KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> open(
-                OperatorSubtaskState restore) throws Exception {
-            PayoutSettings shards = settings; // the key selector is serialized: capture no test object
-            var h = new KeyedBroadcastOperatorTestHarness<>(
-                    new CoBroadcastWithKeyedOperator<>(new ShardPayoutDecider(List.of(initial), settings),
-                            List.of(ShardPayoutDecider.RULES, RoundRulesInForce.CHANGE_IDS)),
-                    (ShakeRecord r) -> shards.shardOf(r.event.userId), Types.INT, 128, 1, 0);
-            h.setup();
-            if (restore != null) {
-                h.initializeState(restore);
-            }
-            h.open();
-            h.processBroadcastWatermark(Long.MAX_VALUE);
-            return h;
+        private DeciderHarness open(OperatorSubtaskState restore) throws Exception {
+            return DeciderHarness.open(List.of(initial), settings, restore);
         }
 
         private KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> openIdentity(

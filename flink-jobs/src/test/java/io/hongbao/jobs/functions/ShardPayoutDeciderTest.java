@@ -20,10 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Stream;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 
 class ShardPayoutDeciderTest {
@@ -79,19 +76,103 @@ class ShardPayoutDeciderTest {
         var failed = harness(rules, settings);
         shakes.subList(0, 100).forEach(s -> send(failed, s));
         failed.processWatermark(ROUND_START + 50);
-        assertThat(failed.numEventTimeTimers()).as("winners waiting at the checkpoint").isPositive();
+        assertThat(failed.winnersWaiting()).as("winners waiting at the checkpoint").isPositive();
         var checkpoint = failed.snapshot(1, 1);
         List<String> beforeCheckpoint = decisions(failed);
         shakes.subList(100, 150).forEach(s -> send(failed, s)); // lost with the failed task
 
-        var restored = PayoutFixtures.restored(new ShardPayoutDecider(List.of(rules), settings),
-                r -> settings.shardOf(r.event.userId), checkpoint);
+        var restored = DeciderHarness.open(List.of(rules), settings, checkpoint);
         shakes.subList(100, 200).forEach(s -> send(restored, s));
         restored.processWatermark(ROUND_END - 1);
 
         List<String> replayed = new ArrayList<>(beforeCheckpoint);
         replayed.addAll(decisions(restored));
         assertThat(replayed).containsExactlyInAnyOrderElementsOf(uninterrupted);
+    }
+
+    @Test
+    void shouldDecideTheSameWhenRescaledAtACheckpoint() throws Exception {
+        // 16 shards over 1 subtask, then 2, then 1 again: each shard's users, spending and waiting winners move
+        // with its key group, so caps (2 wins a user, 300 small packets) and shares hold as in one run.
+        Round rules = round(60_000, 500_000, 300, 10, 2, MANY);
+        PayoutSettings settings = settings(16, 0);
+        List<ShakeRecord> shakes = new ArrayList<>();
+        for (int i = 0; i < 1_200; i++) {
+            shakes.add(shake(i % 150, i, ROUND_START + 20 * i));
+        }
+        var whole = harness(rules, settings);
+        shakes.forEach(s -> send(whole, s));
+        whole.processWatermark(ROUND_END - 1);
+        List<String> uninterrupted = decisions(whole);
+        assertThat(uninterrupted.stream().filter(d -> d.startsWith("overflow"))).as("shares run out").isNotEmpty();
+
+        var one = harness(rules, settings);
+        shakes.subList(0, 400).forEach(s -> send(one, s));
+        one.processWatermark(ROUND_START + 20 * 350);
+        assertThat(one.winnersWaiting()).as("winners waiting at the checkpoint").isPositive();
+        var atOne = one.snapshot(1, 1);
+        List<String> replayed = new ArrayList<>(decisions(one));
+
+        List<DeciderHarness> two = new ArrayList<>();
+        for (int subtask = 0; subtask < 2; subtask++) {
+            two.add(DeciderHarness.open(List.of(rules), settings, DeciderHarness.repartitionOperatorState(atOne,
+                    DeciderHarness.MAX_PARALLELISM, 1, 2, subtask), 2, subtask));
+        }
+        for (ShakeRecord s : shakes.subList(400, 800)) {
+            send(two.get(subtaskOf(settings, s, 2)), s);
+        }
+        List<org.apache.flink.runtime.checkpoint.OperatorSubtaskState> atTwo = new ArrayList<>();
+        for (DeciderHarness h : two) {
+            h.processWatermark(ROUND_START + 20 * 750);
+            atTwo.add(h.snapshot(2, 2));
+            replayed.addAll(decisions(h));
+        }
+        assertThat(two).allMatch(h -> h.shardsIn(ShardPayoutDecider.USERS_STATE) > 0);
+
+        var back = DeciderHarness.open(List.of(rules), settings, DeciderHarness.repartitionOperatorState(
+                org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness.repackageState(
+                        atTwo.toArray(new org.apache.flink.runtime.checkpoint.OperatorSubtaskState[0])),
+                DeciderHarness.MAX_PARALLELISM, 2, 1, 0), 1, 0);
+        shakes.subList(800, 1_200).forEach(s -> send(back, s));
+        back.processWatermark(ROUND_END - 1);
+        replayed.addAll(decisions(back));
+
+        assertThat(replayed).containsExactlyInAnyOrderElementsOf(uninterrupted);
+    }
+
+    private static int subtaskOf(PayoutSettings settings, ShakeRecord shake, int parallelism) {
+        return org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignKeyToParallelOperator(
+                settings.shardOf(shake.event.userId), DeciderHarness.MAX_PARALLELISM, parallelism);
+    }
+
+    @Test
+    void shouldDecideTheWinnersACheckpointOfTheEarlierFunctionHeldWaiting() throws Exception {
+        // The function this operator replaced kept waiting winners in "pending-winners", by gateway time.
+        Round rules = round(MANY, 1_000_000, 1000, 10, 5, MANY);
+        PayoutSettings settings = settings(4, 0);
+        var old = harness(rules, settings);
+        org.apache.flink.api.common.state.MapState<Long, List<ShakeRecord>> legacy = old.getOperator()
+                .getPartitionedState(org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
+                        org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
+                        new org.apache.flink.api.common.state.MapStateDescriptor<>(
+                                ShardPayoutDecider.LEGACY_WAITING_STATE, org.apache.flink.api.common.typeinfo.Types.LONG,
+                                org.apache.flink.api.common.typeinfo.Types.LIST(
+                                        org.apache.flink.api.common.typeinfo.TypeInformation.of(ShakeRecord.class))));
+        ShakeRecord first = shake(7, 1, ROUND_START + 100);
+        ShakeRecord second = shake(8, 2, ROUND_START + 200);
+        for (ShakeRecord waiting : List.of(first, second)) {
+            old.getOperator().setCurrentKey(settings.shardOf(waiting.event.userId));
+            legacy.put(waiting.event.gatewayTsMs, new ArrayList<>(List.of(waiting)));
+        }
+
+        var restored = DeciderHarness.open(List.of(rules), settings, old.snapshot(1, 1));
+        assertThat(restored.winnersWaiting()).isEqualTo(2);
+        restored.processWatermark(ROUND_END - 1);
+
+        assertThat(restored.extractOutputValues()).extracting(PayoutFixtures::eventIdLo).containsExactly(1L, 2L);
+        restored.snapshot(2, 2);
+        assertThat(restored.shardsIn(ShardPayoutDecider.LEGACY_WAITING_STATE)).as("old entries gone").isZero();
+        assertThat(restored.shardsIn(ShardPayoutDecider.WAITING_STATE)).isZero();
     }
 
     @Test
@@ -105,15 +186,16 @@ class ShardPayoutDeciderTest {
         harness.processWatermark(ROUND_END - 1);
 
         assertThat(values(harness.getSideOutput(ShardPayoutDecider.SHARD_REPORTS))).hasSize(4);
-        assertThat(PayoutFixtures.keysOf(harness, "shard-rounds")).as("shard rounds after the close").isZero();
-        assertThat(PayoutFixtures.keysOf(harness, "pending-winners")).as("waiting winners after the close").isZero();
-        assertThat(harness.numEventTimeTimers()).as("timers after the close").isZero();
+        harness.snapshot(1, 1); // the books go to keyed state before the barrier
+        assertThat(harness.shardsIn(ShardPayoutDecider.ROUNDS_STATE)).as("shard rounds after the close").isZero();
+        assertThat(harness.shardsIn(ShardPayoutDecider.WAITING_STATE)).as("waiting winners after the close").isZero();
+        assertThat(harness.winnersWaiting()).as("winners waiting after the close").isZero();
         // What stays is per user for the whole gala (the fen-per-gala cap), nothing of the round.
-        assertThat(PayoutFixtures.keyedStateEntries(harness)).isEqualTo(PayoutFixtures.keysOf(harness, "user-wins"));
+        assertThat(harness.shardsIn(ShardPayoutDecider.USERS_STATE)).isEqualTo(4);
+        assertThat((long) harness.numKeyedStateEntries()).isEqualTo(harness.shardsIn(ShardPayoutDecider.USERS_STATE));
 
         // Restored after the close, before the watermark is back: a shake of the closed round is late, not paid.
-        var restored = PayoutFixtures.restored(new ShardPayoutDecider(List.of(rules), settings),
-                r -> settings.shardOf(r.event.userId), harness.snapshot(1, 1));
+        var restored = DeciderHarness.open(List.of(rules), settings, harness.snapshot(2, 2));
         send(restored, shake(999, 999, ROUND_END - 5));
         restored.processWatermark(ROUND_END + 1_000);
 
@@ -121,11 +203,12 @@ class ShardPayoutDeciderTest {
         assertThat(values(restored.getSideOutput(ShardPayoutDecider.LATE))).extracting(r -> r.rejectReason)
                 .containsExactly(io.hongbao.ingest.event.RejectReason.LATE);
         assertThat(values(restored.getSideOutput(ShardPayoutDecider.SHARD_REPORTS))).as("second reports").isEmpty();
-        assertThat(PayoutFixtures.keysOf(restored, "shard-rounds")).isZero();
-        assertThat(restored.numEventTimeTimers()).isZero();
+        restored.snapshot(3, 3);
+        assertThat(restored.shardsIn(ShardPayoutDecider.ROUNDS_STATE)).isZero();
+        assertThat(restored.winnersWaiting()).isZero();
     }
 
-    private static void send(KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> h,
+    private static void send(DeciderHarness h,
             ShakeRecord shake) {
         try {
             h.processElement(shake, shake.event.gatewayTsMs);
@@ -136,7 +219,7 @@ class ShardPayoutDeciderTest {
 
     /** Payouts and shard reports so far, as comparable lines. */
     private static List<String> decisions(
-            KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> h) {
+            DeciderHarness h) {
         List<String> out = new ArrayList<>();
         h.extractOutputValues().forEach(p -> out.add("payout " + p.payoutId() + " " + p.tierId() + " " + p.amountFen()));
         values(h.getSideOutput(ShardPayoutDecider.OVERFLOW)).forEach(c -> out.add("overflow "
@@ -304,22 +387,15 @@ class ShardPayoutDeciderTest {
         assertThat(values(harness.getSideOutput(ShardPayoutDecider.APPLIED_RULES))).hasSize(2);
     }
 
-    static KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> harness(
-            Round rules, PayoutSettings settings) throws Exception {
-        var harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                new ShardPayoutDecider(List.of(rules), settings),
-                r -> settings.shardOf(r.event.userId), Types.INT, ShardPayoutDecider.RULES,
-                RoundRulesInForce.CHANGE_IDS);
-        // As in the pipeline: the control input never holds event time back.
-        harness.processBroadcastWatermark(Long.MAX_VALUE);
-        return harness;
+    static DeciderHarness harness(Round rules, PayoutSettings settings) throws Exception {
+        return DeciderHarness.open(rules, settings);
     }
 
     /**
      * The payouts so far, once event time has caught up with the shakes sent (winners are decided in event-time
      * order when the watermark passes them), short of closing the round.
      */
-    static List<Payout> payouts(KeyedBroadcastOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> h)
+    static List<Payout> payouts(DeciderHarness h)
             throws Exception {
         h.processWatermark(ROUND_END - 2);
         return h.extractOutputValues();

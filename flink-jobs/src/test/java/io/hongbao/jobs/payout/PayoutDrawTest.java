@@ -28,6 +28,22 @@ class PayoutDrawTest {
     }
 
     @Test
+    void shouldDrawWhatGuavasSipHashDraws() {
+        // Payouts decided before the draw was written out must come out the same: Guava is the reference.
+        SplittableRandom random = new SplittableRandom(7);
+        for (int i = 0; i < 100_000; i++) {
+            long k0 = random.nextLong();
+            long k1 = random.nextLong();
+            int round = i < 10 ? i - 5 : random.nextInt();
+            long hi = i < 10 ? -1L : random.nextLong();
+            long lo = i < 10 ? Long.MIN_VALUE : random.nextLong();
+            long guava = com.google.common.hash.Hashing.sipHash24(k0, k1).newHasher(20).putInt(round).putLong(hi)
+                    .putLong(lo).hash().asLong();
+            assertThat(new PayoutDraw(k0, k1).draw(round, hi, lo)).as("draw %d", i).isEqualTo(guava);
+        }
+    }
+
+    @Test
     void shouldWinAtTheConfiguredRate() {
         SplittableRandom ids = new SplittableRandom(1);
         int wins = 0;
