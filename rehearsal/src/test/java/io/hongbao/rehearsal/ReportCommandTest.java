@@ -64,6 +64,21 @@ class ReportCommandTest {
     }
 
     @Test
+    void shouldNotCountACheckpointTheKilledTaskManagerHadAcknowledgedAsRunningAgain() throws Exception {
+        // Region failover: the job stays RUNNING, only numRestarts tells, 3 s after the kill. The checkpoint of
+        // t + 10 s completed after the kill (the dead TaskManager had acknowledged it before); the job runs again
+        // with the next one, 15 s.
+        RunFixture.write(dir);
+        rewriteSamples(s -> {
+            long t = s.get("t").asLong();
+            s.put("jobState", "RUNNING").put("restarts", t >= RunFixture.FAULT_AT + 3_000 ? 1 : 0);
+        });
+        JsonNode fault = ReportCommand.build(dir).at("/gala/faults/0");
+        assertThat(fault.get("rtoS").asDouble()).as("the checkpoint 7 s after the kill, not the one 2 s after")
+                .isEqualTo(7.0);
+    }
+
+    @Test
     void shouldFailAFaultThatNeverReachedTheJob() throws Exception {
         // A TaskManager killed that ran none of the job's tasks: the job never went down, never restarted.
         RunFixture.write(dir);
