@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
  *   <li>{@code --traffic-factor k}: {@code events_per_round}, every {@code budget_fen}, every tier's
  *       {@code count_cap} (a tier's share of a round's money stays what it was) and {@code campaign_budget_fen}
  *       times k; prizes stay as they are: a person's packet does not shrink with the rehearsal.</li>
- *   <li>{@code --time-factor t}: every {@code start_offset}, {@code duration} and {@code burst_decay} times t, so
- *       the shape (the 10x peak, the gaps) stays; the traffic per round stays, so its rate goes up by 1/t.</li>
+ *   <li>{@code --time-factor t}: every {@code start_offset}, {@code duration}, {@code burst_ramp} and
+ *       {@code burst_decay} times t, so the shape (the ramp, the 10x peak, the gaps) stays; the traffic per round stays, so its rate goes up by 1/t.</li>
  *   <li>{@code --rounds n}: the first n rounds only.</li>
  * </ul>
  * The YAML tree is edited, not the profile classes (this module does not depend on ingest): the generator and
@@ -93,6 +93,9 @@ final class ScaleProfile implements Callable<Integer> {
         ObjectNode traffic = (ObjectNode) root.get("traffic");
         traffic.put("events_per_round", Math.max(1, Math.round(traffic.get("events_per_round").asLong() * trafficFactor)));
         traffic.put("burst_decay", scaled(traffic.get("burst_decay").asText(), timeFactor));
+        if (traffic.hasNonNull("burst_ramp")) {
+            traffic.put("burst_ramp", scaled(traffic.get("burst_ramp").asText(), timeFactor));
+        }
     }
 
     private static String scaled(String isoDuration, double factor) {

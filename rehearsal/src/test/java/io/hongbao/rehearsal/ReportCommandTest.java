@@ -50,6 +50,60 @@ class ReportCommandTest {
     }
 
     @Test
+    void shouldMeasureTheRtoWhenTheJobResumesWithNothingLeftToRead() throws Exception {
+        // A JobManager killed in the last round, the outage outlasting the traffic: the job resumes with all of it
+        // in Kafka and reads it before its first checkpoint, so no sample has both input and a new checkpoint.
+        RunFixture.write(dir);
+        rewriteSamples(s -> {
+            if (s.get("t").asLong() > RunFixture.FAULT_AT) {
+                s.put("inputRate", 0);
+            }
+        });
+        JsonNode fault = ReportCommand.build(dir).at("/gala/faults/0");
+        assertThat(fault.get("rtoS").asDouble()).as("running again with a checkpoint after the fault").isEqualTo(6.0);
+    }
+
+    @Test
+    void shouldNotCountACheckpointTheKilledTaskManagerHadAcknowledgedAsRunningAgain() throws Exception {
+        // Region failover: the job stays RUNNING, only numRestarts tells, 3 s after the kill. The checkpoint of
+        // t + 10 s completed after the kill (the dead TaskManager had acknowledged it before); the job runs again
+        // with the next one, 15 s.
+        RunFixture.write(dir);
+        rewriteSamples(s -> {
+            long t = s.get("t").asLong();
+            s.put("jobState", "RUNNING").put("restarts", t >= RunFixture.FAULT_AT + 3_000 ? 1 : 0);
+        });
+        JsonNode fault = ReportCommand.build(dir).at("/gala/faults/0");
+        assertThat(fault.get("rtoS").asDouble()).as("the checkpoint 7 s after the kill, not the one 2 s after")
+                .isEqualTo(7.0);
+    }
+
+    @Test
+    void shouldFailAFaultThatNeverReachedTheJob() throws Exception {
+        // A TaskManager killed that ran none of the job's tasks: the job never went down, never restarted.
+        RunFixture.write(dir);
+        rewriteSamples(s -> s.put("jobState", "RUNNING").put("restarts", 0));
+        JsonNode report = ReportCommand.build(dir);
+        assertThat(report.at("/gala/faults/0").has("rtoS")).isFalse();
+        Map<String, String> verdict = new HashMap<>();
+        report.at("/verdict/items").forEach(i -> verdict.put(i.get("name").asText(), i.get("detail").asText()));
+        assertThat(verdict.get("fault kill-taskmanager")).contains("the fault hit nothing it runs on");
+        assertThat(report.at("/verdict/passed").asBoolean()).isFalse();
+    }
+
+    private void rewriteSamples(java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode> change)
+            throws Exception {
+        Path file = dir.resolve("gala/samples.jsonl");
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            var s = (com.fasterxml.jackson.databind.node.ObjectNode) RunFixture.JSON.readTree(line);
+            change.accept(s);
+            out.add(RunFixture.JSON.writeValueAsString(s));
+        }
+        Files.write(file, out);
+    }
+
+    @Test
     void shouldFailTheNightOnAFailedReconciliation() throws Exception {
         RunFixture.write(dir);
         RunFixture.JSON.writeValue(dir.resolve("gala/reconciliation.json").toFile(), RunFixture.reconciliation(false));

@@ -40,6 +40,7 @@ class ScaleProfileTest {
         assertThat(r2.get("start_offset").asText()).isEqualTo("PT30S");
         assertThat(r2.get("duration").asText()).isEqualTo("PT20S");
         assertThat(profile.at("/traffic/burst_decay").asText()).as("the peak keeps its shape").isEqualTo("PT1.667S");
+        assertThat(profile.at("/traffic/burst_ramp").asText()).as("so does the ramp into it").isEqualTo("PT3.333S");
         assertThat(r2.get("tiers").findValuesAsText("name")).as("gold's single packet floors to 0 at half the money")
                 .containsExactly("lucky", "silver");
         assertThat(r2.get("tiers").get(1).get("count_cap").asLong()).isEqualTo(15);

@@ -3,7 +3,9 @@ package io.hongbao.ingest.cli;
 import io.hongbao.ingest.generator.GeneratedRecord;
 import io.hongbao.ingest.generator.KafkaShakeProducer;
 import io.hongbao.ingest.generator.Manifest;
+import io.hongbao.ingest.generator.PaceClock;
 import io.hongbao.ingest.generator.Pacer;
+import io.hongbao.ingest.generator.PartitionLanes;
 import io.hongbao.ingest.generator.PartitionStall;
 import io.hongbao.ingest.generator.ShakeTopics;
 import io.hongbao.ingest.generator.ShakeTrafficGenerator;
@@ -11,6 +13,8 @@ import io.hongbao.ingest.profile.GalaProfile;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
@@ -72,8 +76,23 @@ public class GenerateCommand implements Callable<Integer> {
                     + "last round go out at once. 0: as fast as the producer goes (default: ${DEFAULT-VALUE}).")
     double pace;
 
+    @Option(names = "--producers", defaultValue = "1", paramLabel = "N",
+            description = "Kafka producers sending at once, each with its own thread and the partitions p with "
+                    + "p %% N equal to its index, so each partition's records keep their order; generation runs up "
+                    + "to --ahead-records ahead of them (a rehearsal's burst is made before its peak). 1: the "
+                    + "generating thread sends, as it always did (default: ${DEFAULT-VALUE}).")
+    int producers;
+
+    @Option(names = "--ahead-records", defaultValue = "1000000", paramLabel = "N",
+            description = "With --producers above 1: how many records generation may be ahead of the sends, at "
+                    + "most (~150 bytes of heap each; default: ${DEFAULT-VALUE}).")
+    long aheadRecords;
+
     @Option(names = "--progress-seconds", defaultValue = "5", description = "Progress line interval (default: ${DEFAULT-VALUE}).")
     int progressSeconds;
+
+    /** Paced: how late the sends ran so far, for the progress lines. */
+    private volatile java.util.function.LongSupplier lateness;
 
     @Override
     public Integer call() {
@@ -94,6 +113,18 @@ public class GenerateCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--tick-interval must not be negative, was " + tickInterval);
         }
+        if (producers < 1 || producers > 64) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--producers must be within 1..64, was " + producers);
+        }
+        if (producers > 1 && stallPartition != null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--stall-partition holds back one partition of one producer: use it with --producers 1");
+        }
+        if (aheadRecords < PartitionLanes.CHUNK) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--ahead-records must be at least " + PartitionLanes.CHUNK + ", was " + aheadRecords);
+        }
         boolean ticks = !tickInterval.isZero();
         manifest.tickIntervalMs = ticks ? tickInterval.toMillis() : 0;
 
@@ -104,8 +135,12 @@ public class GenerateCommand implements Callable<Integer> {
             t.setDaemon(true);
             return t;
         });
-        progress.scheduleAtFixedRate(() -> err.printf("generate: %,d records, %,.0f rec/s%n", generated.get(),
-                        generated.get() / seconds(started)), progressSeconds, progressSeconds, TimeUnit.SECONDS);
+        progress.scheduleAtFixedRate(() -> {
+            java.util.function.LongSupplier late = lateness;
+            err.printf("generate: %,d records, %,.0f rec/s%s%n", generated.get(), generated.get() / seconds(started),
+                    late == null ? "" : String.format(", sent at the worst %,d ms after its time so far",
+                            late.getAsLong()));
+        }, progressSeconds, progressSeconds, TimeUnit.SECONDS);
         try {
             if (dryRun) {
                 if (ticks) {
@@ -126,33 +161,33 @@ public class GenerateCommand implements Callable<Integer> {
                 if (existing.existedBefore()) {
                     err.printf("generate: topic %s already existed; the manifest describes this run only%n", topic);
                 }
-                try (KafkaShakeProducer producer = new KafkaShakeProducer(props, topic)) {
-                    Consumer<GeneratedRecord> out = producer;
-                    PartitionStall stall = null;
-                    if (stallPartition != null) {
-                        stall = stall(producer, existing.partitions());
-                        out = stall;
-                    }
-                    Consumer<GeneratedRecord> sink = manifest.andThen(out).andThen(r -> generated.incrementAndGet());
-                    Pacer pacer = null;
-                    if (pace > 0) {
-                        long lastRoundEnd = gala.rounds().stream().mapToLong(gala::roundEndMs).max().orElse(Long.MAX_VALUE);
-                        Pacer paced = new Pacer(sink, pace).paceUntil(
-                                lastRoundEnd + ShakeTrafficGenerator.OUT_OF_WINDOW_SPREAD_MS);
-                        pacer = paced.onStart(() -> {
-                            err.printf("generate: pace %s from gateway time %d at wall time %d%n", pace,
-                                    paced.originTsMs(), System.currentTimeMillis());
-                            err.flush();
-                        });
-                        sink = pacer;
-                    }
-                    generator.generate(sink);
-                    if (pacer != null) {
-                        err.printf("generate: paced; at the worst a record went out %d ms after its time%n",
-                                pacer.behindMs());
-                    }
-                    if (stall != null) {
-                        stall.release();
+                long paceUntil = gala.rounds().stream().mapToLong(gala::roundEndMs).max().orElse(Long.MAX_VALUE)
+                        + ShakeTrafficGenerator.OUT_OF_WINDOW_SPREAD_MS;
+                if (producers > 1) {
+                    sendThroughLanes(generator, manifest, generated, props, existing.partitions(), paceUntil, err);
+                } else {
+                    try (KafkaShakeProducer producer = new KafkaShakeProducer(props, topic)) {
+                        Consumer<GeneratedRecord> out = producer;
+                        PartitionStall stall = null;
+                        if (stallPartition != null) {
+                            stall = stall(producer, existing.partitions());
+                            out = stall;
+                        }
+                        Consumer<GeneratedRecord> sink = manifest.andThen(out).andThen(r -> generated.incrementAndGet());
+                        Pacer pacer = null;
+                        if (pace > 0) {
+                            Pacer paced = new Pacer(sink, pace).paceUntil(paceUntil);
+                            pacer = paced.onStart(() -> sayPaceStarts(err, paced.originTsMs()));
+                            lateness = paced::behindMs;
+                            sink = pacer;
+                        }
+                        generator.generate(sink);
+                        if (pacer != null) {
+                            sayPaced(err, pacer.behindMs());
+                        }
+                        if (stall != null) {
+                            stall.release();
+                        }
                     }
                 }
             }
@@ -167,6 +202,54 @@ public class GenerateCommand implements Callable<Integer> {
                 dryRun ? "" : " to " + topic);
         out.printf("manifest: %s (sha256 %s)%n", manifestFile, manifest.recordsSha256);
         return 0;
+    }
+
+    /**
+     * {@code --producers N}: one producer per lane ({@link PartitionLanes}), generation on this thread ahead of
+     * them, the manifest fed in generation order, as with one producer.
+     */
+    private void sendThroughLanes(ShakeTrafficGenerator generator, Manifest manifest, AtomicLong generated,
+            Properties props, int partitions, long paceUntil, PrintWriter err) {
+        List<KafkaShakeProducer> lanes = new ArrayList<>();
+        try {
+            for (int i = 0; i < producers; i++) {
+                lanes.add(new KafkaShakeProducer(props, topic));
+            }
+            PaceClock clock = pace > 0 ? new PaceClock(pace) : null;
+            if (clock != null) {
+                lateness = clock::behindMs;
+            }
+            try (PartitionLanes sender = new PartitionLanes(lanes, partitions, aheadRecords, clock, paceUntil,
+                    () -> sayPaceStarts(err, clock.originTsMs()))) {
+                generator.generate(manifest.andThen(sender).andThen(r -> generated.incrementAndGet()));
+            }
+            if (clock != null) {
+                sayPaced(err, clock.behindMs());
+            }
+        } finally {
+            RuntimeException failed = null;
+            for (KafkaShakeProducer lane : lanes) {
+                try {
+                    lane.close();
+                } catch (RuntimeException e) {
+                    failed = failed == null ? e : failed;
+                }
+            }
+            if (failed != null) {
+                throw failed;
+            }
+        }
+    }
+
+    /** bin/rehearsal reads this line: the wall time the pace maps the origin's gateway time to. */
+    private void sayPaceStarts(PrintWriter err, long originTsMs) {
+        err.printf("generate: pace %s from gateway time %d at wall time %d%n", pace, originTsMs,
+                System.currentTimeMillis());
+        err.flush();
+    }
+
+    private static void sayPaced(PrintWriter err, long behindMs) {
+        err.printf("generate: paced; at the worst a record went out %d ms after its time%n", behindMs);
     }
 
     private PartitionStall stall(Consumer<GeneratedRecord> next, int partitions) {

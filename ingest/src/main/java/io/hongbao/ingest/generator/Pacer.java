@@ -1,7 +1,6 @@
 package io.hongbao.ingest.generator;
 
 import java.nio.ByteBuffer;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -16,21 +15,26 @@ import java.util.function.LongSupplier;
  * one) the latest time seen. It never goes back: a retry carries its later gateway time, and the slot shuffle
  * is under {@link ShakeTrafficGenerator#SLOT_MS}. Records are never dropped or reordered, so the manifest is the
  * same as unpaced. If the producer cannot keep up, records go out late, not faster; {@link #behindMs()} tells by
- * how much at the worst.
+ * how much at the worst. One sending thread; {@link PartitionLanes} paces several by one {@link PaceClock}.
  */
 public final class Pacer implements Consumer<GeneratedRecord> {
     private final Consumer<GeneratedRecord> next;
-    private final double speed;
-    private final LongSupplier clock;
-    private long originTsMs = Long.MIN_VALUE;
-    private long originNanos;
+    private final PaceClock clock;
     private long latestTsMs = Long.MIN_VALUE;
-    private long behindNanos;
     private Runnable onStart = () -> {};
     private long paceUntilTsMs = Long.MAX_VALUE;
 
     public Pacer(Consumer<GeneratedRecord> next, double speed) {
-        this(next, speed, System::nanoTime);
+        this(next, new PaceClock(speed));
+    }
+
+    Pacer(Consumer<GeneratedRecord> next, double speed, LongSupplier clock) {
+        this(next, new PaceClock(speed, clock));
+    }
+
+    private Pacer(Consumer<GeneratedRecord> next, PaceClock clock) {
+        this.next = next;
+        this.clock = clock;
     }
 
     /** Runs once, at the first record, when {@link #originTsMs()} is known (say, to tell a driving script). */
@@ -48,50 +52,42 @@ public final class Pacer implements Consumer<GeneratedRecord> {
         return this;
     }
 
-    Pacer(Consumer<GeneratedRecord> next, double speed, LongSupplier clock) {
-        if (!(speed > 0) || Double.isInfinite(speed)) {
-            throw new IllegalArgumentException("pace must be a positive number, was " + speed);
-        }
-        this.next = next;
-        this.speed = speed;
-        this.clock = clock;
-    }
-
     @Override
     public void accept(GeneratedRecord record) {
-        long ts = gatewayTsMs(record);
-        if (ts != Long.MIN_VALUE) {
-            latestTsMs = Math.max(latestTsMs, ts);
-        }
-        if (originTsMs == Long.MIN_VALUE && latestTsMs != Long.MIN_VALUE) {
-            originTsMs = latestTsMs;
-            originNanos = clock.getAsLong();
+        long ts = paceTsMs(record);
+        if (ts != Long.MIN_VALUE && clock.start(ts)) {
             onStart.run();
         }
-        if (originTsMs != Long.MIN_VALUE && latestTsMs <= paceUntilTsMs) {
-            long due = originNanos + (long) ((latestTsMs - originTsMs) * 1e6 / speed);
-            long now = clock.getAsLong();
-            // Sleep only when at least a millisecond ahead: parking per record would cost more than the send.
-            while (due - now >= 1_000_000) {
-                LockSupport.parkNanos(due - now);
-                now = clock.getAsLong();
-            }
-            behindNanos = Math.max(behindNanos, now - due);
+        if (ts != Long.MIN_VALUE && ts <= paceUntilTsMs) {
+            clock.awaitDue(ts);
         }
         next.accept(record);
     }
 
+    /**
+     * The gateway time a record is paced by: its own ({@link #gatewayTsMs}), or for one without (a malformed
+     * record) the latest seen; never going back. {@link Long#MIN_VALUE} until a record with a time came.
+     */
+    long paceTsMs(GeneratedRecord record) {
+        long ts = gatewayTsMs(record);
+        if (ts != Long.MIN_VALUE) {
+            latestTsMs = Math.max(latestTsMs, ts);
+        }
+        return latestTsMs;
+    }
+
     /** The gateway time of the first record, which the pace starts from; {@link Long#MIN_VALUE} before it. */
     public long originTsMs() {
-        return originTsMs;
+        return clock.originTsMs();
     }
 
     /** The most a record went out after its due time, in ms: what the producer could not keep up with. */
     public long behindMs() {
-        return behindNanos / 1_000_000;
+        return clock.behindMs();
     }
 
-    private static long gatewayTsMs(GeneratedRecord record) {
+    /** A record's own gateway time: a shake's, a tick's; {@link Long#MIN_VALUE} for a record without one. */
+    static long gatewayTsMs(GeneratedRecord record) {
         if (record.isTick()) {
             return ByteBuffer.wrap(record.value(), 1, Long.BYTES).getLong(); // format byte, then the gateway time
         }

@@ -21,7 +21,8 @@ import org.apache.commons.rng.sampling.distribution.RejectionInversionZipfSample
 import org.apache.commons.rng.simple.RandomSource;
 
 /**
- * Makes a gala's shake traffic from a profile: per round a burst at the start decaying into a steady rate,
+ * Makes a gala's shake traffic from a profile: per round a burst rising into its peak at the start and decaying
+ * into a steady rate,
  * users drawn from a Zipf distribution, client retries (the same bytes again, a little later), malformed
  * records, shakes for unknown rounds and just outside a round's window, and bots that shake faster than a
  * person can.
@@ -223,22 +224,20 @@ public final class ShakeTrafficGenerator {
     }
 
     /**
-     * Splits a round's shakes over its slots: a steady share spread evenly, and a burst share decaying
-     * exponentially from the start (the host says "shake now"). Largest remainder, so the sum is exact.
+     * Splits a round's shakes over its slots: a steady share spread evenly, and a burst share rising over
+     * {@code burst_ramp} into its peak and decaying exponentially from there (the host says "shake now";
+     * {@link TrafficProfile#burstWeightBetween}). Largest remainder, so the sum is exact.
      */
     private long[] slotQuotas(long total, long start, long end, int slots) {
         double burst = traffic.burstShare();
-        double tau = traffic.burstDecay().toMillis();
         double length = end - start;
-        double burstMass = 1 - Math.exp(-length / tau);
         double[] exact = new double[slots];
         long[] quota = new long[slots];
         long assigned = 0;
         for (int s = 0; s < slots; s++) {
             double t0 = s * SLOT_MS;
             double t1 = Math.min(t0 + SLOT_MS, length);
-            double weight = (1 - burst) * (t1 - t0) / length
-                    + burst * (Math.exp(-t0 / tau) - Math.exp(-t1 / tau)) / burstMass;
+            double weight = (1 - burst) * (t1 - t0) / length + traffic.burstWeightBetween(t0, t1, length);
             exact[s] = total * weight;
             quota[s] = (long) Math.floor(exact[s]);
             assigned += quota[s];

@@ -8,6 +8,12 @@ import java.util.Map;
  * The shape of the generated traffic: how many users and shakes, how bursty a round's start is, and which
  * share of records are retries, malformed, for unknown rounds, outside a round's window, or from bots.
  * Shares are fractions of a round's valid shakes. These are traffic knobs, not money: doubles are fine.
+ *
+ * <p>A round's shakes: {@code burst_share} of them in the burst, the rest spread evenly over the round. The
+ * burst's rate rises linearly from nothing at the round's start to its peak {@code burst_ramp} later (the host
+ * counts down, the crowd picks up its phones), then decays exponentially with {@code burst_decay}. Without
+ * {@code burst_ramp} (or {@code PT0S}) the burst starts at its peak, as it did before the ramp existed, and the
+ * same seed gives the same bytes as then.
  */
 public record TrafficProfile(
         @JsonProperty(value = "users", required = true) int users,
@@ -15,6 +21,7 @@ public record TrafficProfile(
         @JsonProperty(value = "events_per_round", required = true) long eventsPerRound,
         @JsonProperty(value = "burst_share", required = true) double burstShare,
         @JsonProperty(value = "burst_decay", required = true) Duration burstDecay,
+        @JsonProperty("burst_ramp") Duration burstRamp,
         @JsonProperty(value = "channels", required = true) Map<String, Integer> channels,
         @JsonProperty(value = "regions", required = true) Map<String, Integer> regions,
         @JsonProperty(value = "retry_share", required = true) double retryShare,
@@ -26,12 +33,53 @@ public record TrafficProfile(
         @JsonProperty(value = "bot_shakes_per_second", required = true) int botShakesPerSecond,
         @JsonProperty(value = "partitions", required = true) int partitions) {
 
+    public TrafficProfile {
+        burstRamp = burstRamp == null ? Duration.ZERO : burstRamp;
+    }
+
+    /**
+     * The burst's part of a round's shakes that falls in {@code [t0Ms, t1Ms)} after its start, of a round
+     * {@code lengthMs} long: {@code burst_share} times the burst's share of that span (over the whole round the
+     * spans add up to {@code burst_share}). With no ramp it is computed exactly as before the ramp existed, so a
+     * profile without {@code burst_ramp} draws the same slot quotas, double for double, and the same bytes.
+     */
+    public double burstWeightBetween(double t0Ms, double t1Ms, double lengthMs) {
+        double tau = burstDecay.toMillis();
+        if (burstRamp.isZero()) {
+            return burstShare * (Math.exp(-t0Ms / tau) - Math.exp(-t1Ms / tau)) / (1 - Math.exp(-lengthMs / tau));
+        }
+        return burstShare * (burstBefore(t1Ms) - burstBefore(t0Ms)) / burstBefore(lengthMs);
+    }
+
+    /**
+     * A round's rate at its peak ({@code burst_ramp} after its start, or at the start without a ramp) over its
+     * steady rate (the evenly spread part alone), for a round {@code lengthMs} long: what "a 10x peak" means.
+     */
+    public double peakOverSteady(double lengthMs) {
+        double ramp = Math.min(burstRamp.toMillis(), lengthMs);
+        double peakMs = ramp > 0 ? ramp - 1 : 0; // the millisecond before the peak, or the first one
+        double burstPerMs = burstWeightBetween(peakMs, peakMs + 1, lengthMs);
+        double steadyPerMs = (1 - burstShare) / lengthMs;
+        return (steadyPerMs + burstPerMs) / steadyPerMs;
+    }
+
+    /** The burst's unnormalised mass before {@code t} ms: t^2 / 2R on the ramp (rate t / R), then the decay's. */
+    private double burstBefore(double tMs) {
+        double ramp = burstRamp.toMillis();
+        double tau = burstDecay.toMillis();
+        if (tMs <= ramp) {
+            return tMs * tMs / (2 * ramp);
+        }
+        return ramp / 2 + tau * (1 - Math.exp(-(tMs - ramp) / tau));
+    }
+
     void validate() {
         ProfileException.require(users > 0, "traffic.users must be positive");
         ProfileException.require(userZipfExponent > 0, "traffic.user_zipf_exponent must be positive");
         ProfileException.require(eventsPerRound > 0, "traffic.events_per_round must be positive");
         requireShare("burst_share", burstShare);
         ProfileException.require(burstDecay.toMillis() > 0, "traffic.burst_decay must be positive");
+        ProfileException.require(!burstRamp.isNegative(), "traffic.burst_ramp must not be negative");
         requireWeights("channels", channels);
         for (String channel : channels.keySet()) {
             try {

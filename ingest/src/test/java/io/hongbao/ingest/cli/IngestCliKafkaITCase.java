@@ -82,6 +82,28 @@ class IngestCliKafkaITCase {
     }
 
     @Test
+    void shouldPutEveryPartitionsRecordsInTheSameOrderThroughSeveralProducers() throws Exception {
+        String one = EmbeddedKafka.freshTopic("shakes");
+        String three = EmbeddedKafka.freshTopic("shakes");
+        Path oneManifest = dir.resolve("one.json");
+        Path threeManifest = dir.resolve("three.json");
+        IngestCli.run("generate", "--bootstrap-servers", KAFKA.bootstrapServers(), "--profile", TINY.toString(),
+                "--topic", one, "--seed", "5", "--manifest", oneManifest.toString());
+
+        // Three lanes over four partitions (lane 0 has two), generation at most a few chunks ahead of them.
+        int generated = IngestCli.run("generate", "--bootstrap-servers", KAFKA.bootstrapServers(), "--profile",
+                TINY.toString(), "--topic", three, "--seed", "5", "--manifest", threeManifest.toString(),
+                "--producers", "3", "--ahead-records", "1000");
+        int counted = IngestCli.run("count", "--bootstrap-servers", KAFKA.bootstrapServers(), "--profile",
+                TINY.toString(), "--topic", three, "--manifest", threeManifest.toString());
+
+        assertThat(generated).isZero();
+        assertThat(counted).isZero();
+        assertThat(Files.readString(threeManifest).replace(three, one)).isEqualTo(Files.readString(oneManifest));
+        assertThat(byPartitionInOrder(three)).isEqualTo(byPartitionInOrder(one));
+    }
+
+    @Test
     void shouldFailTheCheckAgainstAnotherRunsManifest() throws Exception {
         String topic = EmbeddedKafka.freshTopic("shakes");
         Path produced = dir.resolve("produced.json");
@@ -121,6 +143,14 @@ class IngestCliKafkaITCase {
         Map<String, Integer> out = new HashMap<>();
         KAFKA.readAll(topic).forEach(r -> out.merge(key(r.key(),
                 r.key() == null ? r.partition() : GeneratedRecord.BY_KEY, r.value()), 1, Integer::sum));
+        return out;
+    }
+
+    /** Each partition's values, in offset order. */
+    private static Map<Integer, List<String>> byPartitionInOrder(String topic) {
+        Map<Integer, List<String>> out = new TreeMap<>();
+        KAFKA.readAll(topic).forEach(r -> out.computeIfAbsent(r.partition(), p -> new ArrayList<>())
+                .add(java.util.HexFormat.of().formatHex(r.value())));
         return out;
     }
 

@@ -62,4 +62,17 @@ class PacerTest {
         assertThatThrownBy(() -> new Pacer(r -> {}, 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Pacer(r -> {}, Double.NaN)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void shouldFixThePaceClocksOriginOnceAndKeepTheWorstLateness() {
+        long[] now = {0};
+        PaceClock clock = new PaceClock(2.0, () -> now[0]);
+        assertThat(clock.start(1_000)).isTrue();
+        assertThat(clock.start(7_000)).as("fixed once").isFalse();
+        now[0] = 3_000_000_000L; // 3 s on: gateway time 1,000 + 4,000 was due at 2 s (speed 2)
+        clock.awaitDue(5_000);
+        clock.awaitDue(1_000);
+        assertThat(clock.originTsMs()).isEqualTo(1_000);
+        assertThat(clock.behindMs()).as("the worst: the first record, due at 0 s").isEqualTo(3_000);
+    }
 }

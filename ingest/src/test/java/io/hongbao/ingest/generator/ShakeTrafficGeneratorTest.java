@@ -210,6 +210,39 @@ class ShakeTrafficGeneratorTest {
     }
 
     @Test
+    void shouldGiveTheSameBytesAsBeforeTheRampForAProfileWithoutOne() {
+        // Digests of seed 42 without ticks, from the generator before burst_ramp existed (generate --dry-run
+        // --tick-interval PT0S at 55b4b39): a profile without a ramp draws exactly the traffic it drew then.
+        assertThat(manifest(generate(TINY, 42)).recordsSha256)
+                .isEqualTo("3cb442c5e06718414f70b9ea238c39b977a14ac89f4480b56293e9f8bbf079a0");
+        assertThat(manifest(generate(GalaProfile.load(Datasets.file("chaos.yaml")), 42)).recordsSha256)
+                .isEqualTo("5c7ecae1a0ad2c6b685327c9b8c7e5bbd266a6a6553b7c11c873ad4c39227f15");
+    }
+
+    @Test
+    void shouldRampUpIntoThePeakAndDecayFromIt() {
+        GalaProfile rehearsal = GalaProfile.load(Datasets.file("rehearsal.yaml"));
+        long start = rehearsal.roundStartMs(rehearsal.round(1));
+        long[] perSecond = new long[60];
+        new ShakeTrafficGenerator(rehearsal, 42, 120_000).generate(r -> {
+            if (r.kind() == RecordKind.VALID && r.event().roundId == 1) {
+                perSecond[(int) ((r.event().gatewayTsMs - start) / 1000)]++;
+            }
+        });
+        int busiest = 0;
+        for (int s = 1; s < 60; s++) {
+            busiest = perSecond[s] > perSecond[busiest] ? s : busiest;
+        }
+        double steady = Arrays.stream(perSecond, 40, 60).average().orElseThrow();
+
+        assertThat(busiest).as("the peak is at the ramp's top, 10 s in").isEqualTo(9);
+        assertThat(perSecond[0]).as("the first second is below a fifth of the peak").isLessThan(perSecond[9] / 5);
+        assertThat(perSecond[4]).isBetween(perSecond[1], perSecond[9]);
+        assertThat(perSecond[9] / steady).as("peak over steady").isBetween(9.0, 11.0);
+        assertThat(Arrays.stream(perSecond).sum()).isEqualTo(120_000);
+    }
+
+    @Test
     void shouldAgreeWithWhatTheDecoderMakesOfEveryRecord() {
         List<GeneratedRecord> records = generate(42);
         ShakeTopicCounter counter = new ShakeTopicCounter(new java.util.Properties(), TINY.windows());
@@ -275,10 +308,14 @@ class ShakeTrafficGeneratorTest {
         return records;
     }
 
-    static List<GeneratedRecord> generate(long seed) {
+    static List<GeneratedRecord> generate(GalaProfile profile, long seed) {
         List<GeneratedRecord> records = new ArrayList<>();
-        new ShakeTrafficGenerator(TINY, seed, 0).generate(records::add);
+        new ShakeTrafficGenerator(profile, seed, 0).generate(records::add);
         return records;
+    }
+
+    static List<GeneratedRecord> generate(long seed) {
+        return generate(TINY, seed);
     }
 
     static Manifest manifest(List<GeneratedRecord> records) {

@@ -128,4 +128,51 @@ class GalaProfileTest {
                 .isInstanceOf(ProfileException.class)
                 .hasMessageContaining("unknown channel 'fax'");
     }
+
+    @Test
+    void shouldRampTheRehearsalsBurstIntoATenfoldPeakAndDecayFromIt() {
+        TrafficProfile traffic = GalaProfile.load(Datasets.file("rehearsal.yaml")).traffic();
+        double length = 60_000;
+        double[] perSecond = new double[60];
+        double sum = 0;
+        for (int s = 0; s < 60; s++) {
+            perSecond[s] = traffic.burstWeightBetween(s * 1000, (s + 1) * 1000, length);
+            sum += perSecond[s];
+        }
+
+        assertThat(traffic.burstRamp()).isEqualTo(java.time.Duration.ofSeconds(10));
+        assertThat(sum).as("the burst's spans add up to its share").isCloseTo(traffic.burstShare(),
+                org.assertj.core.data.Offset.offset(1e-9));
+        for (int s = 1; s < 10; s++) {
+            assertThat(perSecond[s]).as("rising in second %d", s).isGreaterThan(perSecond[s - 1]);
+        }
+        for (int s = 11; s < 60; s++) {
+            assertThat(perSecond[s]).as("decaying in second %d", s).isLessThan(perSecond[s - 1]);
+        }
+        assertThat(perSecond[0]).as("the ramp starts low").isLessThan(perSecond[9] / 10);
+        assertThat(traffic.peakOverSteady(length)).as("a 10x peak").isBetween(9.9, 10.1);
+    }
+
+    @Test
+    void shouldStartTheBurstAtItsPeakWithoutARamp() {
+        TrafficProfile traffic = GalaProfile.load(Datasets.file("tiny.yaml")).traffic();
+        double tau = traffic.burstDecay().toMillis();
+        double b = traffic.burstShare();
+
+        assertThat(traffic.burstRamp()).as("burst_ramp left out").isZero();
+        assertThat(traffic.burstWeightBetween(0, 1000, 10_000))
+                .isEqualTo(b * (1 - Math.exp(-1000 / tau)) / (1 - Math.exp(-10_000 / tau)));
+        assertThat(traffic.peakOverSteady(10_000)).isCloseTo(
+                1 + b * 10_000 / ((1 - b) * tau * (1 - Math.exp(-10_000 / tau))), org.assertj.core.data.Offset.offset(0.01));
+    }
+
+    @Test
+    void shouldRejectANegativeRamp() throws Exception {
+        String yaml = Files.readString(Datasets.file("tiny.yaml")).replace("burst_decay: PT2S",
+                "burst_decay: PT2S\n  burst_ramp: PT-1S");
+
+        assertThatThrownBy(() -> GalaProfile.parse(yaml, "ramp.yaml"))
+                .isInstanceOf(ProfileException.class)
+                .hasMessageContaining("burst_ramp must not be negative");
+    }
 }
