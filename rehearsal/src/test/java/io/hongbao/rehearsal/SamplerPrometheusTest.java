@@ -8,7 +8,6 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,8 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The sampler's Prometheus figures against a real Prometheus server (the binary {@code bin/prometheus binary}
- * finds: the PATH, else Debian's package, fetched once) scraping, every second, an endpoint that serves what Flink's
+ * The sampler's Prometheus figures against a real Prometheus server, started by {@code bin/prometheus} as the
+ * rehearsal starts it (the PATH's binary, else Debian's package, fetched once; the repository's alert rules; its
+ * target discovery on a reporter range of one port) scraping, every second, an endpoint that serves what Flink's
  * PrometheusReporter exports for the shake source (names and labels as a running cluster's reporter writes them:
  * {@code operator_name="Source:_shakes"}): per subtask {@code pendingRecords} and a {@code numRecordsOut}
  * counter, with another job's and another operator's series beside them that must not count.
@@ -32,7 +32,8 @@ class SamplerPrometheusTest {
     @TempDir
     static Path dir;
     private static HttpServer reporter;
-    private static Process prometheus;
+    private static final Path SCRIPT = Path.of("..", "bin", "prometheus").toAbsolutePath().normalize();
+    private static int[] ports;
     private static String url;
     private static final AtomicLong scrapes = new AtomicLong();
 
@@ -63,40 +64,32 @@ class SamplerPrometheusTest {
         });
         reporter.start();
 
-        Path binary = Path.of(run(Path.of("..", "bin", "prometheus").toAbsolutePath().normalize().toString(), "binary").strip());
-        Path config = dir.resolve("prometheus.yml");
-        Files.writeString(config, """
-                global:
-                  scrape_interval: 1s
-                  evaluation_interval: 1s
-                scrape_configs:
-                  - job_name: flink
-                    static_configs:
-                      - targets: ["127.0.0.1:%d"]
-                """.formatted(reporter.getAddress().getPort()));
         int port;
         try (var socket = new java.net.ServerSocket(0)) {
             port = socket.getLocalPort();
         }
         url = "http://127.0.0.1:" + port;
-        prometheus = new ProcessBuilder(binary.toString(), "--config.file=" + config,
-                "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + port)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+        // bin/prometheus itself, as the rehearsal runs it: its reporter range is the one port of this endpoint.
+        int reporterPort = reporter.getAddress().getPort();
+        prometheus("start", port, reporterPort);
     }
 
-    private static String run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    private static void prometheus(String command, int port, int reporterPort) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(SCRIPT.toString(), command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("bin-prometheus.log").toFile()));
+        pb.environment().put("HONGBAO_PROMETHEUS_DIR", dir.resolve("prometheus").toString());
+        pb.environment().put("HONGBAO_PROMETHEUS_PORT", String.valueOf(port));
+        pb.environment().put("HONGBAO_FLINK_PROMETHEUS_PORTS", reporterPort + "-" + reporterPort);
+        Process p = pb.start();
         assertThat(p.waitFor(10, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", command)).isZero();
-        return out;
+        assertThat(p.exitValue()).as("bin/prometheus %s: %s", command, dir.resolve("bin-prometheus.log")).isZero();
+        ports = new int[] {port, reporterPort};
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (prometheus != null) {
-            prometheus.destroy();
-            prometheus.waitFor(20, TimeUnit.SECONDS);
+        if (ports != null) {
+            prometheus("stop", ports[0], ports[1]);
         }
         if (reporter != null) {
             reporter.stop(0);
@@ -118,7 +111,7 @@ class SamplerPrometheusTest {
         ObjectNode s = restSample();
         Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
         while (!"prometheus".equals(s.path("sources").path("inputRate").asText())) {
-            assertThat(Instant.now()).as("Prometheus answers within 90 s; its log: %s", dir.resolve("prometheus.log"))
+            assertThat(Instant.now()).as("Prometheus answers within 90 s; its log: %s", dir.resolve("prometheus/prometheus.log"))
                     .isBefore(deadline);
             Thread.sleep(500);
             s = restSample();

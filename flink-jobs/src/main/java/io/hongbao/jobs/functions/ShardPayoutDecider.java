@@ -127,6 +127,11 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
         this.rulesInForce = new RoundRulesInForce(configured, settings.reservePerMillion());
     }
 
+    /** The round gauges' figures (tests). */
+    RoundPaidMetrics paidMetrics() {
+        return paidMetrics;
+    }
+
     static MetricGroup metrics(org.apache.flink.api.common.functions.RuntimeContext context) {
         return context.getMetricGroup().addGroup("hongbao");
     }

@@ -90,6 +90,31 @@ class ShardPayoutDeciderTest {
         assertThat(replayed).containsExactlyInAnyOrderElementsOf(uninterrupted);
     }
 
+    /**
+     * The round gauges after a restore, before any new shake of the round (a round already over gets none): the
+     * paid fen and the budget both as checkpointed. With the budget at 0 the over-budget alert fired on every
+     * restart (sum of paid above the max of the budgets).
+     */
+    @Test
+    void shouldRestoreTheRoundGaugesBudgetWithItsPaidFen() throws Exception {
+        Round rules = round(5_000_000, 1_000_000, 1000, 10, 1, MANY);
+        PayoutSettings settings = settings(4, 0);
+        var harness = harness(rules, settings);
+        for (int user = 0; user < 20; user++) {
+            send(harness, shake(user + 1, user, ROUND_START + user));
+        }
+        harness.processWatermark(ROUND_END - 1);
+        long paid = payouts(harness).stream().mapToLong(Payout::amountFen).sum();
+        assertThat(paid).as("paid in the round").isPositive();
+
+        ShardPayoutDecider decider = new ShardPayoutDecider(List.of(rules), settings);
+        PayoutFixtures.restored(decider, r -> settings.shardOf(r.event.userId), harness.snapshot(1, 1));
+
+        assertThat(decider.paidMetrics().paidFen(1)).as("paidFen gauge after the restore").isEqualTo(paid);
+        assertThat(decider.paidMetrics().budgetFen(1)).as("budgetFen gauge after the restore")
+                .isEqualTo(rules.budgetFen());
+    }
+
     @Test
     void shouldDecideTheSameWhenRescaledAtACheckpoint() throws Exception {
         // 16 shards over 1 subtask, then 2, then 1 again: each shard's users, spending and waiting winners move
