@@ -107,8 +107,8 @@ class ShardPayoutDeciderTest {
         long paid = payouts(harness).stream().mapToLong(Payout::amountFen).sum();
         assertThat(paid).as("paid in the round").isPositive();
 
-        ShardPayoutDecider decider = new ShardPayoutDecider(List.of(rules), settings);
-        PayoutFixtures.restored(decider, r -> settings.shardOf(r.event.userId), harness.snapshot(1, 1));
+        var restored = DeciderHarness.open(List.of(rules), settings, harness.snapshot(1, 1));
+        ShardPayoutDecider decider = (ShardPayoutDecider) restored.getOperator();
 
         assertThat(decider.paidMetrics().paidFen(1)).as("paidFen gauge after the restore").isEqualTo(paid);
         assertThat(decider.paidMetrics().budgetFen(1)).as("budgetFen gauge after the restore")
