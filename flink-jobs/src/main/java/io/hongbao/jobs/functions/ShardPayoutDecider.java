@@ -90,8 +90,6 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
     static final String ROUNDS_STATE = "shard-rounds";
     /** Keyed by shard: the shard's winners waiting for the watermark at the last checkpoint. */
     static final String WAITING_STATE = "winners-waiting";
-    /** Keyed by shard: the waiting winners as the function before this operator kept them, read once at a restore. */
-    static final String LEGACY_WAITING_STATE = "pending-winners";
 
     private static final Comparator<ShakeRecord> BY_EVENT_ID = Comparator
             .comparingLong((ShakeRecord r) -> r.event.eventIdHi).thenComparingLong(r -> r.event.eventIdLo);
@@ -171,24 +169,6 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
             for (ShakeRecord winner : waitingState.get()) {
                 waitFor(winner);
             }
-            shardsWaitingInState.add(shard);
-        }
-        restoreLegacyWaiting();
-    }
-
-    /**
-     * A checkpoint of the keyed function this operator replaced keeps waiting winners per gateway time (and a
-     * timer for each, which nothing fires now): they wait here like any other, and the old entries go.
-     */
-    private void restoreLegacyWaiting() throws Exception {
-        MapState<Long, List<ShakeRecord>> legacy = keyedState(new MapStateDescriptor<>(LEGACY_WAITING_STATE,
-                Types.LONG, Types.LIST(TypeInformation.of(ShakeRecord.class))));
-        for (int shard : shardsIn(LEGACY_WAITING_STATE)) {
-            setCurrentKey(shard);
-            for (List<ShakeRecord> due : legacy.values()) {
-                due.forEach(this::waitFor);
-            }
-            legacy.clear();
             shardsWaitingInState.add(shard);
         }
     }

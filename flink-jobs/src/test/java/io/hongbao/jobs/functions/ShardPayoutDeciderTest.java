@@ -171,36 +171,6 @@ class ShardPayoutDeciderTest {
     }
 
     @Test
-    void shouldDecideTheWinnersACheckpointOfTheEarlierFunctionHeldWaiting() throws Exception {
-        // The function this operator replaced kept waiting winners in "pending-winners", by gateway time.
-        Round rules = round(MANY, 1_000_000, 1000, 10, 5, MANY);
-        PayoutSettings settings = settings(4, 0);
-        var old = harness(rules, settings);
-        org.apache.flink.api.common.state.MapState<Long, List<ShakeRecord>> legacy = old.getOperator()
-                .getPartitionedState(org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
-                        org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
-                        new org.apache.flink.api.common.state.MapStateDescriptor<>(
-                                ShardPayoutDecider.LEGACY_WAITING_STATE, org.apache.flink.api.common.typeinfo.Types.LONG,
-                                org.apache.flink.api.common.typeinfo.Types.LIST(
-                                        org.apache.flink.api.common.typeinfo.TypeInformation.of(ShakeRecord.class))));
-        ShakeRecord first = shake(7, 1, ROUND_START + 100);
-        ShakeRecord second = shake(8, 2, ROUND_START + 200);
-        for (ShakeRecord waiting : List.of(first, second)) {
-            old.getOperator().setCurrentKey(settings.shardOf(waiting.event.userId));
-            legacy.put(waiting.event.gatewayTsMs, new ArrayList<>(List.of(waiting)));
-        }
-
-        var restored = DeciderHarness.open(List.of(rules), settings, old.snapshot(1, 1));
-        assertThat(restored.winnersWaiting()).isEqualTo(2);
-        restored.processWatermark(ROUND_END - 1);
-
-        assertThat(restored.extractOutputValues()).extracting(PayoutFixtures::eventIdLo).containsExactly(1L, 2L);
-        restored.snapshot(2, 2);
-        assertThat(restored.shardsIn(ShardPayoutDecider.LEGACY_WAITING_STATE)).as("old entries gone").isZero();
-        assertThat(restored.shardsIn(ShardPayoutDecider.WAITING_STATE)).isZero();
-    }
-
-    @Test
     void shouldForgetAClosedRoundAndKeepItClosedAfterARestore() throws Exception {
         Round rules = round(MANY, 1_000_000, 1000, 10, 1, MANY);
         PayoutSettings settings = settings(4, 0);
