@@ -55,7 +55,7 @@ import org.apache.flink.util.OutputTag;
  * the minimum over its channels, so the decider's round is still open when the winner arrives.
  *
  * <p>The memory. The ids of a live round are an exact primitive hash table on the heap ({@link RoundIds}): no
- * state read per shake. What the table learns is written to keyed state in chunks per identity shard (a chunk
+ * state read per shake. What the table learns is written to keyed state in chunks per key group (a chunk
  * as it fills, the rest before each barrier), so checkpoints are incremental and the barrier's write is small,
  * and a restore or a rescale rebuilds the table from exactly the ids of the key groups this subtask owns:
  * nothing forgotten, nothing extra. A round's
