@@ -55,6 +55,8 @@ public final class CheckpointReplicator {
     private final Clock clock;
     /** Files already verified in B for an earlier manifest (relative path → entry): immutable, not re-copied. */
     private final Map<String, ReplicaManifest.Entry> verified = new HashMap<>();
+    /** Checkpoints of B that verified in an earlier {@link #newestVerifiedIncrementally} call, by directory. */
+    private final Map<String, KnownGood> knownGood = new HashMap<>();
 
     public CheckpointReplicator(StorageRoot source, StorageRoot target, StorageRoot logical, Clock clock) {
         this.source = source;
@@ -333,6 +335,74 @@ public final class CheckpointReplicator {
             rejected.add(verification);
         }
         return new Choice(Optional.empty(), rejected);
+    }
+
+    /**
+     * {@link #newestVerified}, for a watcher that calls it again and again on one instance: a checkpoint that
+     * verified in an earlier call (its {@code _metadata} read, every file it references hashed) is checked again
+     * only by its {@code _metadata}'s size and time and by the presence and size of every file it references.
+     * Checkpoint files are written once under unique names and never changed, so this finds what a loss can do to
+     * them (a file deleted, cut short, never finished) without hashing the state again; the full check runs once per
+     * checkpoint, when it first appears. What it no longer sees is a byte flipped in place after that first check.
+     */
+    public Choice newestVerifiedIncrementally() throws IOException {
+        List<Verification> rejected = new ArrayList<>();
+        List<String> dirs = newestFirst();
+        knownGood.keySet().retainAll(new HashSet<>(dirs));
+        for (String dir : dirs) {
+            Verification verification = reverify(dir);
+            if (verification == null) {
+                FileStatus metadata = metadataStatus(dir);
+                verification = verify(dir);
+                if (verification.ok() && metadata != null) {
+                    knownGood.put(dir, new KnownGood(metadata.getLen(), metadata.getModificationTime(), verification));
+                }
+            }
+            if (verification.ok()) {
+                return new Choice(Optional.of(verification), rejected);
+            }
+            rejected.add(verification);
+        }
+        return new Choice(Optional.empty(), rejected);
+    }
+
+    private record KnownGood(long metadataSize, long metadataModified, Verification verification) {}
+
+    /** The quick check of a checkpoint that verified before; null when it is not known (or its metadata changed). */
+    private Verification reverify(String dir) {
+        KnownGood known = knownGood.get(dir);
+        FileStatus metadata = known == null ? null : metadataStatus(dir);
+        if (metadata == null || metadata.getLen() != known.metadataSize()
+                || metadata.getModificationTime() != known.metadataModified()) {
+            knownGood.remove(dir);
+            return null;
+        }
+        List<String> problems = new ArrayList<>();
+        for (ReplicaManifest.Entry entry : known.verification().manifest().files()) {
+            try {
+                long size = target.fs().getFileStatus(target.resolve(entry.path())).getLen();
+                if (size != entry.size()) {
+                    problems.add(entry.path() + ": size " + size + ", verified with " + entry.size());
+                }
+            } catch (FileNotFoundException e) {
+                problems.add(entry.path() + ": missing");
+            } catch (IOException e) {
+                problems.add(entry.path() + ": unreadable: " + e.getMessage());
+            }
+        }
+        if (!problems.isEmpty()) {
+            knownGood.remove(dir);
+            return new Verification(dir, false, known.verification().manifest(), List.copyOf(problems));
+        }
+        return known.verification();
+    }
+
+    private FileStatus metadataStatus(String dir) {
+        try {
+            return target.fs().getFileStatus(target.resolve(dir + "/" + CheckpointFiles.METADATA));
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /**

@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "checkpoint-replication", mixinStandardHelpOptions = true,
         subcommands = {ReplicationCommand.Replicate.class, ReplicationCommand.Newest.class,
-            ReplicationCommand.Verify.class, ReplicationCommand.Offsets.class},
+            ReplicationCommand.Watch.class, ReplicationCommand.Verify.class, ReplicationCommand.Offsets.class},
         description = "Replicates completed Flink checkpoints and savepoints from datacenter A to B, verified.")
 public final class ReplicationCommand {
 
@@ -142,6 +142,59 @@ public final class ReplicationCommand {
                     Instant.ofEpochMilli(m.metadataModified()));
             System.out.println(replicator.restorePath(m));
             return 0;
+        }
+    }
+
+    @Command(name = "watch", description = "In B, continuously: after every pass (the newest checkpoint that "
+            + "verifies, each one hashed once when it appears, then re-checked by its files' presence and sizes) "
+            + "replace --state-file with pass_started_ms, pass_ended_ms, restore, checkpoint; the failover reads the "
+            + "restore path of the first pass that started after the loss.")
+    static final class Watch implements Callable<Integer> {
+        @Mixin Roots roots;
+
+        @Option(names = "--state-file", required = true, description = "Where each pass's result goes (atomically).")
+        java.nio.file.Path stateFile;
+
+        @Option(names = "--interval", defaultValue = "PT0.2S", description = "Pause between passes (${DEFAULT-VALUE}).")
+        Duration interval;
+
+        @Override
+        public Integer call() throws Exception {
+            CheckpointReplicator replicator = roots.replicator();
+            java.nio.file.Path temporary = stateFile.resolveSibling("." + stateFile.getFileName() + ".tmp");
+            System.out.printf("%s watching %s (logical root %s) every %s, state in %s%n", Instant.now(), roots.target,
+                    roots.logical, interval, stateFile);
+            String previous = null;
+            while (true) {
+                long started = System.currentTimeMillis();
+                String restore = "";
+                String checkpoint = "";
+                try {
+                    CheckpointReplicator.Choice choice = replicator.newestVerifiedIncrementally();
+                    if (choice.chosen().isPresent()) {
+                        ReplicaManifest m = choice.chosen().get().manifest();
+                        restore = replicator.restorePath(m);
+                        checkpoint = Long.toString(m.checkpointId());
+                    }
+                    if (!restore.equals(previous)) {
+                        System.out.printf("%s newest verified: %s%s%n", Instant.now(),
+                                restore.isEmpty() ? "none" : restore, choice.rejected().isEmpty() ? ""
+                                        : " (passed over " + choice.rejected().stream()
+                                                .map(v -> v.checkpointDir() + ": " + v.problems()).toList() + ")");
+                        previous = restore;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // B's storage unreadable for a moment: the state file says so (no restore path), then retries.
+                    System.out.printf("%s pass failed: %s%n", Instant.now(), e);
+                    previous = null;
+                }
+                Files.writeString(temporary, "pass_started_ms=" + started + "\npass_ended_ms="
+                        + System.currentTimeMillis() + "\nrestore=" + restore + "\ncheckpoint=" + checkpoint + "\n");
+                Files.move(temporary, stateFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                System.out.flush();
+                Thread.sleep(interval.toMillis());
+            }
         }
     }
 

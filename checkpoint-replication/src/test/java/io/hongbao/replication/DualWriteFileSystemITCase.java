@@ -153,6 +153,29 @@ class DualWriteFileSystemITCase {
         ReplicaManifest newest = choice.chosen().orElseThrow().manifest();
         assertThat(newest.files()).anyMatch(e -> e.path().contains("/shared/"));
         String restorePath = inB.restorePath(newest);
+
+        // The warm standby's watcher (`watch`): the incremental choice agrees, pass after pass; a checkpoint it
+        // verified once is checked again by its files' presence, so one losing a file is passed over at once.
+        for (int pass = 0; pass < 2; pass++) {
+            assertThat(inB.newestVerifiedIncrementally().chosen().orElseThrow().checkpointDir())
+                    .isEqualTo(newest.checkpointDir());
+        }
+        ReplicaManifest previous = inB.verifyAll().get(1).manifest();
+        Set<String> previousFiles = previous.files().stream().map(ReplicaManifest.Entry::path)
+                .collect(Collectors.toSet());
+        String onlyNewest = newest.files().stream().map(ReplicaManifest.Entry::path)
+                .filter(p -> !previousFiles.contains(p)).filter(p -> !p.endsWith("/" + CheckpointFiles.METADATA))
+                .findFirst().orElseThrow(() -> new AssertionError("the newest checkpoint references no file of its own"));
+        Path aside = ROOT.resolve("aside");
+        Files.move(DC_B.resolve("checkpoints").resolve(onlyNewest), aside);
+        CheckpointReplicator.Choice withoutIt = inB.newestVerifiedIncrementally();
+        assertThat(withoutIt.rejected()).extracting(CheckpointReplicator.Verification::checkpointDir)
+                .containsExactly(newest.checkpointDir());
+        assertThat(withoutIt.rejected().get(0).problems()).containsExactly(onlyNewest + ": missing");
+        assertThat(withoutIt.chosen().orElseThrow().checkpointDir()).isEqualTo(previous.checkpointDir());
+        Files.move(aside, DC_B.resolve("checkpoints").resolve(onlyNewest));
+        assertThat(inB.newestVerifiedIncrementally().chosen().orElseThrow().checkpointDir())
+                .isEqualTo(newest.checkpointDir());
         assertThat(restorePath).isEqualTo("dual:///checkpoints/" + newest.checkpointDir());
 
         // B alone now: dual:///checkpoints is B's root; the URIs in the metadata name no datacenter.

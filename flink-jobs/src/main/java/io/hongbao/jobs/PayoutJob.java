@@ -122,7 +122,8 @@ public final class PayoutJob implements Callable<Integer> {
     @Option(names = "--bounded", description = "Stop at the topics' end offsets as of start (local runs and tests).")
     boolean bounded;
 
-    @Option(names = "--migrate", negatable = true, defaultValue = "true",
+    // fallbackValue: without it picocli inverts a negatable option whose default is true (--no-migrate gave true).
+    @Option(names = "--migrate", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Apply the settlement schema migrations before starting (default: ${DEFAULT-VALUE}).")
     boolean migrate;
 
