@@ -201,8 +201,8 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
         }
         // The draw depends on the round and the event id only, never on state: EventIdentity sends on the
         // winners only, and this check keeps a losing shake from being paid whatever sends it here.
-        if (!PayoutDraw.wins(draw.draw(roundId, shake.event.eventIdHi, shake.event.eventIdLo),
-                inForce.round().winPerMillion())) {
+        long drawn = draw.draw(roundId, shake.event.eventIdHi, shake.event.eventIdLo);
+        if (!PayoutDraw.wins(drawn, inForce.round().winPerMillion())) {
             return;
         }
         // A winner is paid in event-time order within its shard (ties by event id), not in arrival order: a shard
@@ -212,7 +212,7 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
             waitFor(shake);
             return;
         }
-        decide(shake, inForce); // behind the watermark already (beyond the out-of-orderness bound)
+        decide(shake, inForce, drawn); // behind the watermark already (beyond the out-of-orderness bound)
     }
 
     private void waitFor(ShakeRecord winner) {
@@ -229,8 +229,8 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
             due.remove();
             winners.sort(BY_EVENT_ID);
             for (ShakeRecord winner : winners) {
-                RoundInForce inForce = rulesInForce.of(rules, winner.event.roundId);
-                decide(winner, inForce);
+                ShakeEvent e = winner.event;
+                decide(winner, rulesInForce.of(rules, e.roundId), draw.draw(e.roundId, e.eventIdHi, e.eventIdLo));
             }
         }
         closeRounds();
@@ -238,10 +238,9 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
     }
 
     /** Pays a winner from the shard's share, hands it to the sweeper, or lets a cap stop it. */
-    private void decide(ShakeRecord shake, RoundInForce inForce) {
+    private void decide(ShakeRecord shake, RoundInForce inForce, long drawn) {
         Round round = inForce.round();
         int roundId = round.roundId();
-        long drawn = draw.draw(roundId, shake.event.eventIdHi, shake.event.eventIdLo);
         long userId = shake.event.userId;
         int shard = settings.shardOf(userId);
         UserWins user = users.get(userId);
