@@ -9,28 +9,36 @@ import io.hongbao.jobs.counting.CellTally;
 import io.hongbao.jobs.functions.EventIdTable.Verdict;
 import io.hongbao.jobs.payout.PayoutDraw;
 import io.hongbao.jobs.payout.PayoutSettings;
+import io.hongbao.jobs.payout.RoundInForce;
 import io.hongbao.money.Round;
 import io.hongbao.settlement.analytics.InteractionCount;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.BoundedOneInput;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedMultiInput;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
@@ -40,7 +48,15 @@ import org.apache.flink.util.OutputTag;
  * the id's identity shard, so every copy of an id meets here whatever its user, round or payload, and no key is
  * hot (ids are spread by hash).
  *
- * <p>Per valid shake: if its round has closed in this task's event time it is {@link RejectReason#LATE} (its
+ * <p>The schedule. The second input brings the rules of every round the {@link RoundChangeDesk} changed or
+ * added, and, as its watermark, the desk's promise: no schedule change takes effect before it. A shake whose
+ * event time is before the promise is judged at once against its round's window in force (not a round of the
+ * gala: {@link RejectReason#UNKNOWN_ROUND}; outside the window: {@link RejectReason#OUT_OF_WINDOW}). A shake at
+ * or past the promise waits, on the heap and in keyed state at each barrier, until the promise passes it; only a
+ * shake that far ahead of the watermark waits (the promise is the watermark plus the desk's lead), e.g. while a
+ * stalled partition holds the watermark back. Its gauge: {@code shakesAwaitingSchedule}.
+ *
+ * <p>Per shake in its window: if its round has closed in this task's event time it is {@link RejectReason#LATE} (its
  * round's ids are forgotten, so it could not be told from a retry of a paid winner); a repeat of a seen id with
  * the same content is a retry, dropped and counted in {@code dedupeHits}; a seen id with other content is
  * {@link RejectReason#EVENT_ID_REUSED}. A new id is an interaction: counted here ({@code shakes}, and its cell's
@@ -68,20 +84,31 @@ import org.apache.flink.util.OutputTag;
  * a round's ids.
  */
 public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
-        implements OneInputStreamOperator<ShakeRecord, ShakeRecord>, BoundedOneInput {
-    private static final long serialVersionUID = 2L;
+        implements TwoInputStreamOperator<ShakeRecord, RoundInForce, ShakeRecord>, BoundedMultiInput {
+    private static final long serialVersionUID = 3L;
 
     public static final OutputTag<ShakeRecord> REJECTED = new OutputTag<>("identity-rejects") {};
     /** Partial sums of distinct shakes per count cell ({@link CellTally}). */
     public static final OutputTag<InteractionCount> CELL_SUMS = new OutputTag<>("interaction-cell-sums") {};
     /** Keyed by identity shard, namespace the round id: the shard's remembered ids of the round, in chunks. */
     static final String CHUNKS_STATE = "event-id-chunks";
+    /** Keyed by identity shard: the shard's shakes waiting for the schedule promise at the last checkpoint. */
+    static final String AWAITING_STATE = "shakes-awaiting-schedule";
 
-    private final Map<Integer, Round> rounds = new HashMap<>();
+    private final RoundRulesInForce rulesInForce;
     private final PayoutDraw draw;
     private final Duration cellSumInterval;
 
     private transient ListStateDescriptor<byte[]> chunksDescriptor;
+    private transient BroadcastState<Integer, RoundInForce> changedRules;
+    /** Every round of the gala in force (the profile's and the added), by id: the per-shake lookup. */
+    private transient Map<Integer, Round> rounds;
+    /** The desk's promise as far as it reached this task (restored). */
+    private transient RestoredEventTime promised;
+    /** Shakes at or past the promise, by gateway time, in arrival order. */
+    private transient TreeMap<Long, List<ShakeRecord>> awaiting;
+    private transient ListState<ShakeRecord> awaitingState;
+    private transient Set<Integer> shardsAwaitingInState;
     private transient IdentityKeyGroups keyGroups;
     private transient Map<Integer, RoundIds> live;
     /** {@link #live} as arrays, for the per-shake look into the other live rounds. */
@@ -95,7 +122,7 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
     private transient Counter forgotten;
 
     public EventIdentity(List<Round> rounds, PayoutSettings settings, Duration cellSumInterval) {
-        rounds.forEach(r -> this.rounds.put(r.roundId(), r));
+        this.rulesInForce = new RoundRulesInForce(rounds, settings.reservePerMillion());
         this.draw = settings.draw();
         this.cellSumInterval = cellSumInterval;
     }
@@ -105,6 +132,16 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
         super.initializeState(context);
         chunksDescriptor = new ListStateDescriptor<>(CHUNKS_STATE, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         eventTime = RestoredEventTime.restore(context, "identity-event-time");
+        promised = RestoredEventTime.restore(context, "identity-schedule-horizon");
+        changedRules = context.getOperatorStateStore().getBroadcastState(ShardPayoutDecider.RULES);
+        rounds = new HashMap<>();
+        for (RoundInForce r : rulesInForce.all(changedRules)) {
+            rounds.put(r.round().roundId(), r.round());
+        }
+        awaiting = new TreeMap<>();
+        awaitingState = getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                new ListStateDescriptor<>(AWAITING_STATE, TypeInformation.of(ShakeRecord.class)));
+        shardsAwaitingInState = new HashSet<>();
         var task = getRuntimeContext().getTaskInfo();
         keyGroups = new IdentityKeyGroups(task.getMaxNumberOfParallelSubtasks(), task.getNumberOfParallelSubtasks(),
                 task.getIndexOfThisSubtask());
@@ -124,6 +161,16 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
                 }
             }
         }
+        KeyedStateBackend<Integer> keyed = getKeyedStateBackend();
+        try (Stream<Integer> keys = keyed.getKeys(AWAITING_STATE, VoidNamespace.INSTANCE)) {
+            for (int shard : keys.toList()) {
+                setCurrentKey(shard);
+                for (ShakeRecord shake : awaitingState.get()) {
+                    await(shake);
+                }
+                shardsAwaitingInState.add(shard);
+            }
+        }
     }
 
     @Override
@@ -135,6 +182,7 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
         forgotten = metrics.counter("eventIdsForgotten");
         metrics.gauge("eventIdsRemembered", this::idsRemembered);
         metrics.gauge("eventIdTableBytes", () -> live.values().stream().mapToLong(RoundIds::heapBytes).sum());
+        metrics.gauge("shakesAwaitingSchedule", this::shakesAwaiting);
         cells = new CellTally(cellSumInterval, c -> output.collect(CELL_SUMS, new StreamRecord<>(c)));
         cells.start(getProcessingTimeService());
     }
@@ -150,12 +198,59 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
     }
 
     @Override
-    public void processElement(StreamRecord<ShakeRecord> element) throws Exception {
+    public void processElement1(StreamRecord<ShakeRecord> element) throws Exception {
+        ShakeRecord shake = element.getValue();
+        if (shake.event.gatewayTsMs >= promised.reached()) {
+            await(shake);
+            return;
+        }
+        judge(element);
+    }
+
+    /** A change the desk applied: the round's rules, window and all, from now on. */
+    @Override
+    public void processElement2(StreamRecord<RoundInForce> element) throws Exception {
+        RoundInForce changed = element.getValue();
+        changedRules.put(changed.round().roundId(), changed);
+        rounds.put(changed.round().roundId(), changed.round());
+    }
+
+    /**
+     * The desk's promise moved: the shakes it now covers are judged, in event-time order, before the combined
+     * watermark moves on (so before any round closes by it).
+     */
+    @Override
+    public void processWatermark2(Watermark mark) throws Exception {
+        long promise = promised.advance(mark.getTimestamp());
+        if (!awaiting.isEmpty() && awaiting.firstKey() < promise) {
+            for (Iterator<List<ShakeRecord>> due = awaiting.headMap(promise, false).values().iterator();
+                    due.hasNext(); ) {
+                for (ShakeRecord shake : due.next()) {
+                    judge(new StreamRecord<>(shake, shake.event.gatewayTsMs));
+                }
+                due.remove();
+            }
+        }
+        super.processWatermark2(mark);
+    }
+
+    private void await(ShakeRecord shake) {
+        awaiting.computeIfAbsent(shake.event.gatewayTsMs, at -> new ArrayList<>(1)).add(shake);
+    }
+
+    private void judge(StreamRecord<ShakeRecord> element) throws Exception {
         ShakeRecord shake = element.getValue();
         ShakeEvent e = shake.event;
         Round round = rounds.get(e.roundId);
-        if (round == null) { // validation lets only configured rounds through; refuse rather than guess
-            reject(element, RejectReason.UNKNOWN_ROUND, "round " + e.roundId + " is not configured");
+        if (round == null) {
+            reject(element, RejectReason.UNKNOWN_ROUND, "round " + e.roundId + " is not a round of the gala");
+            return;
+        }
+        if (e.gatewayTsMs < round.startsAtMs() || e.gatewayTsMs >= round.endsAtMs()) {
+            reject(element, RejectReason.OUT_OF_WINDOW, "gateway time " + Instant.ofEpochMilli(e.gatewayTsMs)
+                    + " outside round " + e.roundId + " [" + Instant.ofEpochMilli(round.startsAtMs()) + ", "
+                    + Instant.ofEpochMilli(round.endsAtMs()) + ")" + (round.version() > 0 ? " (window as changed, v"
+                    + round.version() + ")" : ""));
             return;
         }
         long reached = eventTime.reached();
@@ -211,6 +306,34 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
         super.prepareSnapshotPreBarrier(checkpointId);
         writePendingIds();
         cells.flush();
+        writeAwaiting();
+    }
+
+    /** The waiting shakes go to keyed state under their identity shard; a shard with none left is cleared. */
+    private void writeAwaiting() throws Exception {
+        Map<Integer, List<ShakeRecord>> byShard = new HashMap<>();
+        for (List<ShakeRecord> at : awaiting.values()) {
+            for (ShakeRecord shake : at) {
+                byShard.computeIfAbsent(PayoutSettings.identityShardOf(shake.event.eventIdHi, shake.event.eventIdLo),
+                        s -> new ArrayList<>()).add(shake);
+            }
+        }
+        for (int shard : shardsAwaitingInState) {
+            if (!byShard.containsKey(shard)) {
+                setCurrentKey(shard);
+                awaitingState.clear();
+            }
+        }
+        for (Map.Entry<Integer, List<ShakeRecord>> shard : byShard.entrySet()) {
+            setCurrentKey(shard.getKey());
+            awaitingState.update(shard.getValue());
+        }
+        shardsAwaitingInState = new HashSet<>(byShard.keySet());
+    }
+
+    /** Shakes waiting for the schedule promise. */
+    public long shakesAwaiting() {
+        return awaiting.values().stream().mapToLong(List::size).sum();
     }
 
     /** What the tables learned and did not write yet goes to keyed state: at most one chunk per shard and round. */
@@ -233,11 +356,12 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         eventTime.snapshot();
+        promised.snapshot();
     }
 
-    /** The input is over (a bounded run): the final checkpoint must hold every id. */
+    /** An input is over (a bounded run): the final checkpoint must hold every id. */
     @Override
-    public void endInput() throws Exception {
+    public void endInput(int inputId) throws Exception {
         writePendingIds();
         cells.flush();
     }

@@ -7,7 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.payout.RoundRulebook;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
@@ -28,7 +31,10 @@ public class RoundChangeDeserializationSchema implements KafkaRecordDeserializat
     /** A change is a few dozen bytes; anything near this is not one. */
     public static final int MAX_RECORD_BYTES = 64 * 1024;
     public static final int MAX_REASON_CHARS = 500;
-    private static final Set<String> FIELDS = Set.of("change_id", "round_id", "action", "budget_fen", "reason");
+    public static final int MAX_NAME_CHARS = 100;
+    private static final Set<String> FIELDS = Set.of("change_id", "round_id", "action", "budget_fen", "reason",
+            "starts_at", "ends_at", "effective_at", "like_round", "name");
+    private static final String ACTIONS = "PAUSE, RESUME, SET_BUDGET, SET_WINDOW or ADD_ROUND";
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -78,12 +84,12 @@ public class RoundChangeDeserializationSchema implements KafkaRecordDeserializat
         }
         JsonNode action = json.get("action");
         if (action == null || !action.isTextual()) {
-            return "action must be one of PAUSE, RESUME, SET_BUDGET, was " + token(action);
+            return "action must be one of " + ACTIONS + ", was " + token(action);
         }
         try {
             change.action = RoundChange.Action.valueOf(action.textValue());
         } catch (IllegalArgumentException e) {
-            return "unknown action " + token(action) + " (PAUSE, RESUME or SET_BUDGET)";
+            return "unknown action " + token(action) + " (" + ACTIONS + ")";
         }
         JsonNode round = json.get("round_id");
         // isInt(): an integer token that fits an int. 6.9 and 1e3 are float tokens, 4294967301 a long one.
@@ -92,14 +98,18 @@ public class RoundChangeDeserializationSchema implements KafkaRecordDeserializat
         }
         change.roundId = round.intValue();
         JsonNode budget = json.get("budget_fen");
-        if (change.action == RoundChange.Action.SET_BUDGET) {
+        if (change.action == RoundChange.Action.SET_BUDGET || change.action == RoundChange.Action.ADD_ROUND) {
             if (budget == null || !(budget.isInt() || budget.isLong()) || budget.longValue() < 1
                     || budget.longValue() > RoundRulebook.MAX_BUDGET_FEN) {
                 return "budget_fen must be an integer 1 to " + RoundRulebook.MAX_BUDGET_FEN + ", was " + token(budget);
             }
             change.budgetFen = budget.longValue();
         } else if (budget != null) {
-            return "budget_fen is only for SET_BUDGET";
+            return "budget_fen is only for SET_BUDGET and ADD_ROUND";
+        }
+        String schedule = readSchedule(json, change);
+        if (schedule != null) {
+            return schedule;
         }
         JsonNode reason = json.get("reason");
         if (reason != null && !reason.isNull()) {
@@ -109,6 +119,55 @@ public class RoundChangeDeserializationSchema implements KafkaRecordDeserializat
                         + " characters without control characters, was " + token(reason);
             }
             change.reason = reason.textValue();
+        }
+        return null;
+    }
+
+    /** The window, its effective time, and an added round's model and name; why not, or null. */
+    private static String readSchedule(JsonNode json, RoundChange change) {
+        boolean window = change.isScheduleChange();
+        for (String field : List.of("starts_at", "ends_at", "effective_at")) {
+            JsonNode node = json.get(field);
+            if (!window) {
+                if (node != null) {
+                    return field + " is only for SET_WINDOW and ADD_ROUND";
+                }
+                continue;
+            }
+            long at;
+            try {
+                if (node == null || !node.isTextual()) {
+                    throw new DateTimeParseException("not a string", "", 0);
+                }
+                at = OffsetDateTime.parse(node.textValue()).toInstant().toEpochMilli();
+            } catch (DateTimeParseException | ArithmeticException e) {
+                return field + " must be a time with its offset, e.g. \"2027-02-10T21:30:00+08:00\", was " + token(node);
+            }
+            switch (field) {
+                case "starts_at" -> change.startsAtMs = at;
+                case "ends_at" -> change.endsAtMs = at;
+                default -> change.effectiveAtMs = at;
+            }
+        }
+        JsonNode like = json.get("like_round");
+        JsonNode name = json.get("name");
+        if (change.action != RoundChange.Action.ADD_ROUND) {
+            if (like != null || name != null) {
+                return (like != null ? "like_round" : "name") + " is only for ADD_ROUND";
+            }
+            return null;
+        }
+        if (like == null || !like.isInt() || like.intValue() < 1) {
+            return "like_round must be an integer 1 to " + Integer.MAX_VALUE + ", was " + token(like);
+        }
+        change.likeRoundId = like.intValue();
+        if (name != null && !name.isNull()) {
+            if (!name.isTextual() || name.textValue().isEmpty() || name.textValue().length() > MAX_NAME_CHARS
+                    || !RoundRulebook.printable(name.textValue(), MAX_NAME_CHARS).equals(name.textValue())) {
+                return "name must be a string of 1 to " + MAX_NAME_CHARS
+                        + " characters without control characters, was " + token(name);
+            }
+            change.name = name.textValue();
         }
         return null;
     }

@@ -15,12 +15,11 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.functions.co.BaseBroadcastProcessFunction;
 
 /**
  * The rules in force for each round: the profile's, until a live change applied through
- * {@link ShardPayoutDecider#RULES} broadcast state replaces them. Shared by the deciders and the sweeper so
- * both read, and change, a round's rules the same way.
+ * {@link ShardPayoutDecider#RULES} broadcast state replaces them (or adds a round). Shared by the desk that
+ * decides changes and the tasks that read rules, so all read a round's rules the same way.
  *
  * <p>The change ids already used live in a second broadcast state, {@link #CHANGE_IDS}: checkpointed, and the
  * same on every instance (the control topic has one partition, so every instance sees the changes in the same
@@ -47,30 +46,37 @@ public final class RoundRulesInForce implements Serializable {
         return changed != null ? changed : configured.get(roundId);
     }
 
+    /** Every round in force: the profile's and the added ones. */
     List<RoundInForce> all(ReadOnlyBroadcastState<Integer, RoundInForce> broadcast) throws Exception {
         List<RoundInForce> all = new ArrayList<>(configured.size());
         for (int roundId : configured.keySet()) {
             all.add(of(broadcast, roundId));
+        }
+        for (Map.Entry<Integer, RoundInForce> changed : broadcast.immutableEntries()) {
+            if (!configured.containsKey(changed.getKey())) {
+                all.add(changed.getValue());
+            }
         }
         return all;
     }
 
     /**
      * Applies a live change (when the rulebook accepts it) and says what happened; remembers its change id.
-     * Needs both {@link ShardPayoutDecider#RULES} and {@link #CHANGE_IDS} registered with the broadcast.
+     * Only the {@link RoundChangeDesk} decides changes; the other tasks put what it sends in place.
      */
-    RoundRulebook.Outcome apply(BaseBroadcastProcessFunction.Context ctx, RoundChange change) throws Exception {
-        return apply(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getBroadcastState(CHANGE_IDS), change);
-    }
-
-    /** As {@link #apply(BaseBroadcastProcessFunction.Context, RoundChange)}, for an operator that holds the two states itself. */
     RoundRulebook.Outcome apply(BroadcastState<Integer, RoundInForce> broadcast,
-            BroadcastState<String, ChangeReceipt> changeIds, RoundChange change) throws Exception {
+            BroadcastState<String, ChangeReceipt> changeIds, RoundChange change, RoundRulebook.Horizon horizon)
+            throws Exception {
         ChangeReceipt earlier = RoundRulebook.validChangeId(change.changeId) ? changeIds.get(change.changeId) : null;
-        RoundRulebook.Outcome outcome = RoundRulebook.apply(of(broadcast, change.roundId), earlier, change,
-                reservePerMillion);
+        RoundRulebook.Outcome outcome = RoundRulebook.apply(id -> {
+            try {
+                return of(broadcast, id);
+            } catch (Exception e) {
+                throw new IllegalStateException("broadcast state unreadable", e);
+            }
+        }, earlier, change, reservePerMillion, horizon);
         if (outcome.rules() != null) {
-            broadcast.put(change.roundId, outcome.rules());
+            broadcast.put(outcome.rules().round().roundId(), outcome.rules());
         }
         if (outcome.receipt() != null) {
             changeIds.put(change.changeId, outcome.receipt());

@@ -2,7 +2,6 @@ package io.hongbao.jobs.functions;
 
 import io.hongbao.jobs.payout.OverflowCandidate;
 import io.hongbao.jobs.payout.PayoutSettings;
-import io.hongbao.jobs.payout.RoundChange;
 import io.hongbao.jobs.payout.RoundInForce;
 import io.hongbao.jobs.payout.ShardReport;
 import io.hongbao.jobs.payout.SweepInput;
@@ -32,7 +31,7 @@ import org.apache.flink.util.Collector;
  * for a given set of candidates and reports, whatever order they arrived in. What it pays shows in the same
  * {@code hongbao.round.<id>.paidFen} gauges as the shards' payouts.
  */
-public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepInput, RoundChange, Payout>
+public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepInput, RoundInForce, Payout>
         implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
@@ -70,6 +69,11 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
     @Override
     public void processElement(SweepInput in, ReadOnlyContext ctx, Collector<Payout> out) throws Exception {
         RoundInForce rules = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), in.roundId());
+        if (in.rules != null && (rules == null || in.rules.round().version() > rules.round().version())) {
+            // The desk's notice can overtake the same rules on the broadcast input; they are there before event
+            // time reaches the change (the desk's watermark follows both), so the timer can read them.
+            rules = in.rules;
+        }
         if (rules == null) {
             return;
         }
@@ -100,6 +104,15 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Payout> out) throws Exception {
         eventTime.current(ctx.timerService());
         Round round = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getCurrentKey()).round();
+        long closesAt = EventIdentity.closeTimeOf(round.endsAtMs());
+        if (timestamp != closesAt) {
+            // A timer of a window since moved. Later: the new close has its timer (the desk's rules reach this
+            // round as an input, which sets it). Earlier: that timer swept the round already.
+            if (timestamp < closesAt) {
+                ctx.timerService().registerEventTimeTimer(closesAt);
+            }
+            return;
+        }
         long[] spent = spentByShards.value();
         if (spent == null) {
             spent = new long[1 + round.tiers().size()];
@@ -135,9 +148,10 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
         spentByShards.clear();
     }
 
+    /** The rules of a round after a change the {@link RoundChangeDesk} applied: put in place. */
     @Override
-    public void processBroadcastElement(RoundChange change, Context ctx, Collector<Payout> out)
+    public void processBroadcastElement(RoundInForce changed, Context ctx, Collector<Payout> out)
             throws Exception {
-        rulesInForce.apply(ctx, change);
+        ctx.getBroadcastState(ShardPayoutDecider.RULES).put(changed.round().roundId(), changed);
     }
 }

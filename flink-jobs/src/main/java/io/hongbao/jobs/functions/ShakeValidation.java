@@ -11,6 +11,9 @@ import org.apache.flink.util.OutputTag;
  * Drops gateway ticks (they have done their work at the source: event time). Lets through the shake records
  * that are shakes of a configured round inside its window; sends every other
  * record, with its reason, to {@link #REJECTED}. Nothing is dropped silently and nothing throws.
+ *
+ * <p>Without windows ({@link #recordsOnly()}) it lets through every readable shake: the payout job judges
+ * rounds and windows where the live schedule is known ({@link EventIdentity}).
  */
 public class ShakeValidation extends ProcessFunction<ShakeRecord, ShakeRecord> {
     private static final long serialVersionUID = 1L;
@@ -22,7 +25,16 @@ public class ShakeValidation extends ProcessFunction<ShakeRecord, ShakeRecord> {
     private transient org.apache.flink.metrics.Counter ticks;
 
     public ShakeValidation(RoundWindows windows) {
-        this.windows = windows;
+        this.windows = java.util.Objects.requireNonNull(windows, "windows");
+    }
+
+    private ShakeValidation() {
+        this.windows = null;
+    }
+
+    /** Ticks dropped, unreadable records rejected; rounds and windows left to a later stage. */
+    public static ShakeValidation recordsOnly() {
+        return new ShakeValidation();
     }
 
     @Override
@@ -40,7 +52,7 @@ public class ShakeValidation extends ProcessFunction<ShakeRecord, ShakeRecord> {
             ctx.output(REJECTED, record);
             return;
         }
-        RejectReason reason = windows.check(record.event);
+        RejectReason reason = windows == null ? null : windows.check(record.event);
         if (reason == null) {
             // The original bytes ride on to the identity check, which may still reject the shake (and drops them).
             out.collect(record);

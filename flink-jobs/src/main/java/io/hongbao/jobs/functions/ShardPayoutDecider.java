@@ -4,13 +4,10 @@ import io.hongbao.ingest.event.RejectReason;
 import io.hongbao.ingest.event.ShakeEvent;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.payout.BudgetSplit;
-import io.hongbao.jobs.payout.ChangeReceipt;
 import io.hongbao.jobs.payout.OverflowCandidate;
 import io.hongbao.jobs.payout.PayoutDraw;
 import io.hongbao.jobs.payout.PayoutDraw.Prize;
 import io.hongbao.jobs.payout.PayoutSettings;
-import io.hongbao.jobs.payout.RoundChange;
-import io.hongbao.jobs.payout.RoundRulebook;
 import io.hongbao.jobs.payout.RoundInForce;
 import io.hongbao.jobs.payout.ShardReport;
 import io.hongbao.jobs.payout.ShardRound;
@@ -57,8 +54,9 @@ import org.apache.flink.util.OutputTag;
  * end, each shard that spent reports what it spent.
  *
  * <p>Everything a decision reads is this shard's books or the broadcast rules, so decisions need no cross-shard
- * coordination and the budget has no hot key. Live round changes arrive on the second input, broadcast to every
- * subtask; subtask 0 writes each one's ledger line.
+ * coordination and the budget has no hot key. The rules the {@link RoundChangeDesk} makes of live changes arrive
+ * on the second input, broadcast to every subtask, with the desk's schedule promise as its watermark: a round's
+ * close is where its window in force ends.
  *
  * <p>The books live on the heap, as the identity's ids do: a winner costs map lookups, no state-backend read or
  * write and no timer. Keyed state (under each shard's key, so key groups move with their shards on a rescale)
@@ -71,7 +69,7 @@ import org.apache.flink.util.OutputTag;
  * ({@link RoundPaidMetrics}).
  */
 public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
-        implements TwoInputStreamOperator<ShakeRecord, RoundChange, Payout> {
+        implements TwoInputStreamOperator<ShakeRecord, RoundInForce, Payout> {
     private static final long serialVersionUID = 2L;
 
     public static final MapStateDescriptor<Integer, RoundInForce> RULES =
@@ -81,8 +79,6 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
     public static final OutputTag<LedgerEntry> LEDGER = new OutputTag<>("ledger") {};
     /** Shakes that reached the decision after their round closed: rejects, counted and dead-lettered. */
     public static final OutputTag<ShakeRecord> LATE = new OutputTag<>("late-shakes") {};
-    /** A round's rules after each applied change, for the settlement tables. */
-    public static final OutputTag<Round> APPLIED_RULES = new OutputTag<>("applied-rules") {};
 
     /** Keyed by shard: per user of the shard, what the user won (for the gala). */
     static final String USERS_STATE = "user-wins";
@@ -98,7 +94,6 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
     private final RoundRulesInForce rulesInForce;
     private transient PayoutDraw draw;
     private transient BroadcastState<Integer, RoundInForce> rules;
-    private transient BroadcastState<String, ChangeReceipt> changeIds;
     private transient MapState<Long, UserWins> usersState;
     private transient MapState<Integer, ShardRound> roundsState;
     private transient ListState<ShakeRecord> waitingState;
@@ -140,7 +135,6 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
         paidMetrics = RoundPaidMetrics.restore(context, getMetricGroup().addGroup("hongbao"));
         eventTime = RestoredEventTime.restore(context, "decider-event-time");
         rules = context.getOperatorStateStore().getBroadcastState(RULES);
-        changeIds = context.getOperatorStateStore().getBroadcastState(RoundRulesInForce.CHANGE_IDS);
         usersState = keyedState(new MapStateDescriptor<>(USERS_STATE, Types.LONG, TypeInformation.of(UserWins.class)));
         roundsState = keyedState(
                 new MapStateDescriptor<>(ROUNDS_STATE, Types.INT, TypeInformation.of(ShardRound.class)));
@@ -314,18 +308,12 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
         }
     }
 
+    /** The rules of a round after a change the {@link RoundChangeDesk} applied: put in place. */
     @Override
-    public void processElement2(StreamRecord<RoundChange> element) throws Exception {
-        RoundRulebook.Outcome outcome = rulesInForce.apply(rules, changeIds, element.getValue());
-        if (outcome.rules() != null) {
-            paidMetrics.budget(outcome.rules().round());
-        }
-        if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
-            output.collect(LEDGER, new StreamRecord<>(outcome.ledger()));
-            if (outcome.rules() != null) {
-                output.collect(APPLIED_RULES, new StreamRecord<>(outcome.rules().round()));
-            }
-        }
+    public void processElement2(StreamRecord<RoundInForce> element) throws Exception {
+        RoundInForce changed = element.getValue();
+        rules.put(changed.round().roundId(), changed);
+        paidMetrics.budget(changed.round());
     }
 
     /** What changed since the last checkpoint goes to keyed state, under each shard's key. */

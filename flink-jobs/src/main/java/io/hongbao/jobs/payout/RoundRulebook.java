@@ -2,6 +2,8 @@ package io.hongbao.jobs.payout;
 
 import io.hongbao.money.LedgerEntry;
 import io.hongbao.money.Round;
+import java.time.Instant;
+import java.util.function.IntFunction;
 import java.util.regex.Pattern;
 
 /**
@@ -22,6 +24,15 @@ import java.util.regex.Pattern;
  * have spent it, and the rulebook cannot see what the shards spent): it comes out of the sweeper's reserve, so
  * the new budget must be at least the shards' part of the shard base. No exception for "before the round
  * opened": the only clock the rulebook could use is the record's own timestamp, which the producer sets.
+ *
+ * <p>Schedule rules ({@code SET_WINDOW}, {@code ADD_ROUND}). A change takes effect at an event time it carries:
+ * shakes before it keep the window as it was, shakes at or after it get the new one. So that the two agree
+ * wherever they overlap, every boundary the change moves (the old and the new position) lies at or after that
+ * time; then "the window in force at a shake's event time" is simply the newest window. The
+ * {@link Horizon} says up to which event time shakes may already have been judged: a change taking effect
+ * before it would reach into decided event time and is refused, with the horizon in its line. A closed round
+ * cannot be reopened that way (its end lies before the horizon): add a new round instead. A window may end no
+ * later than {@link Horizon#latestEndMs()}, past which nothing would close it.
  */
 public final class RoundRulebook {
     /**
@@ -44,6 +55,15 @@ public final class RoundRulebook {
      */
     public record Outcome(RoundInForce rules, LedgerEntry ledger, ChangeReceipt receipt) {}
 
+    /**
+     * What a schedule change is held to: shakes with an event time before {@code decidedUntilMs} may have been
+     * judged already; no window may end after {@code latestEndMs}.
+     */
+    public record Horizon(long decidedUntilMs, long latestEndMs) {
+        /** No event time decided yet and no limit on the end: for rulebook tests of the budget rules. */
+        public static final Horizon OPEN = new Horizon(Long.MIN_VALUE, Long.MAX_VALUE);
+    }
+
     public static boolean validChangeId(String changeId) {
         return changeId != null && CHANGE_ID.matcher(changeId).matches();
     }
@@ -61,6 +81,17 @@ public final class RoundRulebook {
      * @param earlier the receipt remembered for {@code change.changeId}, null if the id is new
      */
     public static Outcome apply(RoundInForce current, ChangeReceipt earlier, RoundChange change, int reservePerMillion) {
+        return apply(id -> id == change.roundId ? current : null, earlier, change, reservePerMillion, Horizon.OPEN);
+    }
+
+    /**
+     * @param rules each round's rules in force, null for a round that has none (the profile's or added)
+     * @param earlier the receipt remembered for {@code change.changeId}, null if the id is new
+     * @param horizon what a schedule change is held to
+     */
+    public static Outcome apply(IntFunction<RoundInForce> rules, ChangeReceipt earlier, RoundChange change,
+            int reservePerMillion, Horizon horizon) {
+        RoundInForce current = change.roundId >= 1 ? rules.apply(change.roundId) : null;
         long budgetNow = current == null ? 0 : current.round().budgetFen();
         if (!validChangeId(change.changeId)) {
             String why = change.invalid != null ? change.invalid
@@ -81,7 +112,9 @@ public final class RoundRulebook {
                             + earlier.content + " (" + earlier.kind + "); send this change under a new change_id"),
                     null);
         }
-        Outcome decided = decide(entryId, current, change, reservePerMillion);
+        Outcome decided = change.isScheduleChange() && change.invalid == null && change.roundId >= 1
+                ? schedule(entryId, current, rules, change, horizon)
+                : decide(entryId, current, change, reservePerMillion);
         return new Outcome(decided.rules(), decided.ledger(),
                 ChangeReceipt.of(content, change.source, decided.ledger().kind()));
     }
@@ -142,6 +175,93 @@ public final class RoundRulebook {
         }
     }
 
+    /** {@code SET_WINDOW} and {@code ADD_ROUND}: see the class comment, "Schedule rules". */
+    private static Outcome schedule(String entryId, RoundInForce current, IntFunction<RoundInForce> rules,
+            RoundChange change, Horizon horizon) {
+        long budgetNow = current == null ? 0 : current.round().budgetFen();
+        long at = change.effectiveAtMs;
+        long start = change.startsAtMs;
+        long end = change.endsAtMs;
+        if (at == RoundChange.NONE || start == RoundChange.NONE || end == RoundChange.NONE) {
+            return new Outcome(null, refused(entryId, change, budgetNow,
+                    "starts_at, ends_at and effective_at are all needed"), null);
+        }
+        if (end <= start) {
+            return new Outcome(null, refused(entryId, change, budgetNow,
+                    "the window [" + time(start) + ", " + time(end) + ") ends before it starts"), null);
+        }
+        if (at < horizon.decidedUntilMs()) {
+            return new Outcome(null, refused(entryId, change, budgetNow, "it would take effect at " + time(at)
+                    + ", in event time already decided: shakes up to " + time(horizon.decidedUntilMs())
+                    + " may have been judged by the schedule as it is. Send it again with effective_at at or after "
+                    + time(horizon.decidedUntilMs()) + " (later is safer: the job keeps deciding)"), null);
+        }
+        if (end > horizon.latestEndMs()) {
+            return new Outcome(null, refused(entryId, change, budgetNow, "the window would end at " + time(end)
+                    + ", after " + time(horizon.latestEndMs()) + ", the latest end the gateway's ticks still close"),
+                    null);
+        }
+        if (change.action == RoundChange.Action.ADD_ROUND) {
+            if (current != null) {
+                return new Outcome(null, refused(entryId, change, budgetNow, "round " + change.roundId
+                        + " already exists; move its window with SET_WINDOW"), null);
+            }
+            RoundInForce like = change.likeRoundId >= 1 ? rules.apply(change.likeRoundId) : null;
+            if (like == null) {
+                return new Outcome(null, refused(entryId, change, 0, "like_round " + change.likeRoundId
+                        + " is not a round of the gala: an added round takes its rules and tiers"), null);
+            }
+            long budget = change.budgetFen;
+            if (budget <= 0 || budget > MAX_BUDGET_FEN) {
+                return new Outcome(null, refused(entryId, change, 0,
+                        "budget_fen must be 1 to " + MAX_BUDGET_FEN + ", was " + budget), null);
+            }
+            if (start < at) {
+                return new Outcome(null, refused(entryId, change, 0, "the round would start at " + time(start)
+                        + ", before the change takes effect at " + time(at)), null);
+            }
+            Round model = like.round();
+            String name = change.name != null ? change.name : "round " + change.roundId;
+            Round added = new Round(change.roundId, name, start, end, budget, model.winPerMillion(),
+                    model.winsPerRound(), model.fenPerGala(), false, 1, model.tiers());
+            return new Outcome(new RoundInForce(added, budget), line(entryId, change, "ROUND_ADDED", budget, budget,
+                    "round added: [" + time(start) + ", " + time(end) + "), budget " + budget + " fen, rules of round "
+                            + model.roundId() + ", from " + time(at), true, at), null);
+        }
+        if (current == null) {
+            return new Outcome(null, refused(entryId, change, 0, "round " + change.roundId
+                    + " is not configured; add it with ADD_ROUND"), null);
+        }
+        Round round = current.round();
+        if (start == round.startsAtMs() && end == round.endsAtMs()) {
+            return new Outcome(null, refused(entryId, change, budgetNow, "the window is already ["
+                    + time(start) + ", " + time(end) + "): nothing to change"), null);
+        }
+        String moved = movedBefore(at, round.startsAtMs(), start, "start")
+                + movedBefore(at, round.endsAtMs(), end, "end");
+        if (!moved.isEmpty()) {
+            return new Outcome(null, refused(entryId, change, budgetNow, "it moves the window's" + moved
+                    + ", before the change takes effect at " + time(at) + " (event time before it keeps the window"
+                    + " as it was, so every boundary it moves must lie at or after it)"), null);
+        }
+        Round rescheduled = new Round(round.roundId(), round.name(), start, end, round.budgetFen(),
+                round.winPerMillion(), round.winsPerRound(), round.fenPerGala(), round.paused(), round.version() + 1,
+                round.tiers());
+        return new Outcome(new RoundInForce(rescheduled, current.shardBaseFen()), line(entryId, change,
+                "RESCHEDULED", 0, budgetNow, "window [" + time(round.startsAtMs()) + ", " + time(round.endsAtMs())
+                        + ") -> [" + time(start) + ", " + time(end) + ") from " + time(at), true, at), null);
+    }
+
+    /** " start (at … → …)" when a moved boundary lies before {@code at}; "" when it is unmoved or after. */
+    private static String movedBefore(long at, long was, long becomes, String what) {
+        return was != becomes && Math.min(was, becomes) < at
+                ? " " + what + " (" + time(was) + " -> " + time(becomes) + ")" : "";
+    }
+
+    private static String time(long ms) {
+        return Instant.ofEpochMilli(ms).toString();
+    }
+
     private static LedgerEntry refused(String entryId, RoundChange change, long budget, String why) {
         return line(entryId, change, "CHANGE_REFUSED", 0, budget,
                 (change.action == null ? "change" : change.action) + " refused: " + why, false);
@@ -149,9 +269,15 @@ public final class RoundRulebook {
 
     private static LedgerEntry line(String entryId, RoundChange change, String kind, long amount, long budgetAfter,
             String detail, boolean withReason) {
+        return line(entryId, change, kind, amount, budgetAfter, detail, withReason, change.issuedAtMs);
+    }
+
+    /** {@code effectiveAtMs}: when the line takes effect; a schedule change's own event time, else the record's. */
+    private static LedgerEntry line(String entryId, RoundChange change, String kind, long amount, long budgetAfter,
+            String detail, boolean withReason, long effectiveAtMs) {
         String full = detail + (withReason && change.reason != null ? " (" + change.reason + ")" : "");
         return new LedgerEntry(entryId, change.roundId, kind, amount, budgetAfter, printable(full, MAX_DETAIL_CHARS),
-                change.issuedAtMs, change.source);
+                effectiveAtMs, change.source);
     }
 
     /** For echoing a value into a detail: quoted, printable, short. */

@@ -18,4 +18,9 @@ public final class IntakePipeline {
             RoundWindows windows) {
         return records.process(new ShakeValidation(windows)).uid("shake-validation").name("validate shakes");
     }
+
+    /** As {@link #validate}, leaving rounds and windows to a later stage that knows the live schedule. */
+    public static SingleOutputStreamOperator<ShakeRecord> readable(DataStream<ShakeRecord> records) {
+        return records.process(ShakeValidation.recordsOnly()).uid("shake-validation").name("validate shakes");
+    }
 }

@@ -3,9 +3,14 @@ package io.hongbao.jobs.functions;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
+import io.hongbao.jobs.payout.RoundInForce;
+import io.hongbao.money.LedgerEntry;
 import io.hongbao.money.Payout;
 import io.hongbao.money.Round;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -18,15 +23,20 @@ import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 
 /**
  * {@link ShardPayoutDecider} in a test harness wired as the pipeline wires it: shakes keyed by shard on the first
- * input, round changes broadcast on the second, which is idle (the control stream never holds event time back).
+ * input, on the second the rules a {@link RoundChangeDesk} (its own harness, snapshotted and restored with the
+ * decider) makes of the round changes sent; the second input is idle, so event time is the shakes'.
  */
-final class DeciderHarness extends KeyedTwoInputStreamOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> {
+final class DeciderHarness extends KeyedTwoInputStreamOperatorTestHarness<Integer, ShakeRecord, RoundInForce, Payout> {
     static final int MAX_PARALLELISM = 128;
+    /** The desk's snapshot taken with each decider snapshot, so a restore brings back both. */
+    private static final Map<OperatorSubtaskState, OperatorSubtaskState> DESK_SNAPSHOTS =
+            Collections.synchronizedMap(new WeakHashMap<>());
     private final ShardPayoutDecider decider;
+    private ChangeDeskHarness desk;
 
     private DeciderHarness(ShardPayoutDecider decider, PayoutSettings settings, int parallelism, int subtask)
             throws Exception {
-        super(decider, (ShakeRecord r) -> settings.shardOf(r.event.userId), (RoundChange c) -> 0, Types.INT,
+        super(decider, (ShakeRecord r) -> settings.shardOf(r.event.userId), (RoundInForce c) -> 0, Types.INT,
                 MAX_PARALLELISM, parallelism, subtask);
         this.decider = decider;
     }
@@ -53,6 +63,8 @@ final class DeciderHarness extends KeyedTwoInputStreamOperatorTestHarness<Intege
         }
         harness.open();
         harness.processWatermarkStatus2(WatermarkStatus.IDLE);
+        harness.desk = ChangeDeskHarness.open(rules, shards, Long.MAX_VALUE,
+                snapshot == null ? null : DESK_SNAPSHOTS.get(snapshot));
         return harness;
     }
 
@@ -60,15 +72,36 @@ final class DeciderHarness extends KeyedTwoInputStreamOperatorTestHarness<Intege
     @Override
     public OperatorSubtaskState snapshot(long checkpointId, long timestamp) throws Exception {
         prepareSnapshotPreBarrier(checkpointId);
-        return super.snapshot(checkpointId, timestamp);
+        OperatorSubtaskState snapshot = super.snapshot(checkpointId, timestamp);
+        DESK_SNAPSHOTS.put(snapshot, desk.snapshot(checkpointId, timestamp));
+        return snapshot;
     }
 
     void processElement(ShakeRecord shake, long timestamp) throws Exception {
         processElement1(shake, timestamp);
     }
 
+    /** A round change, decided by the desk; what it applies reaches the decider. */
     void processBroadcastElement(RoundChange change, long timestamp) throws Exception {
-        processElement2(change, timestamp);
+        for (RoundInForce rules : desk.decide(change)) {
+            processElement2(rules, timestamp);
+        }
+    }
+
+    /** The desk's ledger lines of the changes sent. */
+    List<LedgerEntry> changeLedger() {
+        return desk.ledger();
+    }
+
+    /** The round configs the desk applied. */
+    List<Round> appliedRules() {
+        return desk.appliedRules();
+    }
+
+    @Override
+    public void close() throws Exception {
+        super.close();
+        desk.close();
     }
 
     void processWatermark(long watermark) throws Exception {

@@ -7,9 +7,11 @@ import static io.hongbao.jobs.functions.PayoutFixtures.shake;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hongbao.ingest.event.RejectReason;
+import io.hongbao.ingest.event.ShakeEvent;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.payout.PayoutDraw;
 import io.hongbao.jobs.payout.PayoutSettings;
+import io.hongbao.jobs.payout.RoundInForce;
 import io.hongbao.money.Round;
 import io.hongbao.settlement.analytics.InteractionCount;
 import java.time.Duration;
@@ -21,7 +23,6 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -105,7 +106,7 @@ class EventIdentityTest {
         h.close();
 
         var restored = harness(checkpoint); // no watermark yet
-        restored.processElement(retry(winner, ROUND_END + 5_000), ROUND_END + 5_000);
+        restored.processElement(retry(winner, ROUND_END - 1), ROUND_END - 1); // in the window, after the close
 
         assertThat(restored.extractOutputValues()).as("a copy of a closed round's id passed as new").isEmpty();
         assertThat(rejects(restored)).containsExactly(RejectReason.LATE);
@@ -212,7 +213,7 @@ class EventIdentityTest {
         OperatorSubtaskState atOne = checkpoint(one, 1);
         one.close();
 
-        List<KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord>> two = new ArrayList<>();
+        List<IdentityHarness> two = new ArrayList<>();
         for (int subtask = 0; subtask < 2; subtask++) {
             two.add(harness(AbstractStreamOperatorTestHarness.repartitionOperatorState(atOne, MAX_PARALLELISM, 1, 2,
                     subtask), 2, subtask));
@@ -281,7 +282,7 @@ class EventIdentityTest {
         return ((EventIdentity) h.getOperator()).shardsInState();
     }
 
-    private static void route(List<KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord>> subtasks,
+    private static void route(List<IdentityHarness> subtasks,
             ShakeRecord s) throws Exception {
         int shard = PayoutSettings.identityShardOf(s.event.eventIdHi, s.event.eventIdLo);
         int subtask = KeyGroupRangeAssignment.assignKeyToParallelOperator(shard, MAX_PARALLELISM, subtasks.size());
@@ -289,6 +290,86 @@ class EventIdentityTest {
     }
 
     /** What Flink does at a checkpoint: the hook before the barrier, then the snapshot. */
+    /**
+     * The live schedule: a shake past the desk's promise waits, and is judged by the window in force when the
+     * promise passes it, here extended meanwhile; without the change the same shake is out of its window.
+     */
+    @Test
+    void shouldJudgeAShakePastThePromiseByTheWindowInForceWhenThePromisePassesIt() throws Exception {
+        for (boolean extended : new boolean[] {true, false}) {
+            var h = IdentityHarness.open(List.of(ROUND_1, ROUND_2), SETTINGS, null, 1, 0, ROUND_END - 20_000);
+            ShakeRecord afterOldEnd = shake(100, 1, ROUND_END + 5_000);
+            h.processElement(afterOldEnd, ROUND_END + 5_000);
+            assertThat(h.shakesAwaiting()).as("waits for the promise").isEqualTo(1);
+            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(rejects(h)).isEmpty();
+
+            if (extended) {
+                h.rules(new RoundInForce(rescheduled(ROUND_1, ROUND_1.startsAtMs(), ROUND_END + 60_000),
+                        ROUND_1.budgetFen()));
+            }
+            h.promise(ROUND_END + 30_000);
+
+            assertThat(h.shakesAwaiting()).isZero();
+            if (extended) {
+                assertThat(h.extractOutputValues()).as("a shake of the extended window, new and drawn")
+                        .extracting(r -> r.event.eventIdLo).containsExactly(1L);
+                assertThat(rejects(h)).isEmpty();
+            } else {
+                assertThat(h.extractOutputValues()).isEmpty();
+                assertThat(rejects(h)).containsExactly(RejectReason.OUT_OF_WINDOW);
+            }
+            h.close();
+        }
+    }
+
+    @Test
+    void shouldKeepTheShakesAwaitingThePromiseAcrossARestore() throws Exception {
+        var h = IdentityHarness.open(List.of(ROUND_1, ROUND_2), SETTINGS, null, 1, 0, ROUND_START + 10_000);
+        h.processElement(shake(100, 1, ROUND_START + 5_000), ROUND_START + 5_000); // judged at once
+        h.processElement(shake(101, 2, ROUND_START + 15_000), ROUND_START + 15_000); // waits
+        OperatorSubtaskState checkpoint = checkpoint(h, 1);
+        h.close();
+
+        var restored = IdentityHarness.open(List.of(ROUND_1, ROUND_2), SETTINGS, checkpoint, 1, 0, Long.MIN_VALUE);
+        assertThat(restored.shakesAwaiting()).isEqualTo(1);
+        restored.processElement(shake(102, 3, ROUND_START + 9_000), ROUND_START + 9_000); // below the restored promise
+        assertThat(restored.extractOutputValues()).extracting(r -> r.event.eventIdLo).containsExactly(3L);
+        restored.promise(ROUND_START + 20_000);
+
+        assertThat(restored.shakesAwaiting()).isZero();
+        assertThat(restored.extractOutputValues()).extracting(r -> r.event.eventIdLo).containsExactly(3L, 2L);
+        restored.close();
+    }
+
+    @Test
+    void shouldTakeTheShakesOfARoundAddedLiveAndNotBefore() throws Exception {
+        var h = IdentityHarness.open(List.of(ROUND_1), SETTINGS, null, 1, 0, Long.MAX_VALUE);
+        Round added = new Round(7, "round 7", ROUND_END, ROUND_END + 60_000, 500_000, ROUND_1.winPerMillion(),
+                ROUND_1.winsPerRound(), ROUND_1.fenPerGala(), false, 1, ROUND_1.tiers());
+        h.processElement(inRound(shake(100, 1, ROUND_END + 10), 7), ROUND_END + 10);
+        h.rules(new RoundInForce(added, 500_000));
+        h.processElement(inRound(shake(101, 2, ROUND_END + 20), 7), ROUND_END + 20);
+        h.processWatermark(ROUND_END + 60_000 - 1); // round 7 closes at its own end
+        h.processElement(inRound(shake(102, 3, ROUND_END + 30), 7), ROUND_END + 30);
+
+        assertThat(rejects(h)).containsExactly(RejectReason.UNKNOWN_ROUND, RejectReason.LATE);
+        assertThat(h.extractOutputValues()).extracting(r -> r.event.eventIdLo).containsExactly(2L);
+        h.close();
+    }
+
+    private static Round rescheduled(Round r, long startsAt, long endsAt) {
+        return new Round(r.roundId(), r.name(), startsAt, endsAt, r.budgetFen(), r.winPerMillion(), r.winsPerRound(),
+                r.fenPerGala(), r.paused(), r.version() + 1, r.tiers());
+    }
+
+    private static ShakeRecord inRound(ShakeRecord r, int roundId) {
+        ShakeEvent e = r.event;
+        r.event = new ShakeEvent(e.eventIdHi, e.eventIdLo, e.userId, e.deviceId, roundId, e.channel, e.region,
+                e.clientTsMs, e.gatewayTsMs, e.deviceSeq);
+        return r;
+    }
+
     private static OperatorSubtaskState checkpoint(AbstractStreamOperatorTestHarness<ShakeRecord> h, long id)
             throws Exception {
         h.prepareSnapshotPreBarrier(id);
@@ -311,34 +392,24 @@ class EventIdentityTest {
                 r.winsPerRound(), r.fenPerGala(), r.paused(), r.version(), r.tiers());
     }
 
-    private static List<RejectReason> rejects(KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> h) {
+    private static List<RejectReason> rejects(IdentityHarness h) {
         var out = h.getSideOutput(EventIdentity.REJECTED);
         return out == null ? List.of() : out.stream().map(r -> r.getValue().rejectReason).toList();
     }
 
-    private static KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> harness(
+    private static IdentityHarness harness(
             OperatorSubtaskState restore) throws Exception {
         return harness(restore, 1, 0);
     }
 
-    private static KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> harness(
+    private static IdentityHarness harness(
             OperatorSubtaskState restore, int parallelism, int subtask) throws Exception {
         return identityHarness(List.of(ROUND_1, ROUND_2), restore, parallelism, subtask);
     }
 
     /** EventIdentity keyed as in the pipeline, on RocksDB, opened (and restored from {@code restore} when given). */
-    static KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> identityHarness(
+    static IdentityHarness identityHarness(
             List<Round> rounds, OperatorSubtaskState restore, int parallelism, int subtask) throws Exception {
-        var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new EventIdentity(rounds, SETTINGS, Duration.ofSeconds(1)),
-                (ShakeRecord r) -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo),
-                Types.INT, MAX_PARALLELISM, parallelism, subtask);
-        h.setStateBackend(new EmbeddedRocksDBStateBackend());
-        h.setup();
-        if (restore != null) {
-            h.initializeState(restore);
-        }
-        h.open();
-        return h;
+        return IdentityHarness.open(rounds, SETTINGS, restore, parallelism, subtask);
     }
 }

@@ -5,6 +5,7 @@ import io.hongbao.ingest.event.ShakeEvent;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
+import io.hongbao.jobs.payout.RoundInForce;
 import io.hongbao.money.Payout;
 import io.hongbao.money.Round;
 import io.hongbao.money.Tier;
@@ -65,11 +66,11 @@ final class PayoutFixtures {
      * is: its keyed state, timers and operator state back, its watermark not (the control input's, which never
      * holds event time back, is sent again).
      */
-    static <IN, OUT> KeyedBroadcastOperatorTestHarness<Integer, IN, RoundChange, OUT> restored(
-            KeyedBroadcastProcessFunction<Integer, IN, RoundChange, OUT> function, KeySelector<IN, Integer> key,
+    static <IN, OUT> KeyedBroadcastOperatorTestHarness<Integer, IN, RoundInForce, OUT> restored(
+            KeyedBroadcastProcessFunction<Integer, IN, RoundInForce, OUT> function, KeySelector<IN, Integer> key,
             OperatorSubtaskState snapshot) throws Exception {
         var harness = new KeyedBroadcastOperatorTestHarness<>(new CoBroadcastWithKeyedOperator<>(function,
-                List.of(ShardPayoutDecider.RULES, RoundRulesInForce.CHANGE_IDS)), key, Types.INT, 1, 1, 0);
+                List.of(ShardPayoutDecider.RULES)), key, Types.INT, 1, 1, 0);
         harness.setup();
         harness.initializeState(snapshot);
         harness.open();

@@ -144,7 +144,7 @@ class PayoutInvariantsProperties {
         final List<ShakeRecord> sent = new ArrayList<>();
         DeciderHarness harness;
         /** EventIdentity, the stage in front of the decider in the pipeline: retries stop there. */
-        KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> identity;
+        IdentityHarness identity;
         OperatorSubtaskState checkpoint;
         OperatorSubtaskState identityCheckpoint;
         /** This run's event time; a restore starts it over, as a restored job's is. */
@@ -239,9 +239,13 @@ class PayoutInvariantsProperties {
 
         List<Payout> sweep() throws Exception {
             var sweeper = ProcessFunctionTestHarnessesAccess.sweeper(initial, settings);
+            var desk = ChangeDeskHarness.open(List.of(initial), settings, Long.MAX_VALUE, null);
             for (RoundChange change : changes) {
-                sweeper.processBroadcastElement(change, change.issuedAtMs);
+                for (RoundInForce rules : desk.decide(change)) {
+                    sweeper.processBroadcastElement(rules, change.issuedAtMs);
+                }
             }
+            desk.close();
             for (OverflowCandidate c : committedOverflow) {
                 sweeper.processElement(SweepInput.of(c), c.shake.event.gatewayTsMs);
             }
@@ -258,7 +262,7 @@ class PayoutInvariantsProperties {
             return DeciderHarness.open(List.of(initial), settings, restore);
         }
 
-        private KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> openIdentity(
+        private IdentityHarness openIdentity(
                 OperatorSubtaskState restore) throws Exception {
             return EventIdentityTest.identityHarness(List.of(initial), restore, 1, 0);
         }
@@ -274,11 +278,11 @@ class PayoutInvariantsProperties {
     static final class ProcessFunctionTestHarnessesAccess {
         private ProcessFunctionTestHarnessesAccess() {}
 
-        static KeyedBroadcastOperatorTestHarness<Integer, SweepInput, RoundChange, Payout> sweeper(
+        static KeyedBroadcastOperatorTestHarness<Integer, SweepInput, RoundInForce, Payout> sweeper(
                 Round rules, PayoutSettings settings) throws Exception {
             var h = org.apache.flink.streaming.util.ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
                     new RoundSweeper(List.of(rules), settings), SweepInput::roundId, Types.INT,
-                    ShardPayoutDecider.RULES, RoundRulesInForce.CHANGE_IDS);
+                    ShardPayoutDecider.RULES);
             h.processBroadcastWatermark(Long.MAX_VALUE);
             return h;
         }

@@ -77,23 +77,23 @@ class RoundChangeRulebookProperties {
                 feed(harness, json, offset++);
             } else if (step.kind() == Step.CHECKPOINT) {
                 checkpoint = harness.snapshot(offset, offset);
-                committed.addAll(harness.extractOutputValues());
-                harness.getOutput().clear();
+                committed.addAll(lines(harness));
                 sinceCheckpoint.clear();
                 offsetAtCheckpoint = offset;
             } else {
-                List<LedgerEntry> lost = harness.extractOutputValues();
+                List<LedgerEntry> lost = lines(harness);
                 harness.close();
                 harness = open(configured, checkpoint);
                 long replayOffset = offsetAtCheckpoint;
                 for (String replayed : sinceCheckpoint) {
                     feed(harness, replayed, replayOffset++);
                 }
-                assertThat(harness.extractOutputValues()).as("a replay decides as the first run")
+                assertThat(harness.ledger()).as("a replay decides as the first run")
                         .usingRecursiveFieldByFieldElementComparator().containsExactlyElementsOf(lost);
             }
             for (Round base : configured) {
-                RoundInForce inForce = harness.getBroadcastState(ShardPayoutDecider.RULES).get(base.roundId());
+                RoundInForce inForce = harness.getOperator().getOperatorStateBackend()
+                        .getBroadcastState(ShardPayoutDecider.RULES).get(base.roundId());
                 RoundInForce r = inForce == null ? RoundInForce.configured(base) : inForce;
                 long sharded = r.shardBaseFen() - BudgetSplit.reserve(r.shardBaseFen(), RESERVE);
                 assertThat(r.round().budgetFen()).as("round %d budget against its shards' part", base.roundId())
@@ -103,7 +103,7 @@ class RoundChangeRulebookProperties {
                 shardBase.put(base.roundId(), r.shardBaseFen());
             }
         }
-        committed.addAll(harness.extractOutputValues());
+        committed.addAll(lines(harness));
         harness.close();
 
         Set<String> ids = new HashSet<>();
@@ -132,24 +132,28 @@ class RoundChangeRulebookProperties {
         Statistics.label("applied").collect(applied > 0);
     }
 
-    private static void feed(KeyedBroadcastOperatorTestHarness<Integer, Integer, RoundChange, LedgerEntry> harness,
-            String json, long offset) throws Exception {
+    private static void feed(ChangeDeskHarness harness, String json, long offset) throws Exception {
         RoundChange change = RoundChangeDeserializationSchemaTest.read(json.getBytes(StandardCharsets.UTF_8), offset);
-        harness.processBroadcastElement(change, offset);
+        harness.decide(change);
     }
 
-    private static KeyedBroadcastOperatorTestHarness<Integer, Integer, RoundChange, LedgerEntry> open(
-            List<Round> rules, OperatorSubtaskState restore) throws Exception {
-        var h = new KeyedBroadcastOperatorTestHarness<>(
-                new CoBroadcastWithKeyedOperator<>(new RoundRulesInForceTest.ControlApplier(rules, RESERVE),
-                        List.of(ShardPayoutDecider.RULES, RoundRulesInForce.CHANGE_IDS)),
-                (Integer i) -> i, Types.INT, 128, 1, 0);
-        h.setup();
-        if (restore != null) {
-            h.initializeState(restore);
+    /** The desk's ledger lines since the last call. */
+    private static List<LedgerEntry> lines(ChangeDeskHarness harness) {
+        List<LedgerEntry> out = harness.ledger();
+        clearLedger(harness);
+        return out;
+    }
+
+    private static void clearLedger(ChangeDeskHarness harness) {
+        var queue = harness.getSideOutput(ShardPayoutDecider.LEDGER);
+        if (queue != null) {
+            queue.clear();
         }
-        h.open();
-        return h;
+    }
+
+    private static ChangeDeskHarness open(List<Round> rules, OperatorSubtaskState restore) throws Exception {
+        return ChangeDeskHarness.open(rules, new io.hongbao.jobs.payout.PayoutSettings(4, RESERVE, 1, 2),
+                Long.MAX_VALUE, restore);
     }
 
     @Provide

@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.hongbao.money.LedgerEntry;
 import io.hongbao.jobs.payout.OverflowCandidate;
 import io.hongbao.money.Payout;
-import io.hongbao.jobs.payout.RoundChange;
+import io.hongbao.jobs.payout.RoundInForce;
 import io.hongbao.money.Round;
 import io.hongbao.jobs.payout.ShardReport;
 import io.hongbao.jobs.payout.SweepInput;
@@ -109,11 +109,11 @@ class RoundSweeperTest {
                 PayoutFixtures.BIG));
     }
 
-    private static KeyedBroadcastOperatorTestHarness<Integer, SweepInput, RoundChange, Payout> harness(
+    private static KeyedBroadcastOperatorTestHarness<Integer, SweepInput, RoundInForce, Payout> harness(
             Round rules) throws Exception {
         var harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
                 new RoundSweeper(List.of(rules), settings(4, 10_000)), SweepInput::roundId, Types.INT,
-                ShardPayoutDecider.RULES, RoundRulesInForce.CHANGE_IDS);
+                ShardPayoutDecider.RULES);
         harness.processBroadcastWatermark(Long.MAX_VALUE);
         return harness;
     }

@@ -314,9 +314,9 @@ class ShardPayoutDeciderTest {
         harness.processElement(shake(1, 2, ROUND_START + 3), ROUND_START + 3);
 
         assertThat(payouts(harness)).extracting(PayoutFixtures::eventIdLo).containsExactly(2L);
-        assertThat(values(harness.getSideOutput(ShardPayoutDecider.LEDGER)))
+        assertThat(harness.changeLedger())
                 .extracting(l -> l.kind()).containsExactly("PAUSED", "RESUMED");
-        assertThat(values(harness.getSideOutput(ShardPayoutDecider.APPLIED_RULES)))
+        assertThat(harness.appliedRules())
                 .extracting(r -> r.paused() + "@v" + r.version()).containsExactly("true@v1", "false@v2");
     }
 
@@ -331,7 +331,7 @@ class ShardPayoutDeciderTest {
         harness.processBroadcastElement(change("up", RoundChange.Action.SET_BUDGET, 2_000_000, ROUND_START + 7),
                 ROUND_START + 7);
 
-        List<LedgerEntry> ledger = values(harness.getSideOutput(ShardPayoutDecider.LEDGER));
+        List<LedgerEntry> ledger = harness.changeLedger();
         assertThat(ledger).extracting(l -> l.kind()).containsExactly("CHANGE_REFUSED", "BUDGET_LOWERED", "BUDGET_RAISED");
         assertThat(ledger).extracting(l -> l.budgetFenAfter()).containsExactly(1_000_000L, 995_000L, 2_000_000L);
         assertThat(harness.getBroadcastState(ShardPayoutDecider.RULES).get(1).shardBaseFen()).isEqualTo(2_000_000L);
@@ -350,7 +350,7 @@ class ShardPayoutDeciderTest {
                 ROUND_START + 100);
 
         assertThat(paid).as("the shards have paid").isPositive();
-        List<LedgerEntry> ledger = values(harness.getSideOutput(ShardPayoutDecider.LEDGER));
+        List<LedgerEntry> ledger = harness.changeLedger();
         assertThat(ledger).extracting(l -> l.kind()).containsExactly("CHANGE_REFUSED");
         assertThat(harness.getBroadcastState(ShardPayoutDecider.RULES).get(1)).as("no rules changed").isNull();
     }
@@ -371,7 +371,7 @@ class ShardPayoutDeciderTest {
             harness.processBroadcastElement(c, ROUND_START);
         }
 
-        List<LedgerEntry> ledger = values(harness.getSideOutput(ShardPayoutDecider.LEDGER));
+        List<LedgerEntry> ledger = harness.changeLedger();
         assertThat(ledger).extracting(l -> l.entryId()).doesNotHaveDuplicates();
         assertThat(ledger).extracting(l -> l.entryId() + " " + l.kind()).containsExactly("change-ops-1 BUDGET_RAISED",
                 "change-ops-2 BUDGET_RAISED", "change-ops-1/repeat/control/0/2 CHANGE_REPEATED",
@@ -379,7 +379,7 @@ class ShardPayoutDeciderTest {
         Round inForce = harness.getBroadcastState(ShardPayoutDecider.RULES).get(1).round();
         assertThat(inForce.budgetFen()).isEqualTo(3_000_000L);
         assertThat(inForce.paused()).isFalse();
-        assertThat(values(harness.getSideOutput(ShardPayoutDecider.APPLIED_RULES))).hasSize(2);
+        assertThat(harness.appliedRules()).hasSize(2);
     }
 
     static DeciderHarness harness(Round rules, PayoutSettings settings) throws Exception {
