@@ -13,6 +13,7 @@ import io.hongbao.jobs.functions.RoundChangeDeserializationSchema;
 import io.hongbao.jobs.functions.ShakeWatermarks;
 import io.hongbao.jobs.payout.PayoutSettings;
 import io.hongbao.jobs.payout.RoundChange;
+import io.hongbao.jobs.payout.RoundInForce;
 import io.hongbao.jobs.pipeline.IntakePipeline;
 import io.hongbao.jobs.pipeline.PayoutJobGraph;
 import io.hongbao.jobs.pipeline.PayoutPipeline;
@@ -105,9 +106,14 @@ final class Topologies {
             PayoutSettings settings, String run) {
         Round round = gala.roundConfigs().get(0);
         TypeInformation<ShakeRecord> type = TypeInformation.of(ShakeRecord.class);
+        // The identity's second input, the change desk's, as in a job where no change ever comes: the round's
+        // rules as configured, then the end of the stream, whose watermark promises the schedule for good.
+        DataStream<RoundInForce> noChanges = env.fromData(List.of(RoundInForce.configured(round)),
+                TypeInformation.of(RoundInForce.class)).name("no round changes");
         env.fromSequence(0, devices * eventsPerDevice - 1).name("synthetic shakes")
                 .map(i -> syntheticShake(i, devices, round, run)).returns(type).name("shake of device i % devices")
                 .keyBy(r -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo))
+                .connect(noChanges.broadcast())
                 .transform("one identity per event id", type,
                         new CountingIdentity(List.of(round), settings, run))
                 .uid("event-identity")

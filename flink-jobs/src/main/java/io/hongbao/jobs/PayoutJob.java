@@ -104,6 +104,12 @@ public final class PayoutJob implements Callable<Integer> {
                     + "merely stalled partition close its round early; its later shakes are then LATE rejects.")
     Duration idleness;
 
+    @Option(names = "--schedule-lead", defaultValue = "PT30S",
+            description = "How far ahead of the shakes' event time a live schedule change (SET_WINDOW, ADD_ROUND) "
+                    + "must take effect; one reaching closer is refused (default: ${DEFAULT-VALUE}). Shakes further "
+                    + "ahead of the watermark than this wait for it (a stalled partition).")
+    Duration scheduleLead;
+
     @Option(names = "--count-flush-interval", defaultValue = "PT1S",
             description = "How often interaction counts are written to PostgreSQL, ISO-8601 (default: ${DEFAULT-VALUE}).")
     Duration countFlushInterval;
@@ -170,10 +176,11 @@ public final class PayoutJob implements Callable<Integer> {
                         controlGroupId(deployment), new RoundChangeDeserializationSchema(), bounded),
                 ControlWatermarks.neverHoldBack(),
                 "round changes").uid("control-source");
-        PayoutJobGraph.build(env, shakes, changes, gala, settings, new PayoutJobGraph.Sinks(
+        PayoutJobGraph.build(env, shakes, changes, gala, settings, scheduleLead, new PayoutJobGraph.Sinks(
                 SettlementSink.builder().database(db).sinkName(SETTLEMENT_SINK_NAME).build(),
                 new InteractionCountSink(db, countFlushInterval),
-                DeadLetters.sink(kafka.clientProperties(), deadLetterTopic, deployment)));
+                DeadLetters.sink(kafka.clientProperties(), deadLetterTopic, deployment)),
+                java.time.Instant.now().toString());
         env.execute("hongbao payouts (" + gala.name() + ")");
         return 0;
     }

@@ -391,7 +391,8 @@ final class PayoutJobRuns {
         }
 
         void send(GeneratedRecord r) {
-            producer.send(new ProducerRecord<>(topic, partitionOf(r.key()), r.key(), r.value()));
+            producer.send(new ProducerRecord<>(topic, r.isTick() ? r.partition() : partitionOf(r.key()), r.key(),
+                    r.value()));
         }
 
         void send(ShakeEvent e) {

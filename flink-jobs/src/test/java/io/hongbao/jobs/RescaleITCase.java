@@ -338,13 +338,17 @@ class RescaleITCase {
 
     /**
      * Every operator of the job runs at {@code parallelism} (the deciders and the settlement sink among them), but
-     * the two sources of the profile's rounds ({@code fromData}, never parallel).
+     * the two sources of the profile's rounds ({@code fromData}, never parallel) and the round change desk, which
+     * decides each change once and stays at 1.
      */
     static void assertParallelism(URI rest, PayoutJobRuns.Running job, int parallelism) throws Exception {
         Map<String, Integer> byVertex = new TreeMap<>();
         for (JsonNode v : PayoutJobRuns.getJson(rest, "/jobs/" + job.id()).path("vertices")) {
             String name = v.path("name").asText();
-            if (!name.startsWith("Source: configured rounds") && !name.startsWith("Source: round config from profile")) {
+            if (name.equals("decide round changes")) {
+                assertThat(v.path("parallelism").asInt()).as("the change desk").isEqualTo(1);
+            } else if (!name.startsWith("Source: configured rounds")
+                    && !name.startsWith("Source: round config from profile")) {
                 byVertex.put(name, v.path("parallelism").asInt());
             }
         }

@@ -4,7 +4,7 @@ import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.functions.ShardPayoutDecider;
 import io.hongbao.jobs.payout.PayoutDraw;
 import io.hongbao.jobs.payout.PayoutSettings;
-import io.hongbao.jobs.payout.RoundChange;
+import io.hongbao.jobs.payout.RoundInForce;
 import io.hongbao.money.Payout;
 import io.hongbao.money.Round;
 import java.util.List;
@@ -44,8 +44,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class BudgetBenchmark {
-    private static final List<OutputTag<?>> SIDE_OUTPUTS = List.of(ShardPayoutDecider.OVERFLOW, ShardPayoutDecider.SHARD_REPORTS, ShardPayoutDecider.LEDGER,
-            ShardPayoutDecider.APPLIED_RULES);
+    private static final List<OutputTag<?>> SIDE_OUTPUTS = List.of(ShardPayoutDecider.OVERFLOW, ShardPayoutDecider.SHARD_REPORTS, ShardPayoutDecider.LEDGER);
 
     /**
      * Heap state is for comparison only: with heap state, TTL's incremental cleanup copies a shard's whole map
@@ -57,7 +56,7 @@ public class BudgetBenchmark {
     private ShakeRecord[] shakes;
     private PayoutSettings settings;
     private PayoutDraw draw;
-    private KeyedTwoInputStreamOperatorTestHarness<Integer, ShakeRecord, RoundChange, Payout> harness;
+    private KeyedTwoInputStreamOperatorTestHarness<Integer, ShakeRecord, RoundInForce, Payout> harness;
     private long next = 1;
     private long latest = Long.MIN_VALUE;
 
@@ -73,7 +72,7 @@ public class BudgetBenchmark {
         List<Round> rules = Samples.profile().roundConfigs();
         PayoutSettings shards = settings; // the key selector is serialized: it must not capture this state object
         harness = new KeyedTwoInputStreamOperatorTestHarness<>(new ShardPayoutDecider(rules, shards),
-                (ShakeRecord r) -> shards.shardOf(r.event.userId), (RoundChange c) -> 0, Types.INT, 1, 1, 0);
+                (ShakeRecord r) -> shards.shardOf(r.event.userId), (RoundInForce c) -> 0, Types.INT, 1, 1, 0);
         if (backend.equals("rocksdb")) {
             EmbeddedRocksDBStateBackend rocksdb = new EmbeddedRocksDBStateBackend();
             // As a slot of the benchmark's MiniCluster (see DedupeBenchmark).

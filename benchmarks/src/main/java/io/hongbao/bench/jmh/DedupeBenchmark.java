@@ -3,13 +3,15 @@ package io.hongbao.bench.jmh;
 import io.hongbao.ingest.flink.ShakeRecord;
 import io.hongbao.jobs.functions.EventIdentity;
 import io.hongbao.jobs.payout.PayoutSettings;
+import io.hongbao.jobs.payout.RoundInForce;
 import io.hongbao.jobs.pipeline.PayoutPipeline;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -41,7 +43,7 @@ public class DedupeBenchmark {
     public int retryEvery;
 
     private ShakeRecord[] shakes;
-    private KeyedOneInputStreamOperatorTestHarness<Integer, ShakeRecord, ShakeRecord> harness;
+    private KeyedTwoInputStreamOperatorTestHarness<Integer, ShakeRecord, RoundInForce, ShakeRecord> harness;
     private long next = 1;
 
     @Setup
@@ -52,14 +54,16 @@ public class DedupeBenchmark {
     @Setup(Level.Iteration)
     public void openHarness() throws Exception {
         PayoutSettings settings = new PayoutSettings(256, 10_000, 0x6a09e667f3bcc908L, 0xbb67ae8584caa73bL);
-        harness = new KeyedOneInputStreamOperatorTestHarness<>(
+        harness = new KeyedTwoInputStreamOperatorTestHarness<>(
                 new EventIdentity(Samples.profile().roundConfigs(), settings, PayoutPipeline.CELL_SUM_INTERVAL),
-                r -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo), Types.INT);
+                (ShakeRecord r) -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo),
+                (RoundInForce r) -> 0, Types.INT);
         EmbeddedRocksDBStateBackend rocksdb = new EmbeddedRocksDBStateBackend();
         // As a slot of the benchmark's MiniCluster: the harness's mock environment has almost no managed memory.
         rocksdb.getMemoryConfiguration().setFixedMemoryPerSlot(MemorySize.parse("128mb"));
         harness.setStateBackend(rocksdb);
         harness.open();
+        harness.processWatermark2(new Watermark(Long.MAX_VALUE)); // no schedule change pending: judged on arrival
     }
 
     @TearDown(Level.Iteration)
@@ -72,7 +76,7 @@ public class DedupeBenchmark {
         long n = next++;
         ShakeRecord shake = shakes[(int) (n & (Samples.N - 1))];
         shake.event.eventIdLo = n % retryEvery == 0 ? n - 1 : n;
-        harness.processElement(shake, shake.event.gatewayTsMs);
+        harness.processElement1(shake, shake.event.gatewayTsMs);
         if ((n & 0xffff) == 0) {
             harness.prepareSnapshotPreBarrier(n);
             harness.getOutput().clear();

@@ -21,14 +21,13 @@ import org.apache.flink.api.common.typeinfo.Types;
  * {@link ShardPayoutDecider#RULES} broadcast state replaces them (or adds a round). Shared by the desk that
  * decides changes and the tasks that read rules, so all read a round's rules the same way.
  *
- * <p>The change ids already used live in a second broadcast state, {@link #CHANGE_IDS}: checkpointed, and the
- * same on every instance (the control topic has one partition, so every instance sees the changes in the same
- * order), so a resent change is recognised on all of them alike, also after a restore.
+ * <p>The change ids already used live in a second operator state of the {@link RoundChangeDesk},
+ * {@link #CHANGE_IDS}: checkpointed, so a resent change is recognised also after a restore.
  */
 public final class RoundRulesInForce implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** Change id -> what its first record asked for. Register it with the broadcast, next to RULES. */
+    /** Change id -> what its first record asked for (the desk's). */
     public static final MapStateDescriptor<String, ChangeReceipt> CHANGE_IDS =
             new MapStateDescriptor<>("round-change-ids", Types.STRING, TypeInformation.of(ChangeReceipt.class));
 

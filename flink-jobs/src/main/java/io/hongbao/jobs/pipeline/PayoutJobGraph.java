@@ -10,6 +10,7 @@ import io.hongbao.money.LedgerEntry;
 import io.hongbao.money.Round;
 import io.hongbao.money.SettlementRow;
 import io.hongbao.settlement.analytics.InteractionCount;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.MapFunction;
@@ -39,8 +40,16 @@ public final class PayoutJobGraph {
     public static PayoutPipeline.Outputs build(StreamExecutionEnvironment env, DataStream<ShakeRecord> shakes,
             DataStream<RoundChange> changes, GalaProfile gala, PayoutSettings settings, Sinks sinks,
             String jobStart) {
+        return build(env, shakes, changes, gala, settings, PayoutPipeline.SCHEDULE_LEAD, sinks, jobStart);
+    }
+
+    /** @param scheduleLead how far ahead of the shakes' watermark a schedule change must take effect */
+    public static PayoutPipeline.Outputs build(StreamExecutionEnvironment env, DataStream<ShakeRecord> shakes,
+            DataStream<RoundChange> changes, GalaProfile gala, PayoutSettings settings, Duration scheduleLead,
+            Sinks sinks, String jobStart) {
         List<Round> rounds = gala.roundConfigs();
-        PayoutPipeline.Outputs out = PayoutPipeline.build(shakes, changes, rounds, gala.windows(), settings);
+        PayoutPipeline.Outputs out = PayoutPipeline.build(shakes, changes, rounds, gala.windows(), settings,
+                scheduleLead);
 
         List<SettlementRow> startingConfig = new ArrayList<>();
         for (Round r : rounds) {

@@ -88,7 +88,10 @@ public final class PayoutPipeline {
                 .transform("decide round changes", TypeInformation.of(RoundInForce.class),
                         new RoundChangeDesk<ShakeRecord>(rules, settings.reservePerMillion(), scheduleLead,
                                 latestEndMs))
-                .setParallelism(1).setMaxParallelism(1).uid("round-change-desk");
+                .setParallelism(1).setMaxParallelism(1).uid("round-change-desk")
+                // Never chained: at job parallelism 1 its successors would join its task and take its max
+                // parallelism of 1, and a savepoint of the job at any other parallelism would no longer restore.
+                .disableChaining();
         BroadcastStream<RoundInForce> control = rulesInForce.broadcast(ShardPayoutDecider.RULES);
 
         // The identity and the deciders keep their broadcast state themselves: the rules reach every one.

@@ -44,6 +44,29 @@ class RoundChangeDeserializationSchemaTest {
     }
 
     @Test
+    void shouldReadScheduleChangesWithTheirTimes() {
+        RoundChange window = read("{\"change_id\":\"w-1\",\"round_id\":2,\"action\":\"SET_WINDOW\","
+                + "\"starts_at\":\"2027-02-06T20:00:30+08:00\",\"ends_at\":\"2027-02-06T12:00:50Z\","
+                + "\"effective_at\":\"2027-02-06T20:00:40+08:00\",\"reason\":\"programme late\"}");
+        RoundChange added = read("{\"change_id\":\"a-1\",\"round_id\":9,\"action\":\"ADD_ROUND\",\"like_round\":1,"
+                + "\"budget_fen\":500000,\"name\":\"encore\",\"starts_at\":\"2027-02-06T20:01:00+08:00\","
+                + "\"ends_at\":\"2027-02-06T20:01:10+08:00\",\"effective_at\":\"2027-02-06T20:00:55+08:00\"}");
+
+        long galaStart = java.time.OffsetDateTime.parse("2027-02-06T20:00:00+08:00").toInstant().toEpochMilli();
+        assertThat(window.invalid).isNull();
+        assertThat(window.action).isEqualTo(RoundChange.Action.SET_WINDOW);
+        assertThat(window.startsAtMs).isEqualTo(galaStart + 30_000);
+        assertThat(window.endsAtMs).as("another offset, the same instant scale").isEqualTo(galaStart + 50_000);
+        assertThat(window.effectiveAtMs).isEqualTo(galaStart + 40_000);
+        assertThat(added.invalid).isNull();
+        assertThat(added.likeRoundId).isEqualTo(1);
+        assertThat(added.budgetFen).isEqualTo(500_000L);
+        assertThat(added.name).isEqualTo("encore");
+        assertThat(added.startsAtMs).isEqualTo(galaStart + 60_000);
+        assertThat(window.content()).as("a resend compares its times").contains("effective_at=" + (galaStart + 40_000));
+    }
+
+    @Test
     void shouldTurnAnUnreadableRecordIntoARefusedChange() {
         RoundChange garbage = read("{not json");
         RoundChange unknownAction = read("{\"round_id\":1,\"action\":\"DOUBLE_IT\"}");
@@ -100,6 +123,19 @@ class RoundChangeDeserializationSchemaTest {
         "{'change_id':'x/repeat/control/0/1','round_id':6,'action':'PAUSE'}|change_id must be",
         "{'change_id':'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa','round_id':6,'action':'PAUSE'}"
                 + "|change_id must be",
+        "{'change_id':'a','round_id':6,'action':'SET_WINDOW','starts_at':'2027-02-06T20:00:00+08:00','ends_at':'2027-02-06T20:00:20+08:00'}|effective_at must be a time",
+        "{'change_id':'a','round_id':6,'action':'SET_WINDOW','starts_at':'2027-02-06T20:00:00+08:00','ends_at':'2027-02-06T20:00:20+08:00','effective_at':'2027-02-06 20:00'}|effective_at must be a time",
+        "{'change_id':'a','round_id':6,'action':'SET_WINDOW','starts_at':1801000000000,'ends_at':'2027-02-06T20:00:20+08:00','effective_at':'2027-02-06T20:00:10+08:00'}|starts_at must be a time",
+        "{'change_id':'a','round_id':6,'action':'SET_WINDOW','starts_at':'2027-02-06T20:00:00','ends_at':'2027-02-06T20:00:20+08:00','effective_at':'2027-02-06T20:00:10+08:00'}|starts_at must be a time",
+        "{'change_id':'a','round_id':6,'action':'SET_WINDOW','starts_at':'+999999999-12-31T23:59:59+08:00','ends_at':'2027-02-06T20:00:20+08:00','effective_at':'2027-02-06T20:00:10+08:00'}|starts_at must be a time",
+        "{'change_id':'a','round_id':6,'action':'PAUSE','starts_at':'2027-02-06T20:00:00Z'}|starts_at is only for SET_WINDOW and ADD_ROUND",
+        "{'change_id':'a','round_id':6,'action':'SET_WINDOW','starts_at':'2027-02-06T20:00:00+08:00','ends_at':'2027-02-06T20:00:20+08:00','effective_at':'2027-02-06T20:00:10+08:00','like_round':1}|like_round is only for ADD_ROUND",
+        "{'change_id':'a','round_id':6,'action':'SET_WINDOW','starts_at':'2027-02-06T20:00:00+08:00','ends_at':'2027-02-06T20:00:20+08:00','effective_at':'2027-02-06T20:00:10+08:00','budget_fen':5}|budget_fen is only for SET_BUDGET and ADD_ROUND",
+        "{'change_id':'a','round_id':9,'action':'ADD_ROUND','budget_fen':5000,'starts_at':'2027-02-06T20:00:00+08:00','ends_at':'2027-02-06T20:00:20+08:00','effective_at':'2027-02-06T20:00:10+08:00'}|like_round must be",
+        "{'change_id':'a','round_id':9,'action':'ADD_ROUND','budget_fen':5000,'like_round':1.5,'starts_at':'2027-02-06T20:00:00+08:00','ends_at':'2027-02-06T20:00:20+08:00','effective_at':'2027-02-06T20:00:10+08:00'}|like_round must be",
+        "{'change_id':'a','round_id':9,'action':'ADD_ROUND','like_round':1,'starts_at':'2027-02-06T20:00:00+08:00','ends_at':'2027-02-06T20:00:20+08:00','effective_at':'2027-02-06T20:00:10+08:00'}|budget_fen",
+        "{'change_id':'a','round_id':9,'action':'ADD_ROUND','budget_fen':5000,'like_round':1,'name':'x\\u0007y','starts_at':'2027-02-06T20:00:00+08:00','ends_at':'2027-02-06T20:00:20+08:00','effective_at':'2027-02-06T20:00:10+08:00'}|name must be",
+        "{'change_id':'a','round_id':9,'action':'ADD_ROUND','budget_fen':5000,'like_round':1,'name':'','starts_at':'2027-02-06T20:00:00+08:00','ends_at':'2027-02-06T20:00:20+08:00','effective_at':'2027-02-06T20:00:10+08:00'}|name must be",
         "[1,2]|not a JSON object",
         "42|not a JSON object",
         "|empty control record",
