@@ -279,8 +279,9 @@ public final class SettlementWriter
 
     /**
      * Adds the rounds of this checkpoint's configs that this transaction does not see (V14: settlement_add_round, with
-     * their tiers), each in a savepoint: one whose ROUND_ADDED line is not visible yet (HB207: it sits in another
-     * subtask's transaction, or comes later in this one) stays queued and is tried again.
+     * their tiers), from their version 1 (the job adds a round at version 1), each in a savepoint: one whose
+     * ROUND_ADDED line is not visible yet (HB207: it sits in another subtask's transaction, or comes later in this
+     * one) stays queued and is tried again.
      */
     private void addRounds() throws SQLException {
         List<Integer> unknown = roundConfigs.keySet().stream().filter(id -> !knownRounds.contains(id)).toList();
@@ -293,6 +294,12 @@ public final class SettlementWriter
                 continue;
             }
             Round first = roundConfigs.get(id).firstEntry().getValue();
+            if (first.version() > 1) {
+                // A later config of a round another subtask adds (the one with its version 1): wait until the
+                // round is visible. Adding it from here would race that subtask for the key, and take a window
+                // that moved since without using its RESCHEDULED line.
+                continue;
+            }
             Savepoint savepoint = connection.setSavepoint();
             try {
                 bindAddRound(first);
