@@ -139,9 +139,10 @@ public final class RoundCatalog {
     /**
      * Binds a round to parameters 1 to 10 in the order of the {@code round} table's columns (and of
      * {@code settlement_register_round}): round_id, name,
-     * starts_at, ends_at, budget_fen, win_per_million, wins_per_round, fen_per_gala, paused, config_version.
+     * starts_at, ends_at, budget_fen, win_per_million, wins_per_round, fen_per_gala, paused, config_version (also the
+     * first ten of {@code settlement_add_round}, the writer's).
      */
-    private static void bindRound(PreparedStatement ps, Round r) throws SQLException {
+    public static void bindRound(PreparedStatement ps, Round r) throws SQLException {
         ps.setInt(1, r.roundId());
         ps.setString(2, r.name());
         ps.setObject(3, timestamp(r.startsAtMs()));

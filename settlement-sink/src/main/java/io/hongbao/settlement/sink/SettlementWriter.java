@@ -7,6 +7,7 @@ import io.hongbao.money.RejectCount;
 import io.hongbao.money.Round;
 import io.hongbao.money.SettlementRow;
 import io.hongbao.money.Tier;
+import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -325,16 +326,7 @@ public final class SettlementWriter
     }
 
     private void bindAddRound(Round r) throws SQLException {
-        addRound.setInt(1, r.roundId());
-        addRound.setString(2, r.name());
-        addRound.setObject(3, timestamp(r.startsAtMs()));
-        addRound.setObject(4, timestamp(r.endsAtMs()));
-        addRound.setLong(5, r.budgetFen());
-        addRound.setInt(6, r.winPerMillion());
-        addRound.setInt(7, r.winsPerRound());
-        addRound.setLong(8, r.fenPerGala());
-        addRound.setBoolean(9, r.paused());
-        addRound.setInt(10, r.version());
+        RoundCatalog.bindRound(addRound, r);
         List<Tier> tiers = r.tiers();
         addRound.setArray(11, connection.createArrayOf("int4", tiers.stream().map(Tier::tierId).toArray()));
         addRound.setArray(12, connection.createArrayOf("text", tiers.stream().map(Tier::name).toArray()));

@@ -454,22 +454,26 @@ class SettlementWriterCommitterITCase {
         }
     }
 
+    /** The committer retries a change whose ledger line it does not see, then stops the job with the database's word. */
+    private static void assertRetriedThenStopped(SettlementCommitter committer, SettlementCommittable c, String message)
+            throws Exception {
+        RecordingCommitRequest<SettlementCommittable> first = new RecordingCommitRequest<>(c, 0);
+        committer.commit(List.of(first));
+        assertThat(first.outcome()).isEqualTo(Outcome.RETRY);
+        RecordingCommitRequest<SettlementCommittable> last =
+                new RecordingCommitRequest<>(c, SettlementCommitter.LEDGER_LINE_RETRIES);
+        assertThatThrownBy(() -> committer.commit(List.of(last))).isInstanceOf(SuppressRestartsException.class)
+                .rootCause().hasMessageContaining(message);
+    }
+
     @Test
     void shouldStopWithoutRestartsWhenABudgetMovesWithoutItsLedgerLine() throws Exception {
         SettlementDatabase db = EmbeddedSettlementDb.migratedGala("budget_without_line");
         try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
             w.write(Records.round(1, 20_000_000, 1, Records.tier(1, 1, 1_000, 1_000_000)),
                     null);
-            SettlementCommittable c = prepareOne(w);
-
             // First a few retries (the line could be in another subtask's transaction, about to commit), then a stop.
-            RecordingCommitRequest<SettlementCommittable> first = new RecordingCommitRequest<>(c, 0);
-            committer.commit(List.of(first));
-            assertThat(first.outcome()).isEqualTo(Outcome.RETRY);
-            RecordingCommitRequest<SettlementCommittable> last =
-                    new RecordingCommitRequest<>(c, SettlementCommitter.LEDGER_LINE_RETRIES);
-            assertThatThrownBy(() -> committer.commit(List.of(last))).isInstanceOf(SuppressRestartsException.class)
-                    .rootCause().hasMessageContaining("no ledger line sets it");
+            assertRetriedThenStopped(committer, prepareOne(w), "no ledger line sets it");
         }
         assertThat(Sql.count(db, "SELECT budget_fen FROM round WHERE round_id = 1")).isEqualTo(10_000_000);
     }
@@ -543,14 +547,7 @@ class SettlementWriterCommitterITCase {
 
             // Shifted again, without a line: retried (the line may be in another subtask's transaction), then a stop.
             w.write(moved(extended, extended.startsAtMs() + MINUTE_MS, extended.endsAtMs() + MINUTE_MS, 2), null);
-            SettlementCommittable c = prepareOne(w);
-            RecordingCommitRequest<SettlementCommittable> first = new RecordingCommitRequest<>(c, 0);
-            committer.commit(List.of(first));
-            assertThat(first.outcome()).isEqualTo(Outcome.RETRY);
-            RecordingCommitRequest<SettlementCommittable> last =
-                    new RecordingCommitRequest<>(c, SettlementCommitter.LEDGER_LINE_RETRIES);
-            assertThatThrownBy(() -> committer.commit(List.of(last))).isInstanceOf(SuppressRestartsException.class)
-                    .rootCause().hasMessageContaining("no RESCHEDULED ledger line of the round moves it");
+            assertRetriedThenStopped(committer, prepareOne(w), "no RESCHEDULED ledger line of the round moves it");
         }
         assertThat(Sql.count(db, "SELECT config_version FROM round WHERE round_id = 1")).isOne();
         assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isOne();
