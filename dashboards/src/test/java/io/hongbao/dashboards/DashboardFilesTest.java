@@ -129,10 +129,10 @@ class DashboardFilesTest {
     void shouldServeAnalystsOperatorsAndFinance() {
         Dashboard analysts = DashboardFiles.dashboard("analysts.json");
         assertThat(String.join("\n", analysts.sqlTargets().stream().map(Target::rawSql).toList()))
-                .contains("interaction_count", "payout_minute", "round_paid");
+                .contains("interaction_count", "payout_minute", "round_paid", "round_schedule");
         assertThat(analysts.panels()).extracting(Panel::title).contains("Interactions per minute by round",
                 "Interactions per minute by channel", "Interactions per minute by region", "Win rate per minute by round",
-                "Payout amount per minute by round", "Budget burn-down by round", "Top regions");
+                "Payout amount per minute by round", "Budget burn-down by round", "Top regions", "Schedule as applied");
         Dashboard operators = DashboardFiles.dashboard("operators.json");
         assertThat(operators.sqlTargets()).isEmpty();
         // Operators pick the Flink job: every expression is narrowed by the job variable.

@@ -16,6 +16,7 @@ import io.hongbao.settlement.reconcile.ExpectedCounts;
 import io.hongbao.settlement.reconcile.Reconciliation;
 import io.hongbao.settlement.reconcile.ReconciliationResult;
 import io.hongbao.settlement.reconcile.ReconciliationResult.CheckResult;
+import io.hongbao.settlement.reconcile.ReconciliationResult.RoundSchedule;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -215,6 +216,82 @@ class DashboardSqlITCase {
         }
     }
 
+    /**
+     * The schedule panel shows what the reconciliation CLI lists (one view, round_schedule): every round, its window
+     * and config version; and, after a window move and a round added through the database's own rules (in a
+     * rolled-back transaction), the moved window, the window it was registered with and both schedule lines.
+     */
+    @Test
+    void shouldShowTheScheduleAsAppliedAsTheReconciliationCliDoes() throws Exception {
+        Dashboard analysts = DashboardFiles.dashboard("analysts.json");
+        try (Connection c = POSTGRES.database().connect("test")) {
+            List<String> cli = new ArrayList<>();
+            for (RoundSchedule r : new Reconciliation().run(c).schedule()) {
+                cli.add(r.roundId() + " " + r.name() + " " + r.startsAt() + " " + r.endsAt() + " v" + r.configVersion());
+            }
+            List<String> panel = new ArrayList<>();
+            try (Connection g = grafanaConnection()) {
+                QueryResult rows = run(g, sqlOf(analysts, "Schedule as applied"));
+                for (List<Object> row : rows.rows()) {
+                    panel.add(row.get(rows.indexOf("round")) + " " + instant(row.get(rows.indexOf("starts"))) + " "
+                            + instant(row.get(rows.indexOf("ends"))) + " " + row.get(rows.indexOf("version")));
+                }
+            }
+            assertThat(panel).as("no schedule lines in this run: one row per round").containsExactlyInAnyOrderElementsOf(cli);
+
+            c.setAutoCommit(false);
+            try {
+                try (var st = c.createStatement()) {
+                    // Round 1 extended by a minute, effective a minute before its end; round 99 added from round 1.
+                    st.execute("INSERT INTO round_ledger (entry_id, round_id, kind, amount_fen, budget_fen_after, detail, "
+                            + "effective_at, source) SELECT 'change-test-1', 1, 'RESCHEDULED', 0, budget_fen, 'extended', "
+                            + "ends_at - interval '1 minute', 'hongbao.control/0/1' FROM round WHERE round_id = 1");
+                    st.execute("SELECT settlement_apply_round_config(round_id, budget_fen, paused, config_version + 1, "
+                            + "starts_at, ends_at + interval '1 minute') FROM round WHERE round_id = 1");
+                    // The campaign is the rounds' budgets exactly: room for round 99 first.
+                    st.execute("ALTER TABLE campaign DISABLE TRIGGER USER");
+                    st.execute("UPDATE campaign SET budget_fen = budget_fen + 1000");
+                    st.execute("INSERT INTO round_ledger (entry_id, round_id, kind, amount_fen, budget_fen_after, detail, "
+                            + "effective_at, source) SELECT 'change-test-2', 99, 'ROUND_ADDED', 1000, 1000, 'added', "
+                            + "ends_at, 'hongbao.control/0/2' FROM round WHERE round_id = 1");
+                    st.execute("SELECT settlement_add_round(99, 'added', r.ends_at + interval '1 minute', r.ends_at "
+                            + "+ interval '11 minutes', 1000, r.win_per_million, r.wins_per_round, r.fen_per_gala, false, 1, "
+                            + "array_agg(t.tier_id ORDER BY t.tier_id), array_agg(t.name ORDER BY t.tier_id), "
+                            + "array_agg(t.min_fen ORDER BY t.tier_id), array_agg(t.max_fen ORDER BY t.tier_id), "
+                            + "array_agg(t.count_cap ORDER BY t.tier_id), array_agg(t.weight ORDER BY t.tier_id)) "
+                            + "FROM round r JOIN prize_tier t USING (round_id) WHERE r.round_id = 1 "
+                            + "GROUP BY r.ends_at, r.win_per_million, r.wins_per_round, r.fen_per_gala");
+                }
+                actAsGrafana(c);
+                // $round at All as Grafana would list it now, round 99 included.
+                String sql = analysts.panels().stream().filter(x -> x.title().equals("Schedule as applied")).findFirst()
+                        .orElseThrow().targets().get(0).rawSql();
+                QueryResult rows = run(c, expand(analysts, sql, c));
+                List<String> lines = new ArrayList<>();
+                for (List<Object> row : rows.rows()) {
+                    if ("".equals(row.get(rows.indexOf("line")))) {
+                        continue;
+                    }
+                    String round = row.get(rows.indexOf("round")).toString().split(" ")[0];
+                    String applied = row.get(rows.indexOf("applied")).toString();
+                    lines.add(round + " " + row.get(rows.indexOf("line")) + " " + row.get(rows.indexOf("change")) + " "
+                            + applied.replaceAll(" v[0-9]+:.*", ""));
+                    if (round.equals("1")) {
+                        assertThat(applied).as("the move").startsWith(
+                                "applied " + row.get(rows.indexOf("version")) + ": [");
+                        assertThat(instant(row.get(rows.indexOf("registered_ends"))).plusSeconds(60))
+                                .as("registered end, a minute before the end now")
+                                .isEqualTo(instant(row.get(rows.indexOf("ends"))));
+                    }
+                }
+                assertThat(lines).containsExactly("1 RESCHEDULED change-test-1 applied",
+                        "99 ROUND_ADDED change-test-2 round added");
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
     /** A connection as Grafana's own login: the rights it has are exactly what the provisioned data source has. */
     private static Connection grafanaConnection() throws Exception {
         Connection c = grafana.connect("grafana");
@@ -322,10 +399,17 @@ class DashboardSqlITCase {
 
     /** The panel's SQL as Grafana sends it: every variable at "All", macros for the test's time range. */
     private static String expand(Dashboard d, String sql) throws Exception {
+        try (Connection c = grafanaConnection()) {
+            return expand(d, sql, c);
+        }
+    }
+
+    /** As above, with the variables' options as {@code c} sees them (rows of its open transaction included). */
+    private static String expand(Dashboard d, String sql, Connection c) throws Exception {
         Map<String, List<String>> variables = new LinkedHashMap<>();
         for (Variable v : d.variables()) {
             if (v.isSql()) {
-                variables.put(v.name(), variableValues(v));
+                variables.put(v.name(), variableValues(v, c));
             }
         }
         return GrafanaSqlMacros.expand(sql, range, variables);
@@ -333,12 +417,16 @@ class DashboardSqlITCase {
 
     /** A query variable's options: its {@code __value} column (Grafana's convention for value/text pairs). */
     private static List<String> variableValues(Variable v) throws Exception {
+        try (Connection c = grafanaConnection()) {
+            return variableValues(v, c);
+        }
+    }
+
+    private static List<String> variableValues(Variable v, Connection c) throws Exception {
         assertThat(v.type()).isEqualTo("query");
         assertThat(v.datasourceUid()).isEqualTo(DashboardFiles.POSTGRES_UID);
-        try (Connection c = grafanaConnection()) {
-            QueryResult options = QueryResult.run(c, GrafanaSqlMacros.expandMacros(v.query(), range));
-            assertThat(options.columnNames()).contains("__value", "__text");
-            return options.values("__value").stream().map(String::valueOf).toList();
-        }
+        QueryResult options = QueryResult.run(c, GrafanaSqlMacros.expandMacros(v.query(), range));
+        assertThat(options.columnNames()).contains("__value", "__text");
+        return options.values("__value").stream().map(String::valueOf).toList();
     }
 }

@@ -18,9 +18,10 @@ import java.util.List;
  * row has foreign keys to its round and tier, and a round's config otherwise reaches the database only
  * after the payouts of the same checkpoint (see the README, "Rounds and tiers are reference data").
  *
- * <p>Missing rows are inserted; existing rows are left as they are (the job moves budget and pause state
- * forward on its own) but must agree on what never changes during a gala: the round's window, win rate and
- * per-user caps, and each tier's range, cap and weight. A disagreement (say, a profile edited between two
+ * <p>Missing rows are inserted; existing rows are left as they are (the job moves budget, pause state and, with
+ * its RESCHEDULED lines, the window forward on its own) but must agree on what never changes during a gala: the
+ * round's window as registered (before any live move), win rate and per-user caps, and each tier's range, cap and
+ * weight. A disagreement (say, a profile edited between two
  * starts against the same database) fails with every difference listed, before anything is paid under rules
  * the settlement tables do not show.
  *
@@ -33,8 +34,11 @@ public final class RoundCatalog {
     private static final String INSERT_ROUND = "SELECT settlement_register_round(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     private static final String INSERT_TIER = "SELECT settlement_register_tier(?, ?, ?, ?, ?, ?, ?)";
     private static final String SELECT_CAMPAIGN = "SELECT name, budget_fen FROM campaign";
-    private static final String SELECT_ROUND = "SELECT starts_at, ends_at, win_per_million, wins_per_round, "
-            + "fen_per_gala FROM round WHERE round_id = ?";
+    // The window the round was registered with (V14's round_schedule: the window before its first move), so a job
+    // restarting with its profile after a live reschedule (RESCHEDULED lines) still matches its reference data.
+    private static final String SELECT_ROUND = "SELECT s.registered_starts_at, s.registered_ends_at, r.win_per_million, "
+            + "r.wins_per_round, r.fen_per_gala FROM round r JOIN round_schedule s ON s.round_id = r.round_id "
+            + "WHERE r.round_id = ? LIMIT 1";
     private static final String SELECT_TIER = "SELECT min_fen, max_fen, count_cap, weight FROM prize_tier "
             + "WHERE round_id = ? AND tier_id = ?";
 
@@ -135,9 +139,10 @@ public final class RoundCatalog {
     /**
      * Binds a round to parameters 1 to 10 in the order of the {@code round} table's columns (and of
      * {@code settlement_register_round}): round_id, name,
-     * starts_at, ends_at, budget_fen, win_per_million, wins_per_round, fen_per_gala, paused, config_version.
+     * starts_at, ends_at, budget_fen, win_per_million, wins_per_round, fen_per_gala, paused, config_version (also the
+     * first ten of {@code settlement_add_round}, the writer's).
      */
-    private static void bindRound(PreparedStatement ps, Round r) throws SQLException {
+    public static void bindRound(PreparedStatement ps, Round r) throws SQLException {
         ps.setInt(1, r.roundId());
         ps.setString(2, r.name());
         ps.setObject(3, timestamp(r.startsAtMs()));

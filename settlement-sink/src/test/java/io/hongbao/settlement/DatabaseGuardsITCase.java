@@ -12,7 +12,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -206,6 +208,131 @@ class DatabaseGuardsITCase {
         assertThat(Sql.count(db, "SELECT COUNT(*) FROM round")).isEqualTo(2);
     }
 
+    // Round 1 of Records.referenceRounds(): [12:00, 12:10) on 2026-02-16.
+    private static final long MINUTE_MS = 60_000L;
+    private static final long START = Records.ROUND_START_MS;
+    private static final long END = START + 10 * MINUTE_MS;
+
+    @Test
+    void shouldMoveAWindowOnlyWithAnUnusedRescheduledLineNeverRetroactively() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("guards_window");
+        try (Connection c = EmbeddedSettlementDb.asJob(db).connect("test")) {
+            // Extend round 1 by ten minutes: [12:00, 12:10) -> [12:00, 12:20).
+            assertThat(sqlState(c, applyWindow(1, START, END + 10 * MINUTE_MS)))
+                    .as("no RESCHEDULED line").isEqualTo("HB204");
+            c.setAutoCommit(false);
+            // A line taking effect at 12:15, after the old end: re-opening a closed window, retroactively.
+            writeLedger(c, "change-late", 1, "RESCHEDULED", 0, 10_000_000, END + 5 * MINUTE_MS);
+            c.commit();
+            c.setAutoCommit(true);
+            assertThat(sqlState(c, applyWindow(1, START, END + 10 * MINUTE_MS)))
+                    .as("effective after the old end").isEqualTo("HB205");
+            c.setAutoCommit(false);
+            writeLedger(c, "change-extend", 1, "RESCHEDULED", 0, 10_000_000, END - MINUTE_MS);
+            c.commit();
+            c.setAutoCommit(true);
+            assertThat(strings(c, applyWindow(1, START, END + 10 * MINUTE_MS) + "::text")).containsExactly("true");
+            // The used line allows no second move: opening early, 12:00 -> 11:55, is before both lines.
+            assertThat(sqlState(c, "SELECT settlement_apply_round_config(1, 10000000, false, 2, '"
+                    + Records.ROUND_START.minusSeconds(300) + "', '" + Records.ROUND_START.plusSeconds(1200) + "')"))
+                    .as("the only line early enough is used").isEqualTo("HB205");
+            assertThat(sqlState(c, "SELECT settlement_apply_round_config(1, 10000000, false, 2, '"
+                    + Records.ROUND_START.plusSeconds(1200) + "', '" + Records.ROUND_START.plusSeconds(1200) + "')"))
+                    .as("ends_at > starts_at").isEqualTo("23514");
+        }
+        // Not the job's login either: the owner's hand-made update passes the same trigger.
+        assertThat(Sql.sqlState(db, "UPDATE round SET ends_at = ends_at + interval '1 hour' WHERE round_id = 2"))
+                .isEqualTo("HB204");
+        assertThat(Sql.sqlState(db, "UPDATE round SET name = 'renamed' WHERE round_id = 1")).isEqualTo("HB203");
+        assertThat(Sql.strings(db, "SELECT (ends_at AT TIME ZONE 'UTC') || ' v' || config_version FROM round "
+                + "WHERE round_id = 1"))
+                .containsExactly("2026-02-16 12:20:00 v1");
+        assertThat(Sql.strings(db, "SELECT entry_id || ' ' || (old_ends_at AT TIME ZONE 'UTC') || ' -> ' "
+                + "|| (new_ends_at AT TIME ZONE 'UTC') "
+                + "FROM round_schedule_change")).containsExactly(
+                "change-extend 2026-02-16 12:10:00 -> 2026-02-16 12:20:00");
+        assertThat(Sql.strings(db, "SELECT entry_id || ' ' || line_applied || ' ' "
+                + "|| (registered_ends_at AT TIME ZONE 'UTC') "
+                + "FROM round_schedule WHERE round_id = 1 ORDER BY entry_id")).containsExactly(
+                "change-extend true 2026-02-16 12:10:00", "change-late false 2026-02-16 12:10:00");
+    }
+
+    @Test
+    void shouldAddARoundOnlyWithItsRoundAddedLineCopiedTiersAndWithinTheCampaign() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("guards_added_round");
+        long start = START + 3 * Records.ONE_HOUR_MS;
+        try (Connection c = EmbeddedSettlementDb.asJob(db).connect("test")) {
+            c.setAutoCommit(false);
+            // Round 1 has paid: settlement_register_round is closed, and a round comes only with its ROUND_ADDED line.
+            writePayouts(c, List.of(new Payout(1, 1, 1, 100, 1)));
+            c.commit();
+            assertThat(sqlState(c, addRound(9, 5_000_000, start, "1, 2", 1_000))).as("no line").isEqualTo("HB207");
+            c.rollback();
+            writeLedger(c, "change-late-add", 9, "ROUND_ADDED", 5_000_000, 5_000_000, start + MINUTE_MS);
+            assertThat(sqlState(c, addRound(9, 5_000_000, start, "1, 2", 1_000)))
+                    .as("its line takes effect after its start").isEqualTo("HB207");
+            c.rollback();
+            assertThat(sqlState(() -> writeLedger(c, "change-raise", 1, "ROUND_ADDED", 1, 1, start)))
+                    .as("ROUND_ADDED for a round that exists").isEqualTo("HB206");
+            c.rollback();
+            // Rounds 1 and 2 hold 20,000,000 of the campaign's 100,000,000 fen.
+            assertThat(sqlState(() -> writeLedger(c, "change-big", 9, "ROUND_ADDED", 80_000_001, 80_000_001, start)))
+                    .as("beyond the campaign").isEqualTo("HB202");
+            c.rollback();
+
+            writeLedger(c, "change-add", 9, "ROUND_ADDED", 5_000_000, 5_000_000, start - MINUTE_MS);
+            assertThat(sqlState(c, addRound(9, 5_000_000, start, "1, 99", 1_000))).as("a tier no round has")
+                    .isEqualTo("HB208");
+            c.rollback();
+            writeLedger(c, "change-add", 9, "ROUND_ADDED", 5_000_000, 5_000_000, start - MINUTE_MS);
+            assertThat(sqlState(c, addRound(9, 5_000_000, start, "1, 2", 1_000_000_000)))
+                    .as("fen_per_gala looser than any round's").isEqualTo("HB208");
+            c.rollback();
+            writeLedger(c, "change-add", 9, "ROUND_ADDED", 5_000_000, 5_000_000, start - MINUTE_MS);
+            assertThat(strings(c, addRound(9, 5_000_000, start, "1, 2", 20_000))).containsExactly("ADDED");
+            // Its payouts in the same transaction, held to its budget and caps like any round's.
+            assertThat(writePayouts(c, List.of(new Payout(9, 2, 2, 1_000, 2))).values()).containsOnly("INSERTED");
+            assertThat(prepare(c, "guards-added")).isNull();
+            commitPrepared(c, "guards-added");
+            c.setAutoCommit(true);
+            assertThat(strings(c, addRound(9, 5_000_000, start, "1, 2", 20_000))).as("a replay").containsExactly("EXISTS");
+            c.setAutoCommit(false);
+            writePayouts(c, List.of(new Payout(9, 1, 3, 1_000, 3), new Payout(9, 1, 3, 1_000, 4),
+                    new Payout(9, 1, 3, 1_000, 5)));
+            assertThat(prepare(c, "guards-added-caps")).as("3 wins, wins_per_round 2").isEqualTo("HB103");
+        }
+        assertThat(Sql.strings(db, "SELECT round_id || ' ' || budget_fen || ' ' || config_version FROM round "
+                + "WHERE round_id = 9")).containsExactly("9 5000000 1");
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM prize_tier WHERE round_id = 9")).isEqualTo(2);
+        assertThat(Sql.strings(db, "SELECT payout_id FROM payout WHERE round_id = 9")).containsExactly(payoutId(9, 2));
+        assertThat(Sql.strings(db, "SELECT entry_id || ' ' || added || ' ' || line_applied FROM round_schedule "
+                + "WHERE round_id = 9")).containsExactly("change-add true true");
+    }
+
+    /** settlement_apply_round_config (V14) of round 1 with its budget, unpaused, version 1, and this window. */
+    private static String applyWindow(int round, long startsAtMs, long endsAtMs) {
+        return "SELECT settlement_apply_round_config(" + round + ", 10000000, false, 1, '"
+                + Instant.ofEpochMilli(startsAtMs) + "', '" + Instant.ofEpochMilli(endsAtMs) + "')";
+    }
+
+    /**
+     * settlement_add_round of a ten-minute round with these of round 1's tiers (1 and 2 pay 1 to 1,000 fen, cap
+     * 1,000,000; 99 is no round's), wins_per_round 2 and this fen_per_gala.
+     */
+    private static String addRound(int round, long budgetFen, long startsAtMs, String tiers, long fenPerGala) {
+        List<String> ids = List.of(tiers.split(", "));
+        String names = String.join(",", ids.stream().map(id -> "\"tier " + id + "\"").toList());
+        return "SELECT settlement_add_round(" + round + ", 'round " + round + "', '"
+                + Instant.ofEpochMilli(startsAtMs) + "', '" + Instant.ofEpochMilli(startsAtMs + 10 * MINUTE_MS)
+                + "', " + budgetFen + ", 100000, 2, " + fenPerGala + ", false, 1, '{" + String.join(",", ids)
+                + "}', '{" + names + "}', '{" + copies(ids, 1) + "}', '{" + copies(ids, 1_000) + "}', '{"
+                + copies(ids, 1_000_000) + "}', '{" + copies(ids, 1) + "}')";
+    }
+
+    private static String copies(List<String> ids, long value) {
+        return String.join(",", Collections.nCopies(ids.size(), String.valueOf(value)));
+    }
+
     @Test
     void shouldRefuseACommitMarkerThatDoesNotDescribeItsTransaction() throws Exception {
         SettlementDatabase db = EmbeddedSettlementDb.migratedGala("guards_marker");
@@ -282,9 +409,14 @@ class DatabaseGuardsITCase {
     }
 
     private static String writeLedger(Connection c, String entryId, int round, long budgetAfter) throws SQLException {
+        return writeLedger(c, entryId, round, "BUDGET_RAISED", budgetAfter, budgetAfter, Records.ROUND_START_MS);
+    }
+
+    private static String writeLedger(Connection c, String entryId, int round, String kind, long amountFen,
+            long budgetAfter, long effectiveAtMs) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(WRITE_LEDGER)) {
-            Object[][] cols = {{entryId}, {round}, {"BUDGET_RAISED"}, {budgetAfter}, {budgetAfter}, {"test"},
-                    {Records.ROUND_START_MS}, {"test"}};
+            Object[][] cols = {{entryId}, {round}, {kind}, {amountFen}, {budgetAfter}, {"test"}, {effectiveAtMs},
+                    {"test"}};
             String[] types = {"text", "int4", "text", "int8", "int8", "text", "int8", "text"};
             for (int k = 0; k < cols.length; k++) {
                 ps.setArray(k + 1, c.createArrayOf(types[k], cols[k]));

@@ -23,7 +23,8 @@ class SettlementSchemaITCase {
                         "interaction_region", "interaction_round", "payout", "payout_minute", "payout_tally",
                         "prize_tier", "reconciliation_check_rule", "reconciliation_round", "reconciliation_summary",
                         "reconciliation_tier", "reconciliation_violation", "rejected_count", "round",
-                        "round_budget_history", "round_ledger", "round_paid", "settled_minute", "settlement_commit",
+                        "round_budget_history", "round_ledger", "round_paid", "round_schedule",
+                        "round_schedule_change", "settled_minute", "settlement_commit",
                         "settlement_lost_transaction", "settlement_prepared_pending", "settlement_quarantine",
                         "settlement_quarantine_count", "tier_paid");
     }

@@ -9,6 +9,8 @@ import io.hongbao.settlement.SettlementDatabase;
 import io.hongbao.settlement.reconcile.ReconciliationResult.CheckResult;
 import io.hongbao.settlement.reconcile.ReconciliationResult.Count;
 import io.hongbao.settlement.reconcile.ReconciliationResult.RoundFigures;
+import io.hongbao.settlement.reconcile.ReconciliationResult.RoundSchedule;
+import io.hongbao.settlement.reconcile.ReconciliationResult.ScheduleLine;
 import io.hongbao.settlement.reconcile.ReconciliationResult.TierFigures;
 import io.hongbao.settlement.reconcile.ReconciliationResult.Violation;
 import java.io.IOException;
@@ -17,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -124,6 +127,23 @@ public final class ReconcileCommand implements Callable<Integer> {
                     Money.formatCount(t.payouts()), t.paidYuan(), t.overCap() ? "OVER CAP" : "ok", text(t.name()));
         }
         out.println();
+        out.println("Schedule as applied (UTC)");
+        out.printf("%6s  %-45s %7s  %-45s %-5s  %s%n", "round", "window", "version", "registered window", "added",
+                "name");
+        for (RoundSchedule r : result.schedule()) {
+            out.printf("%6d  %-45s %7s  %-45s %-5s  %s%n", r.roundId(), window(r.startsAt(), r.endsAt()),
+                    "v" + r.configVersion(), window(r.registeredStartsAt(), r.registeredEndsAt()),
+                    r.added() ? "yes" : "no", text(r.name()));
+            for (ScheduleLine l : r.lines()) {
+                String move = !l.kind().equals("RESCHEDULED") ? ""
+                        : l.applied() ? ", applied v" + l.appliedVersion() + ": " + window(l.oldStartsAt(),
+                                l.oldEndsAt()) + " -> " + window(l.newStartsAt(), l.newEndsAt())
+                        : ", not applied";
+                out.printf("          %s %s effective %s%s, source %s: %s%n", text(l.kind()), text(l.entryId()),
+                        l.effectiveAt(), move, text(l.source()), text(l.detail()));
+            }
+        }
+        out.println();
         out.println("Checks");
         for (CheckResult check : result.checks()) {
             long n = check.violations();
@@ -184,6 +204,35 @@ public final class ReconcileCommand implements Callable<Integer> {
             n.put("paidYuan", Money.yuan(t.paidFen()).toPlainString());
             n.put("overCap", t.overCap());
         }
+        ArrayNode schedule = root.putArray("schedule");
+        for (RoundSchedule r : result.schedule()) {
+            ObjectNode n = schedule.addObject();
+            n.put("roundId", r.roundId());
+            n.put("name", text(r.name()));
+            n.put("startsAt", r.startsAt().toString());
+            n.put("endsAt", r.endsAt().toString());
+            n.put("configVersion", r.configVersion());
+            n.put("registeredStartsAt", r.registeredStartsAt().toString());
+            n.put("registeredEndsAt", r.registeredEndsAt().toString());
+            n.put("added", r.added());
+            ArrayNode lines = n.putArray("lines");
+            for (ScheduleLine l : r.lines()) {
+                ObjectNode line = lines.addObject();
+                line.put("kind", text(l.kind()));
+                line.put("entryId", text(l.entryId()));
+                line.put("effectiveAt", l.effectiveAt().toString());
+                line.put("applied", l.applied());
+                if (l.appliedVersion() != null) {
+                    line.put("appliedVersion", l.appliedVersion());
+                    line.put("oldStartsAt", l.oldStartsAt().toString());
+                    line.put("oldEndsAt", l.oldEndsAt().toString());
+                    line.put("newStartsAt", l.newStartsAt().toString());
+                    line.put("newEndsAt", l.newEndsAt().toString());
+                }
+                line.put("source", text(l.source()));
+                line.put("detail", text(l.detail()));
+            }
+        }
         if (result.counts() != null) {
             ObjectNode counts = root.putObject("counts");
             ArrayNode interactions = counts.putArray("interactionsPerRound");
@@ -225,6 +274,10 @@ public final class ReconcileCommand implements Callable<Integer> {
             Files.createDirectories(parent);
         }
         json.writeValue(file.toFile(), root);
+    }
+
+    private static String window(Instant start, Instant end) {
+        return "[" + start + ", " + end + ")";
     }
 
     private static String text(String s) {

@@ -4,13 +4,18 @@ import io.hongbao.settlement.reconcile.ReconciliationResult.CheckResult;
 import io.hongbao.settlement.reconcile.ReconciliationResult.Count;
 import io.hongbao.settlement.reconcile.ReconciliationResult.ManifestCounts;
 import io.hongbao.settlement.reconcile.ReconciliationResult.RoundFigures;
+import io.hongbao.settlement.reconcile.ReconciliationResult.RoundSchedule;
+import io.hongbao.settlement.reconcile.ReconciliationResult.ScheduleLine;
 import io.hongbao.settlement.reconcile.ReconciliationResult.TierFigures;
 import io.hongbao.settlement.reconcile.ReconciliationResult.Violation;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -19,7 +24,8 @@ import java.util.function.Function;
 
 /**
  * Reads the reconciliation views of migration V13 ({@code reconciliation_summary}, {@code reconciliation_violation},
- * {@code reconciliation_round}, {@code reconciliation_tier}, {@code settlement_prepared_pending}), in one
+ * {@code reconciliation_round}, {@code reconciliation_tier}, {@code settlement_prepared_pending}) and V14's
+ * {@code round_schedule} (the schedule as applied), in one
  * REPEATABLE READ snapshot so the figures agree with each other while a job keeps committing. Read-only. The
  * rules themselves live in those views only; what this class adds is the comparison with the generator's
  * manifest, which the database does not have.
@@ -79,8 +85,9 @@ public final class Reconciliation {
             if (expected != null) {
                 counts = compareWithManifest(connection, checks, violations);
             }
+            List<RoundSchedule> schedule = schedule(connection);
             connection.commit();
-            return new ReconciliationResult(rounds, tiers, checks, violations, pending, counts);
+            return new ReconciliationResult(rounds, tiers, checks, violations, pending, counts, schedule);
         } catch (SQLException e) {
             connection.rollback();
             throw e;
@@ -89,6 +96,41 @@ public final class Reconciliation {
             connection.setTransactionIsolation(isolation);
             connection.setAutoCommit(autoCommit);
         }
+    }
+
+    /** Each round's schedule as applied (view round_schedule: one row per round and schedule line). */
+    private static List<RoundSchedule> schedule(Connection connection) throws SQLException {
+        Map<Integer, RoundSchedule> rounds = new LinkedHashMap<>();
+        try (PreparedStatement st = connection.prepareStatement("""
+                SELECT round_id, name, starts_at, ends_at, config_version, registered_starts_at, registered_ends_at,
+                       added, line_kind, entry_id, effective_at, detail, source, line_applied, applied_version,
+                       old_starts_at, old_ends_at, new_starts_at, new_ends_at
+                FROM round_schedule ORDER BY round_id, effective_at, line_committed_at, entry_id""");
+                ResultSet rs = st.executeQuery()) {
+            while (rs.next()) {
+                int id = rs.getInt(1);
+                RoundSchedule r = rounds.get(id);
+                if (r == null) {
+                    r = new RoundSchedule(id, rs.getString(2), instant(rs, 3), instant(rs, 4), rs.getInt(5),
+                            instant(rs, 6), instant(rs, 7), rs.getBoolean(8), new ArrayList<>());
+                    rounds.put(id, r);
+                }
+                if (rs.getString(9) != null) {
+                    r.lines().add(new ScheduleLine(rs.getString(9), rs.getString(10), instant(rs, 11), rs.getString(12),
+                            rs.getString(13), rs.getBoolean(14), rs.getObject(15, Integer.class), instant(rs, 16),
+                            instant(rs, 17), instant(rs, 18), instant(rs, 19)));
+                }
+            }
+        }
+        List<RoundSchedule> out = new ArrayList<>();
+        rounds.values().forEach(r -> out.add(new RoundSchedule(r.roundId(), r.name(), r.startsAt(), r.endsAt(),
+                r.configVersion(), r.registeredStartsAt(), r.registeredEndsAt(), r.added(), List.copyOf(r.lines()))));
+        return out;
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
     }
 
     /** The first {@link #maxListedPerCheck} violations of each check, in report order. */

@@ -1,6 +1,7 @@
 package io.hongbao.settlement.reconcile;
 
 import java.util.LinkedHashMap;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -16,9 +17,11 @@ import java.util.Map;
  * @param pendingPreparedTransactions settlement transactions prepared but not yet committed (normal while a
  *     job runs; after the job has stopped they are either committed on restore or orphans)
  * @param counts the job's counts against the manifest's, null without a manifest
+ * @param schedule each round's window as applied, with its schedule ledger lines (view round_schedule, V14)
  */
 public record ReconciliationResult(List<RoundFigures> rounds, List<TierFigures> tiers, List<CheckResult> checks,
-        List<Violation> violations, long pendingPreparedTransactions, ManifestCounts counts) {
+        List<Violation> violations, long pendingPreparedTransactions, ManifestCounts counts,
+        List<RoundSchedule> schedule) {
 
     public boolean passed() {
         return checks.stream().allMatch(CheckResult::passed);
@@ -59,6 +62,22 @@ public record ReconciliationResult(List<RoundFigures> rounds, List<TierFigures> 
             return Money.formatYuan(remainingFen);
         }
     }
+
+    /**
+     * One round's schedule as applied (view round_schedule): its window now and config version, the window it was
+     * registered with, whether the job added it (a ROUND_ADDED line), and its RESCHEDULED / ROUND_ADDED lines in
+     * order.
+     */
+    public record RoundSchedule(int roundId, String name, Instant startsAt, Instant endsAt, int configVersion,
+            Instant registeredStartsAt, Instant registeredEndsAt, boolean added, List<ScheduleLine> lines) {}
+
+    /**
+     * One schedule line of a round: a RESCHEDULED line with the move it made once applied ({@code applied}, the
+     * window before and after, the config version; all null while not applied), or a ROUND_ADDED line.
+     */
+    public record ScheduleLine(String kind, String entryId, Instant effectiveAt, String detail, String source,
+            boolean applied, Integer appliedVersion, Instant oldStartsAt, Instant oldEndsAt, Instant newStartsAt,
+            Instant newEndsAt) {}
 
     /** One tier, as reconciliation_tier has it: packets paid against its cap. */
     public record TierFigures(int roundId, int tierId, String name, long countCap, long payouts, long paidFen,

@@ -33,16 +33,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A connection-class error asks Flink to retry the request ({@code retryLater}); when Flink's retries
  * ({@code sink.committer.retries}) run out the job fails over and the commit is retried on recovery. A money
- * rule the database refuses (a budget moved without its ledger line, or beyond the campaign's total) stops the
+ * rule the database refuses (a budget moved without its ledger line, or beyond the campaign's total; a window moved
+ * without its RESCHEDULED line, or retroactively) stops the
  * job without restarts ({@link SuppressRestartsException}): a replay would be refused the same way.
  */
 public final class SettlementCommitter implements Committer<SettlementCommittable> {
     private static final Logger LOG = LoggerFactory.getLogger(SettlementCommitter.class);
 
-    // The job's only write path (V12 functions). Only what a live change moves (budget, pause, version) is applied,
-    // to a registered round, newest version first; the database refuses a budget without its ledger line or beyond
-    // the campaign. Tiers and the rest of a round are reference data (RoundCatalog).
-    private static final String APPLY_ROUND = "SELECT settlement_apply_round_config(?, ?, ?, ?)";
+    // The job's only write path (V12/V14 functions). Only what a live change moves (budget, pause, version, window)
+    // is applied, to a registered or added round, every version in order; the database refuses a budget without its
+    // ledger line or beyond the campaign, a window without its RESCHEDULED line or moved retroactively. Tiers and the
+    // rest of a round are reference data (RoundCatalog; an added round's come with it, in the writer's transaction).
+    private static final String APPLY_ROUND = "SELECT settlement_apply_round_config(?, ?, ?, ?, ?, ?)";
     private static final String APPLY_REJECTS = "SELECT settlement_apply_reject_count(?, ?)";
     private static final String RECORD_LOST = "SELECT settlement_record_lost_transaction(?, ?, ?, ?)";
 
@@ -82,10 +84,11 @@ public final class SettlementCommitter implements Committer<SettlementCommittabl
                 commit(request, c);
             } catch (SQLException e) {
                 closeConnection();
-                if (MoneyRuleViolationException.isBudgetWithoutLedgerLine(e)
+                if (MoneyRuleViolationException.mayAwaitLedgerLine(e)
                         && request.getNumberOfRetries() < LEDGER_LINE_RETRIES) {
-                    // The raise's ledger line may sit in another subtask's transaction of the same checkpoint,
-                    // whose committer has not committed it yet: give it a moment before calling it a violation.
+                    // The raise's (or the move's) ledger line may sit in another subtask's transaction of the same
+                    // checkpoint, whose committer has not committed it yet: give it a moment before calling it a
+                    // violation.
                     LOG.warn("Committing {}: {}; retrying", c, e.getMessage());
                     request.retryLater();
                     continue;
@@ -173,20 +176,26 @@ public final class SettlementCommitter implements Committer<SettlementCommittabl
         }
     }
 
-    /** Round configs (highest version wins) and reject counts (largest wins), in one short transaction. */
+    /**
+     * Round configs (each version in order; one already passed is skipped) and reject counts (largest wins), in one
+     * short transaction.
+     */
     private void applyUpserts(Connection conn, SettlementCommittable c) throws SQLException {
         if (c.roundConfigs().isEmpty() && c.rejectCounts().isEmpty()) {
             return;
         }
         conn.setAutoCommit(false);
         try {
-            // Keys in ascending order (the writer sorts them), so two committers never deadlock on each other.
+            // Keys in ascending order (the writer sorts them by round and version), so two committers never
+            // deadlock on each other.
             try (PreparedStatement round = conn.prepareStatement(APPLY_ROUND)) {
                 for (Round r : c.roundConfigs()) {
                     round.setInt(1, r.roundId());
                     round.setLong(2, r.budgetFen());
                     round.setBoolean(3, r.paused());
                     round.setInt(4, r.version());
+                    round.setObject(5, SettlementWriter.timestamp(r.startsAtMs()));
+                    round.setObject(6, SettlementWriter.timestamp(r.endsAtMs()));
                     round.execute(); // false: a newer version is already there
                 }
             }

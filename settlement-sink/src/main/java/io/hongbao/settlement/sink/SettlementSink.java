@@ -6,12 +6,12 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 import org.apache.flink.api.common.TaskInfo;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
 import org.apache.flink.api.connector.sink2.Sink;
-import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
 import org.apache.flink.api.connector.sink2.SupportsCommitter;
 import org.apache.flink.api.connector.sink2.SupportsWriterState;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
@@ -38,7 +38,7 @@ import org.apache.flink.metrics.Gauge;
  * server. The sink name must stay the same across restarts of a job and differ between jobs sharing a database.
  */
 public final class SettlementSink implements Sink<SettlementRow>, SupportsCommitter<SettlementCommittable>,
-        SupportsWriterState<SettlementRow, Void> {
+        SupportsWriterState<SettlementRow, WaitingRows> {
     private static final long serialVersionUID = 1L;
 
     private final Options options;
@@ -57,21 +57,22 @@ public final class SettlementSink implements Sink<SettlementRow>, SupportsCommit
 
     @Override
     public SettlementWriter createWriter(WriterInitContext context) throws IOException {
+        return restoreWriter(context, List.of());
+    }
+
+    /** The restored state: rows of added rounds that waited for their round (none before V14's writer). */
+    @Override
+    public SettlementWriter restoreWriter(WriterInitContext context, Collection<WaitingRows> recoveredState)
+            throws IOException {
         TaskInfo task = context.getTaskInfo();
         SettlementDatabase.releaseWith(context.getUserCodeClassLoader()::registerReleaseHookIfAbsent);
         return new SettlementWriter(options, task.getIndexOfThisSubtask(), task.getNumberOfParallelSubtasks(),
-                context.getRestoredCheckpointId().orElse(0L), context.metricGroup());
+                context.getRestoredCheckpointId().orElse(0L), context.metricGroup(), recoveredState);
     }
 
     @Override
-    public StatefulSinkWriter<SettlementRow, Void> restoreWriter(WriterInitContext context,
-            Collection<Void> recoveredState) throws IOException {
-        return createWriter(context);
-    }
-
-    @Override
-    public SimpleVersionedSerializer<Void> getWriterStateSerializer() {
-        return NoWriterState.INSTANCE;
+    public SimpleVersionedSerializer<WaitingRows> getWriterStateSerializer() {
+        return WaitingRows.Serializer.INSTANCE;
     }
 
     @Override
@@ -140,26 +141,6 @@ public final class SettlementSink implements Sink<SettlementRow>, SupportsCommit
 
         public SettlementSink build() {
             return new SettlementSink(new Options(database, sinkName, batchSize, lockTimeout));
-        }
-    }
-
-    /** The writer keeps no state; this serializer exists because the writer state type must have one. */
-    static final class NoWriterState implements SimpleVersionedSerializer<Void> {
-        static final NoWriterState INSTANCE = new NoWriterState();
-
-        @Override
-        public int getVersion() {
-            return 1;
-        }
-
-        @Override
-        public byte[] serialize(Void obj) {
-            return new byte[0];
-        }
-
-        @Override
-        public Void deserialize(int version, byte[] serialized) {
-            return null;
         }
     }
 }

@@ -6,6 +6,8 @@ import io.hongbao.money.Payout;
 import io.hongbao.money.RejectCount;
 import io.hongbao.money.Round;
 import io.hongbao.money.SettlementRow;
+import io.hongbao.money.Tier;
+import io.hongbao.settlement.RoundCatalog;
 import io.hongbao.settlement.SettlementDatabase;
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -22,11 +24,14 @@ import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
@@ -59,7 +64,8 @@ import org.slf4j.LoggerFactory;
  * dies with the connection, so nothing is half written, and Flink restarts from the last checkpoint.
  */
 public final class SettlementWriter
-        implements CommittingSinkWriter<SettlementRow, SettlementCommittable>, StatefulSinkWriter<SettlementRow, Void> {
+        implements CommittingSinkWriter<SettlementRow, SettlementCommittable>,
+        StatefulSinkWriter<SettlementRow, WaitingRows> {
     private static final Logger LOG = LoggerFactory.getLogger(SettlementWriter.class);
 
     // One call per batch: arrays of the columns. The functions (V12) are the job's only write path: they insert
@@ -77,6 +83,17 @@ public final class SettlementWriter
     private static final String INSERT_QUARANTINE = "SELECT settlement_write_quarantine(?, ?, ?, ?, ?, ?::jsonb, ?, "
             + "?::jsonb, ?, ?, ?)";
     private static final String INSERT_MARKER = "SELECT settlement_write_commit_marker(?, ?, ?, ?, ?, ?, ?, ?)";
+    // An added round and its tiers (V14), in this transaction, after its ROUND_ADDED line and before its payouts.
+    private static final String ADD_ROUND = "SELECT settlement_add_round(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::int4[], "
+            + "?::text[], ?::int8[], ?::int8[], ?::int8[], ?::int4[])";
+    private static final String VISIBLE_ROUNDS = "SELECT round_id FROM round WHERE round_id = ANY (?)";
+
+    /**
+     * Checkpoints a row of an added round waits for its round to become visible (its line or the round in another
+     * subtask's transaction, committed when that checkpoint completes) before a payout is quarantined and a round
+     * stops the job.
+     */
+    static final int ROUND_WAIT_CHECKPOINTS = 10;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final SettlementSink.Options options;
@@ -89,6 +106,8 @@ public final class SettlementWriter
     private final PreparedStatement selectLedger;
     private final PreparedStatement insertQuarantine;
     private final PreparedStatement insertMarker;
+    private final PreparedStatement addRound;
+    private final PreparedStatement visibleRounds;
     private final PayoutTable payouts = new PayoutTable();
     private final LedgerTable ledger = new LedgerTable();
     private final Counter duplicateRowsSkipped;
@@ -102,7 +121,15 @@ public final class SettlementWriter
     private int quarantinedInTransaction;
     private int ledgerEntriesInTransaction;
     private long payoutFenInTransaction;
-    private final TreeMap<Integer, Round> roundConfigs = new TreeMap<>();
+    private int roundsAddedInTransaction;
+    /** Per round, its configs of this checkpoint by version (all are applied, in order: each window move has its line). */
+    private final TreeMap<Integer, TreeMap<Integer, Round>> roundConfigs = new TreeMap<>();
+    /** Rounds this transaction sees (registered, added here or committed): cached, rounds never go away. */
+    private final Set<Integer> knownRounds = new HashSet<>();
+    /** Checkpoints a round to add has waited for its ROUND_ADDED line. */
+    private final Map<Integer, Integer> roundWaits = new HashMap<>();
+    /** Payouts of a round this transaction does not see yet, by payout id, with the checkpoints they waited. */
+    private final LinkedHashMap<String, WaitingRows.Waiting<Payout>> awaitingRound = new LinkedHashMap<>();
     private final TreeMap<String, RejectCount> rejectCounts = new TreeMap<>();
 
     /**
@@ -120,7 +147,22 @@ public final class SettlementWriter
      */
     public SettlementWriter(SettlementSink.Options options, int subtask, int parallelism, long restoredCheckpointId,
             MetricGroup metrics) throws IOException {
+        this(options, subtask, parallelism, restoredCheckpointId, metrics, List.of());
+    }
+
+    /** As above, with the rows that waited for their round in the restored checkpoint (any subtask's). */
+    public SettlementWriter(SettlementSink.Options options, int subtask, int parallelism, long restoredCheckpointId,
+            MetricGroup metrics, Collection<WaitingRows> restored) throws IOException {
         this.options = options;
+        for (WaitingRows w : restored) {
+            for (WaitingRows.Waiting<Round> r : w.rounds()) {
+                roundConfigs.computeIfAbsent(r.row().roundId(), k -> new TreeMap<>()).put(r.row().version(), r.row());
+                roundWaits.merge(r.row().roundId(), r.checkpoints(), Math::max);
+            }
+            for (WaitingRows.Waiting<Payout> p : w.payouts()) {
+                awaitingRound.putIfAbsent(p.row().payoutId(), p);
+            }
+        }
         MetricGroup group = metrics == null ? null : metrics.addGroup("hongbao");
         this.duplicateRowsSkipped = group == null ? new SimpleCounter() : group.counter("duplicateRowsSkipped");
         this.rowsQuarantined = group == null ? new SimpleCounter() : group.counter("rowsQuarantined");
@@ -152,6 +194,8 @@ public final class SettlementWriter
             this.selectLedger = c.prepareStatement(SELECT_LEDGER);
             this.insertQuarantine = c.prepareStatement(INSERT_QUARANTINE);
             this.insertMarker = c.prepareStatement(INSERT_MARKER);
+            this.addRound = c.prepareStatement(ADD_ROUND);
+            this.visibleRounds = c.prepareStatement(VISIBLE_ROUNDS);
         } catch (SQLException e) {
             closeQuietly(c);
             throw new IOException("settlement writer " + options.sinkName() + " subtask " + subtask
@@ -195,7 +239,7 @@ public final class SettlementWriter
             } else if (row instanceof RejectCount c) {
                 rejectCounts.merge(c.reason(), c, (old, now) -> now.records() >= old.records() ? now : old);
             } else if (row instanceof Round r) {
-                roundConfigs.merge(r.roundId(), r, (old, now) -> now.version() >= old.version() ? now : old);
+                roundConfigs.computeIfAbsent(r.roundId(), k -> new TreeMap<>()).put(r.version(), r);
             }
         } catch (SQLException e) {
             throw failure("writing", e);
@@ -220,14 +264,99 @@ public final class SettlementWriter
         }
     }
 
-    /** Sends the pending batches (into the open transaction). */
+    /**
+     * Sends the pending batches (into the open transaction): ledger lines first, then the rounds to add (their
+     * ROUND_ADDED lines must be visible), then payouts (an added round's need it).
+     */
     private void executeBatches() throws IOException {
         try {
-            send(payouts);
             send(ledger);
+            addRounds();
+            send(payouts);
         } catch (SQLException e) {
             throw failure("writing", e);
         }
+    }
+
+    /**
+     * Adds the rounds of this checkpoint's configs that this transaction does not see (V14: settlement_add_round, with
+     * their tiers), from their version 1 (the job adds a round at version 1), each in a savepoint: one whose
+     * ROUND_ADDED line is not visible yet (HB207: it sits in another subtask's transaction, or comes later in this
+     * one) stays queued and is tried again.
+     */
+    private void addRounds() throws SQLException {
+        List<Integer> unknown = roundConfigs.keySet().stream().filter(id -> !knownRounds.contains(id)).toList();
+        if (unknown.isEmpty()) {
+            return;
+        }
+        Set<Integer> visible = visible(unknown);
+        for (int id : unknown) {
+            if (visible.contains(id)) {
+                continue;
+            }
+            Round first = roundConfigs.get(id).firstEntry().getValue();
+            if (first.version() > 1) {
+                // A later config of a round another subtask adds (the one with its version 1): wait until the
+                // round is visible. Adding it from here would race that subtask for the key, and take a window
+                // that moved since without using its RESCHEDULED line.
+                continue;
+            }
+            Savepoint savepoint = connection.setSavepoint();
+            try {
+                bindAddRound(first);
+                String outcome;
+                try (ResultSet rs = addRound.executeQuery()) {
+                    rs.next();
+                    outcome = rs.getString(1);
+                }
+                connection.releaseSavepoint(savepoint);
+                knownRounds.add(id);
+                if ("ADDED".equals(outcome)) {
+                    roundsAddedInTransaction++;
+                    LOG.info("Settlement writer {} subtask {} added round {} ({} tiers)", options.sinkName(), subtask,
+                            id, first.tiers().size());
+                }
+            } catch (SQLException e) {
+                if (!MoneyRuleViolationException.isRoundWithoutAddedLine(e)) {
+                    throw e;
+                }
+                connection.rollback(savepoint);
+            }
+        }
+    }
+
+    private void bindAddRound(Round r) throws SQLException {
+        RoundCatalog.bindRound(addRound, r);
+        List<Tier> tiers = r.tiers();
+        addRound.setArray(11, connection.createArrayOf("int4", tiers.stream().map(Tier::tierId).toArray()));
+        addRound.setArray(12, connection.createArrayOf("text", tiers.stream().map(Tier::name).toArray()));
+        addRound.setArray(13, connection.createArrayOf("int8", tiers.stream().map(Tier::minFen).toArray()));
+        addRound.setArray(14, connection.createArrayOf("int8", tiers.stream().map(Tier::maxFen).toArray()));
+        addRound.setArray(15, connection.createArrayOf("int8", tiers.stream().map(Tier::countCap).toArray()));
+        addRound.setArray(16, connection.createArrayOf("int4", tiers.stream().map(Tier::weight).toArray()));
+    }
+
+    /** Which of these rounds this transaction sees; the seen ones are remembered. */
+    private Set<Integer> visible(Collection<Integer> rounds) throws SQLException {
+        Set<Integer> out = new HashSet<>();
+        List<Integer> ask = new ArrayList<>();
+        for (int id : rounds) {
+            if (knownRounds.contains(id)) {
+                out.add(id);
+            } else {
+                ask.add(id);
+            }
+        }
+        if (!ask.isEmpty()) {
+            visibleRounds.setArray(1, connection.createArrayOf("int4", ask.toArray()));
+            try (ResultSet rs = visibleRounds.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getInt(1));
+                }
+            }
+            knownRounds.addAll(out);
+        }
+        return out;
     }
 
     private <R> void send(RowTable<R> table) throws SQLException, IOException {
@@ -265,8 +394,19 @@ public final class SettlementWriter
             return false;
         }
         List<R> conflicts = new ArrayList<>();
+        Set<Integer> roundsSeen = null;
         for (R row : rows) {
             String outcome = outcomes.get(table.key(row));
+            if (row instanceof Payout p && "UNKNOWN_TIER".equals(outcome)) {
+                roundsSeen = roundsSeen != null ? roundsSeen : visible(roundsOf(rows));
+                if (!roundsSeen.contains(p.roundId())) {
+                    // A round this transaction does not see (yet): an added round whose line and config are in
+                    // another subtask's transaction, or later in this one. Tried again at the checkpoint, then in
+                    // later ones (writer state).
+                    awaitRound(p, 0);
+                    continue;
+                }
+            }
             if ("INSERTED".equals(outcome)) {
                 table.counted(row);
             } else if ("CONFLICT".equals(outcome)) {
@@ -296,6 +436,58 @@ public final class SettlementWriter
             }
         }
         return true;
+    }
+
+    private static <R> Set<Integer> roundsOf(List<R> rows) {
+        Set<Integer> out = new HashSet<>();
+        for (R row : rows) {
+            if (row instanceof Payout p) {
+                out.add(p.roundId());
+            }
+        }
+        return out;
+    }
+
+    private void awaitRound(Payout p, int checkpoints) throws SQLException, IOException {
+        WaitingRows.Waiting<Payout> queued = awaitingRound.get(p.payoutId());
+        if (queued == null) {
+            awaitingRound.put(p.payoutId(), new WaitingRows.Waiting<>(p, checkpoints));
+        } else if (queued.row().equals(p)) {
+            duplicateRowsSkipped.inc();
+        } else {
+            quarantine(payouts, p, queued.row(), Reason.CONFLICTING_CONTENT, "key already taken by a payout waiting "
+                    + "for its round that differs in " + payouts.differences(p, queued.row()));
+        }
+    }
+
+    /**
+     * At the checkpoint, after the rounds this checkpoint adds: the payouts that waited for their round. Those whose
+     * round is visible now are written (an unknown tier of it is quarantined as usual); the others wait one more
+     * checkpoint, in the writer's state, up to {@link #ROUND_WAIT_CHECKPOINTS}; then they are quarantined
+     * (UNKNOWN_TIER: no such round appeared), not paid.
+     */
+    private void retryAwaitingRound() throws SQLException, IOException {
+        if (awaitingRound.isEmpty()) {
+            return;
+        }
+        List<WaitingRows.Waiting<Payout>> waiting = new ArrayList<>(awaitingRound.values());
+        awaitingRound.clear();
+        Set<Integer> visible = visible(waiting.stream().map(w -> w.row().roundId()).toList());
+        List<Payout> ready = new ArrayList<>();
+        for (WaitingRows.Waiting<Payout> w : waiting) {
+            if (visible.contains(w.row().roundId())) {
+                ready.add(w.row());
+            } else if (w.checkpoints() + 1 > ROUND_WAIT_CHECKPOINTS) {
+                quarantine(payouts, w.row(), null, Reason.UNKNOWN_TIER, "round " + w.row().roundId() + " did not "
+                        + "appear within " + ROUND_WAIT_CHECKPOINTS + " checkpoints: the database refused the row");
+            } else {
+                awaitingRound.put(w.row().payoutId(), new WaitingRows.Waiting<>(w.row(), w.checkpoints() + 1));
+            }
+        }
+        if (!ready.isEmpty() && !insert(payouts, ready)) {
+            payouts.deferred.addAll(ready);
+            retryDeferred(payouts);
+        }
     }
 
     /** The rows whose key was locked: one by one now; a key still locked is quarantined (content unknown). */
@@ -369,11 +561,30 @@ public final class SettlementWriter
         try {
             retryDeferred(payouts);
             retryDeferred(ledger);
+            retryAwaitingRound();
         } catch (SQLException e) {
-            throw failure("deciding rows whose key was locked", e);
+            throw failure("deciding rows whose key was locked or whose round was not visible", e);
+        }
+        // Configs of rounds this transaction sees go to the committer, every version in order; those of a round
+        // still to add wait in the writer's state (the committer could not apply them).
+        List<Round> configs = new ArrayList<>();
+        for (Iterator<Map.Entry<Integer, TreeMap<Integer, Round>>> it = roundConfigs.entrySet().iterator(); it.hasNext();) {
+            Map.Entry<Integer, TreeMap<Integer, Round>> e = it.next();
+            if (knownRounds.contains(e.getKey())) {
+                configs.addAll(e.getValue().values());
+                roundWaits.remove(e.getKey());
+                it.remove();
+            } else if (roundWaits.merge(e.getKey(), 1, Integer::sum) > ROUND_WAIT_CHECKPOINTS) {
+                String message = "settlement writer " + options.sinkName() + " subtask " + subtask + ": round "
+                        + e.getKey() + " came as a config of a round the database does not have, and no ROUND_ADDED "
+                        + "ledger line of it became visible within " + ROUND_WAIT_CHECKPOINTS + " checkpoints";
+                LOG.error("{}. The job stops without restarts.", message);
+                throw new SuppressRestartsException(new MoneyRuleViolationException(message, null));
+            }
         }
         String gid = null;
-        if (payoutsInTransaction + ledgerEntriesInTransaction + quarantinedInTransaction > 0) {
+        if (payoutsInTransaction + ledgerEntriesInTransaction + quarantinedInTransaction + roundsAddedInTransaction
+                > 0) {
             TransactionId id = new TransactionId(options.sinkName(), subtask, lastCheckpointId, nonce, sequence++);
             gid = id.gid();
             try {
@@ -392,29 +603,41 @@ public final class SettlementWriter
             } catch (SQLException e) {
                 throw failure("preparing " + gid, e);
             }
-            LOG.debug("Prepared {}: {} payouts ({} fen), {} ledger entries", gid, payoutsInTransaction,
-                    payoutFenInTransaction, ledgerEntriesInTransaction);
+            LOG.debug("Prepared {}: {} payouts ({} fen), {} ledger entries, {} rounds added", gid, payoutsInTransaction,
+                    payoutFenInTransaction, ledgerEntriesInTransaction, roundsAddedInTransaction);
         }
         List<SettlementCommittable> out = new ArrayList<>(1);
-        if (gid != null || !roundConfigs.isEmpty() || !rejectCounts.isEmpty()) {
+        if (gid != null || !configs.isEmpty() || !rejectCounts.isEmpty()) {
             out.add(new SettlementCommittable(gid, options.sinkName(), subtask, payoutsInTransaction,
-                    ledgerEntriesInTransaction, payoutFenInTransaction, new ArrayList<>(roundConfigs.values()),
+                    ledgerEntriesInTransaction, payoutFenInTransaction, configs,
                     new ArrayList<>(rejectCounts.values())));
         }
         payoutsInTransaction = 0;
         quarantinedInTransaction = 0;
         ledgerEntriesInTransaction = 0;
         payoutFenInTransaction = 0;
-        roundConfigs.clear();
+        roundsAddedInTransaction = 0;
         rejectCounts.clear();
         return out;
     }
 
-    /** Only to learn checkpoint ids (the writer API passes them nowhere else); the writer keeps no state. */
+    /**
+     * The rows that wait for their round (configs of a round to add, payouts of a round not visible), taken right
+     * after {@link #prepareCommit()}; also how the writer learns checkpoint ids (the API passes them nowhere else).
+     */
     @Override
-    public List<Void> snapshotState(long checkpointId) {
+    public List<WaitingRows> snapshotState(long checkpointId) {
         lastCheckpointId = Math.max(lastCheckpointId, checkpointId);
-        return List.of();
+        WaitingRows state = waitingRows();
+        return state.isEmpty() ? List.of() : List.of(state);
+    }
+
+    /** What waits for its round now. */
+    WaitingRows waitingRows() {
+        List<WaitingRows.Waiting<Round>> rounds = new ArrayList<>();
+        roundConfigs.forEach((id, versions) -> versions.values().forEach(
+                r -> rounds.add(new WaitingRows.Waiting<>(r, roundWaits.getOrDefault(id, 0)))));
+        return new WaitingRows(rounds, new ArrayList<>(awaitingRound.values()));
     }
 
     @Override

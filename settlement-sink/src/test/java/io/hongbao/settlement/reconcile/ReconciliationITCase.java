@@ -5,7 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hongbao.money.LedgerEntry;
+import io.hongbao.money.Round;
 import io.hongbao.settlement.SettlementDatabase;
+import io.hongbao.settlement.sink.SettlementCommittable;
+import io.hongbao.settlement.sink.SettlementCommitter;
+import io.hongbao.settlement.sink.SettlementSink;
+import io.hongbao.settlement.sink.SettlementWriter;
+import io.hongbao.settlement.testing.RecordingCommitRequest;
 import io.hongbao.settlement.reconcile.ReconciliationResult.Violation;
 import io.hongbao.settlement.testing.EmbeddedSettlementDb;
 import io.hongbao.settlement.testing.Records;
@@ -16,10 +23,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.api.connector.sink2.Committer.CommitRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -461,6 +470,60 @@ class ReconciliationITCase {
     private static List<Integer> controlCharacters(String s) {
         return s.codePoints().filter(c -> c != '\n' && (Character.getType(c) == Character.CONTROL
                 || Character.getType(c) == Character.FORMAT)).boxed().toList();
+    }
+
+    /**
+     * The schedule as applied: round 1 extended by ten minutes with its RESCHEDULED line, round 9 added with its
+     * ROUND_ADDED line (both through the sink, as the job writes them), round 2 as registered. Finance reads it from
+     * round_schedule, the view the analysts' dashboard reads too.
+     */
+    @Test
+    void shouldListEachRoundsAppliedWindowAndItsScheduleLines(@TempDir Path dir) throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("schedule");
+        Round one = Records.referenceRounds().get(0);
+        Round extended = new Round(1, one.name(), one.startsAtMs(), one.endsAtMs() + 600_000, one.budgetFen(),
+                one.winPerMillion(), one.winsPerRound(), one.fenPerGala(), false, 1, one.tiers());
+        long nineStart = one.startsAtMs() + 3 * Records.ONE_HOUR_MS;
+        Round nine = new Round(9, "round 9", nineStart, nineStart + 600_000, 5_000_000, one.winPerMillion(),
+                one.winsPerRound(), one.fenPerGala(), false, 1, one.tiers());
+        SettlementDatabase job = EmbeddedSettlementDb.asJob(db);
+        try (SettlementWriter w = new SettlementWriter(new SettlementSink.Options(job, "payouts", 100,
+                Duration.ofSeconds(5)), 0, 1, 0); SettlementCommitter committer = new SettlementCommitter(job, "payouts")) {
+            w.write(new LedgerEntry("change-7", 1, "RESCHEDULED", 0, one.budgetFen(), "window extended by 10 min",
+                    one.endsAtMs() - 60_000, "hongbao.control/0/7"), null);
+            w.write(extended, null);
+            w.write(new LedgerEntry("change-8", 9, "ROUND_ADDED", 5_000_000, 5_000_000, "round 9 added",
+                    nineStart - 60_000, "hongbao.control/0/8"), null);
+            w.write(nine, null);
+            w.write(Records.payout(9, 1), null);
+            List<CommitRequest<SettlementCommittable>> requests = new ArrayList<>();
+            w.prepareCommit().forEach(c -> requests.add(new RecordingCommitRequest<>(c)));
+            committer.commit(requests);
+        }
+        SettlementDatabase finance = EmbeddedSettlementDb.asMemberOf(db, "hongbao_finance");
+        Path report = dir.resolve("reconcile.json");
+        StringWriter out = new StringWriter();
+
+        int exit = command(Map.of(), out, "--jdbc-url", finance.jdbcUrl(), "--user", finance.user(), "--report",
+                report.toString());
+
+        assertThat(exit).as(out.toString()).isZero();
+        assertThat(out.toString()).contains("Schedule as applied (UTC)",
+                "     1  [2026-02-16T12:00:00Z, 2026-02-16T12:20:00Z)       v1  [2026-02-16T12:00:00Z, "
+                        + "2026-02-16T12:10:00Z)  no     round 1",
+                "RESCHEDULED change-7 effective 2026-02-16T12:09:00Z, applied v1: [2026-02-16T12:00:00Z, "
+                        + "2026-02-16T12:10:00Z) -> [2026-02-16T12:00:00Z, 2026-02-16T12:20:00Z), source "
+                        + "hongbao.control/0/7: window extended by 10 min",
+                "     9  [2026-02-16T15:00:00Z, 2026-02-16T15:10:00Z)       v1",
+                "ROUND_ADDED change-8 effective 2026-02-16T14:59:00Z, source hongbao.control/0/8: round 9 added");
+        JsonNode schedule = new ObjectMapper().readTree(report.toFile()).get("schedule");
+        assertThat(schedule).extracting(r -> r.get("roundId").asInt()).containsExactly(1, 2, 9);
+        assertThat(schedule.get(0).get("endsAt").asText()).isEqualTo("2026-02-16T12:20:00Z");
+        assertThat(schedule.get(0).get("registeredEndsAt").asText()).isEqualTo("2026-02-16T12:10:00Z");
+        assertThat(schedule.get(0).get("lines").get(0).get("oldEndsAt").asText()).isEqualTo("2026-02-16T12:10:00Z");
+        assertThat(schedule.get(1).get("lines")).isEmpty();
+        assertThat(schedule.get(2).get("added").asBoolean()).isTrue();
+        assertThat(schedule.get(2).get("lines").get(0).get("kind").asText()).isEqualTo("ROUND_ADDED");
     }
 
     private static int command(Map<String, String> env, StringWriter out, String... args) {

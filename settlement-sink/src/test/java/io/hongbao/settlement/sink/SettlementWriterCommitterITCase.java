@@ -437,7 +437,8 @@ class SettlementWriterCommitterITCase {
             w.write(new RejectCount("UNDECODABLE", 5), null);
             w.write(new RejectCount("UNDECODABLE", 6), null);
             SettlementCommittable newer = prepareOne(w);
-            assertThat(newer.roundConfigs()).singleElement().extracting(Round::version).isEqualTo(1);
+            // Every version, in order (each may move the window with a line of its own): v0 is a no-op here.
+            assertThat(newer.roundConfigs()).extracting(Round::version).containsExactly(0, 1);
             commit(committer, newer);
 
             // An older committable applied late (another subtask, a replay) changes nothing.
@@ -453,22 +454,26 @@ class SettlementWriterCommitterITCase {
         }
     }
 
+    /** The committer retries a change whose ledger line it does not see, then stops the job with the database's word. */
+    private static void assertRetriedThenStopped(SettlementCommitter committer, SettlementCommittable c, String message)
+            throws Exception {
+        RecordingCommitRequest<SettlementCommittable> first = new RecordingCommitRequest<>(c, 0);
+        committer.commit(List.of(first));
+        assertThat(first.outcome()).isEqualTo(Outcome.RETRY);
+        RecordingCommitRequest<SettlementCommittable> last =
+                new RecordingCommitRequest<>(c, SettlementCommitter.LEDGER_LINE_RETRIES);
+        assertThatThrownBy(() -> committer.commit(List.of(last))).isInstanceOf(SuppressRestartsException.class)
+                .rootCause().hasMessageContaining(message);
+    }
+
     @Test
     void shouldStopWithoutRestartsWhenABudgetMovesWithoutItsLedgerLine() throws Exception {
         SettlementDatabase db = EmbeddedSettlementDb.migratedGala("budget_without_line");
         try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
             w.write(Records.round(1, 20_000_000, 1, Records.tier(1, 1, 1_000, 1_000_000)),
                     null);
-            SettlementCommittable c = prepareOne(w);
-
             // First a few retries (the line could be in another subtask's transaction, about to commit), then a stop.
-            RecordingCommitRequest<SettlementCommittable> first = new RecordingCommitRequest<>(c, 0);
-            committer.commit(List.of(first));
-            assertThat(first.outcome()).isEqualTo(Outcome.RETRY);
-            RecordingCommitRequest<SettlementCommittable> last =
-                    new RecordingCommitRequest<>(c, SettlementCommitter.LEDGER_LINE_RETRIES);
-            assertThatThrownBy(() -> committer.commit(List.of(last))).isInstanceOf(SuppressRestartsException.class)
-                    .rootCause().hasMessageContaining("no ledger line sets it");
+            assertRetriedThenStopped(committer, prepareOne(w), "no ledger line sets it");
         }
         assertThat(Sql.count(db, "SELECT budget_fen FROM round WHERE round_id = 1")).isEqualTo(10_000_000);
     }
@@ -490,6 +495,176 @@ class SettlementWriterCommitterITCase {
                 .containsExactly("r1-" + Records.eventId(2) + " UNKNOWN_TIER",
                         "r1-" + Records.eventId(3) + " AMOUNT_OUT_OF_RANGE");
         assertThat(Sql.count(db, "SELECT payouts FROM settlement_commit")).isEqualTo(2);
+    }
+
+    // Live schedule (V14). Round 1 of the reference rounds: [12:00, 12:10), tiers 1 and 2 paying 1 to 1,000 fen.
+    private static final long MINUTE_MS = 60_000L;
+
+    private static Round moved(Round r, long startsAtMs, long endsAtMs, int version) {
+        return new Round(r.roundId(), r.name(), startsAtMs, endsAtMs, r.budgetFen(), r.winPerMillion(), r.winsPerRound(),
+                r.fenPerGala(), r.paused(), version, r.tiers());
+    }
+
+    private static LedgerEntry rescheduled(String changeId, Round from, Round to, long effectiveAtMs) {
+        return new LedgerEntry("change-" + changeId, from.roundId(), "RESCHEDULED", 0, from.budgetFen(),
+                "window [" + java.time.Instant.ofEpochMilli(from.startsAtMs()) + ", "
+                        + java.time.Instant.ofEpochMilli(from.endsAtMs()) + ") -> ["
+                        + java.time.Instant.ofEpochMilli(to.startsAtMs()) + ", "
+                        + java.time.Instant.ofEpochMilli(to.endsAtMs()) + ") from "
+                        + java.time.Instant.ofEpochMilli(effectiveAtMs), effectiveAtMs, "hongbao.control/0/" + changeId);
+    }
+
+    /** Round 9, added three hours after round 1 with round 1's tiers, version 1. */
+    private static Round added(int roundId, long budgetFen) {
+        Round one = Records.referenceRounds().get(0);
+        long start = one.startsAtMs() + 3 * Records.ONE_HOUR_MS;
+        return new Round(roundId, "round " + roundId, start, start + 10 * MINUTE_MS, budgetFen, one.winPerMillion(),
+                one.winsPerRound(), one.fenPerGala(), false, 1, one.tiers());
+    }
+
+    private static LedgerEntry roundAdded(String changeId, Round r) {
+        return new LedgerEntry("change-" + changeId, r.roundId(), "ROUND_ADDED", r.budgetFen(), r.budgetFen(),
+                "round " + r.roundId() + " added", r.startsAtMs() - MINUTE_MS, "hongbao.control/0/" + changeId);
+    }
+
+    @Test
+    void shouldApplyARescheduledWindowWithItsLedgerLineAndStopOnAMoveWithoutOne() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("rescheduled");
+        Round one = Records.referenceRounds().get(0);
+        Round extended = moved(one, one.startsAtMs(), one.endsAtMs() + 10 * MINUTE_MS, 1);
+        try (SettlementWriter w = writer(db, 0, 1, 0); SettlementCommitter committer = committer(db)) {
+            w.write(rescheduled("7", one, extended, one.endsAtMs() - MINUTE_MS), null);
+            w.write(extended, null);
+            w.write(Records.payout(1, 1), null);
+            assertThat(commit(committer, prepareOne(w)).outcome()).isEqualTo(Outcome.COMMITTED);
+            assertThat(Sql.strings(db, "SELECT (ends_at AT TIME ZONE 'UTC') || ' v' || config_version FROM round "
+                    + "WHERE round_id = 1")).containsExactly("2026-02-16 12:20:00 v1");
+            assertThat(Sql.strings(db, "SELECT entry_id || ' v' || applied_version FROM round_schedule "
+                    + "WHERE round_id = 1")).containsExactly("change-7 v1");
+
+            // A job restarting with its profile (the window as registered) still matches the reference data.
+            RoundCatalog.register(db, new RoundCatalog.Campaign("test gala", 100_000_000), Records.referenceRounds());
+
+            // Shifted again, without a line: retried (the line may be in another subtask's transaction), then a stop.
+            w.write(moved(extended, extended.startsAtMs() + MINUTE_MS, extended.endsAtMs() + MINUTE_MS, 2), null);
+            assertRetriedThenStopped(committer, prepareOne(w), "no RESCHEDULED ledger line of the round moves it");
+        }
+        assertThat(Sql.count(db, "SELECT config_version FROM round WHERE round_id = 1")).isOne();
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isOne();
+    }
+
+    @Test
+    void shouldAddARoundWithItsTiersAndPayItsPayoutsInTheSameCheckpoint() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("added_round");
+        Round nine = added(9, 5_000_000);
+        for (int attempt = 0; attempt < 2; attempt++) { // the second is a replay of the same checkpoint's rows
+            try (SettlementWriter w = writer(db, 0, 1, attempt); SettlementCommitter committer = committer(db)) {
+                // Payouts first (batch size 2: a batch reaches the database before the round does), then the round.
+                for (int n = 1; n <= 3; n++) {
+                    w.write(Records.payout(9, n), null);
+                }
+                w.write(roundAdded("12", nine), null);
+                w.write(nine, null);
+                SettlementCommittable c = prepareOne(w);
+                assertThat(c.payouts()).isEqualTo(attempt == 0 ? 3 : 0);
+                assertThat(c.roundConfigs()).containsExactly(nine);
+                commit(committer, c);
+                assertThat(w.rowsQuarantined()).isZero();
+                assertThat(w.duplicateRowsSkipped()).isEqualTo(attempt == 0 ? 0 : 4);
+            }
+        }
+        assertThat(Sql.strings(db, "SELECT budget_fen || ' v' || config_version FROM round WHERE round_id = 9"))
+                .containsExactly("5000000 v1");
+        assertThat(Sql.strings(db, "SELECT tier_id || ' ' || name || ' ' || min_fen || '-' || max_fen || ' ' || count_cap "
+                + "FROM prize_tier WHERE round_id = 9 ORDER BY tier_id"))
+                .containsExactly("1 tier 1 1-1000 1000000", "2 tier 2 1-1000 1000000");
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout WHERE round_id = 9")).isEqualTo(3);
+        assertThat(reconcile(db).passed()).isTrue();
+    }
+
+    @Test
+    void shouldCarryTheRowsOfARoundAddedInAnotherSubtaskToALaterCheckpoint() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("added_elsewhere");
+        Round nine = added(9, 5_000_000);
+        byte[] state;
+        SettlementCommittable lineOnly;
+        try (SettlementWriter w0 = writer(db, 0, 2, 0); SettlementWriter w1 = writer(db, 1, 2, 0)) {
+            // Subtask 0 has the ROUND_ADDED line; subtask 1 the round's config and its payouts.
+            w0.write(roundAdded("12", nine), null);
+            w1.write(nine, null);
+            for (int n = 1; n <= 3; n++) {
+                w1.write(Records.payout(9, n), null);
+            }
+            lineOnly = prepareOne(w0);
+            assertThat(w1.prepareCommit()).as("nothing it could write yet").isEmpty();
+            List<WaitingRows> waiting = w1.snapshotState(1);
+            assertThat(waiting).singleElement().satisfies(s -> {
+                assertThat(s.rounds()).extracting(WaitingRows.Waiting::row).containsExactly(nine);
+                assertThat(s.payouts()).hasSize(3);
+            });
+            state = WaitingRows.Serializer.INSTANCE.serialize(waiting.get(0));
+        }
+        try (SettlementCommitter committer = committer(db)) {
+            commit(committer, lineOnly); // checkpoint 1 completes
+            // Subtask 1 restored from checkpoint 1 with its state: the round and its payouts go in now.
+            WaitingRows restored = WaitingRows.Serializer.INSTANCE.deserialize(2, state);
+            try (SettlementWriter w1 = new SettlementWriter(options(EmbeddedSettlementDb.asJob(db)), 1, 2, 1, null,
+                    List.of(restored))) {
+                SettlementCommittable c = prepareOne(w1);
+                assertThat(c.payouts()).isEqualTo(3);
+                assertThat(c.roundConfigs()).containsExactly(nine);
+                commit(committer, c);
+                assertThat(w1.snapshotState(2)).isEmpty();
+            }
+        }
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout WHERE round_id = 9")).isEqualTo(3);
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM prize_tier WHERE round_id = 9")).isEqualTo(2);
+        assertThat(reconcile(db).passed()).isTrue();
+    }
+
+    @Test
+    void shouldQuarantinePayoutsOfARoundThatNeverAppearsAndStopOnARoundWithoutItsLine() throws Exception {
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("never_added");
+        try (SettlementWriter w = writer(db, 0, 1, 0)) {
+            w.write(Records.payout(9, 1), null);
+            for (int k = 0; k < SettlementWriter.ROUND_WAIT_CHECKPOINTS; k++) {
+                assertThat(w.prepareCommit()).isEmpty();
+                assertThat(w.snapshotState(k + 1)).singleElement().extracting(s -> s.payouts().size()).isEqualTo(1);
+            }
+            SettlementCommittable c = prepareOne(w);
+            assertThat(w.rowsQuarantined()).isOne();
+            commit(committer(db), c);
+
+            w.write(added(9, 5_000_000), null);
+            for (int k = 0; k < SettlementWriter.ROUND_WAIT_CHECKPOINTS; k++) {
+                assertThat(w.prepareCommit()).isEmpty();
+            }
+            assertThatThrownBy(w::prepareCommit).isInstanceOf(SuppressRestartsException.class)
+                    .rootCause().hasMessageContaining("no ROUND_ADDED ledger line of it became visible");
+        }
+        assertThat(Sql.strings(db, "SELECT row_key || ' ' || reason FROM settlement_quarantine"))
+                .containsExactly("r9-" + Records.eventId(1) + " UNKNOWN_TIER");
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM round WHERE round_id = 9")).isZero();
+    }
+
+    @Test
+    void shouldStopWithoutRestartsOnAnAddedRoundBeyondTheCampaignAsOnARaiseBeyondIt() throws Exception {
+        // Rounds 1 and 2 hold 20,000,000 fen of the campaign's 100,000,000.
+        SettlementDatabase db = EmbeddedSettlementDb.migratedGala("added_beyond_campaign");
+        Round big = added(9, 80_000_001);
+        for (LedgerEntry line : List.of(roundAdded("12", big), new LedgerEntry("change-13", 1, "BUDGET_RAISED",
+                80_000_001, 90_000_001, "raise", Records.ROUND_START_MS, "hongbao.control/0/13"))) {
+            try (SettlementWriter w = writer(db, 0, 1, 0)) {
+                w.write(line, null);
+                w.write(Records.payout(1, 1), null);
+                assertThatThrownBy(w::prepareCommit).as(line.kind()).isInstanceOf(SuppressRestartsException.class)
+                        .rootCause().hasMessageContaining("above the campaign's total");
+            }
+        }
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM round")).isEqualTo(2);
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM round_ledger")).isZero();
+        assertThat(Sql.count(db, "SELECT COUNT(*) FROM payout")).isZero();
+        assertThat(Sql.preparedGids(db)).isEmpty();
     }
 
     @Test
