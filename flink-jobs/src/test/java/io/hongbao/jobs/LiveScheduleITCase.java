@@ -122,15 +122,21 @@ class LiveScheduleITCase {
             PayoutJobRuns.await("the changes decided and committed", Duration.ofMinutes(1), () -> db.queryLong(
                     "SELECT count(*) FROM round_ledger WHERE entry_id LIKE 'change-%'") == 4);
 
-            for (int i = firstPart; i < gala.size(); i++) {
+            // The gala on, and the extension's shakes in their place in gateway time: before round 2's shakes move
+            // event time past the extended end (after them they would be LATE, as they should).
+            int i = firstPart;
+            for (; i < gala.size() && !PayoutJobRuns.laterThan(gala.get(i), end1 + 5_000); i++) {
                 shakes.send(gala.get(i));
             }
-            for (int i = 0; i < EXTENSION_SHAKES; i++) {
-                shakes.send(shake(model, 1, 0x7000_0000L + i, 60_000_000L + i, end1 + 5_000 + i * 20L));
+            for (int n = 0; n < EXTENSION_SHAKES; n++) {
+                shakes.send(shake(model, 1, 0x7000_0000L + n, 60_000_000L + n, end1 + 5_000 + n * 20L));
             }
             shakes.send(shake(model, 1, 0x7100_0000L, 61_000_000L, extendedEnd1)); // just past the new end
-            for (int i = 0; i < ADDED_ROUND_SHAKES; i++) {
-                shakes.send(shake(model, 9, 0x7200_0000L + i, 62_000_000L + i, start9 + i * 30L));
+            for (; i < gala.size(); i++) {
+                shakes.send(gala.get(i));
+            }
+            for (int n = 0; n < ADDED_ROUND_SHAKES; n++) {
+                shakes.send(shake(model, 9, 0x7200_0000L + n, 62_000_000L + n, start9 + n * 30L));
             }
             shakes.send(shake(model, 9, 0x7300_0000L, 63_000_000L, start9 - 1)); // before the added round opens
             shakes.send(shake(model, 10, 0x7400_0000L, 64_000_000L, start9 + 1)); // a round nobody added
@@ -143,9 +149,17 @@ class LiveScheduleITCase {
             shakes.flush();
             long interactions = manifest.expected.distinctValidEvents() + movedIn + EXTENSION_SHAKES
                     + ADDED_ROUND_SHAKES;
-            PayoutJobRuns.await("every shake counted and the added round swept", Duration.ofMinutes(2),
-                    () -> db.queryLong("SELECT coalesce(sum(shakes), 0) FROM interaction_count") >= interactions
-                            && db.queryLong("SELECT count(*) FROM round_ledger WHERE kind = 'SWEPT'") == 3);
+            try {
+                PayoutJobRuns.await("every shake counted and the added round swept", Duration.ofMinutes(2),
+                        () -> db.queryLong("SELECT coalesce(sum(shakes), 0) FROM interaction_count") >= interactions
+                                && db.queryLong("SELECT count(*) FROM round_ledger WHERE kind = 'SWEPT'") == 3);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + ": expected " + interactions + " interactions, counted "
+                        + strings(db, "SELECT round_id || '=' || sum(shakes) FROM interaction_count GROUP BY round_id")
+                        + "; rejects " + strings(db, "SELECT reason || '=' || records FROM rejected_count")
+                        + " of " + manifest.expected.rejected() + " plus " + extraRejects + "; ledger "
+                        + strings(db, "SELECT entry_id || ' ' || kind FROM round_ledger ORDER BY entry_id"), e);
+            }
         }
         job.drain(cluster);
 
