@@ -215,9 +215,13 @@ fault_schedule_change() {
     --manifest "${run_dir}/extension-manifest.json" >"${run_dir}/extension-generator.log" 2>&1 \
     || { kill -CONT "${generator_pid}"; tail -n 20 "${run_dir}/extension-generator.log" >&2; die "the extension shakes could not be written"; }
   say "  extension shakes written: $(grep '^generated' "${run_dir}/extension-generator.log")"
-  sleep 3
-  schedule_awaiting="$(vertex_metric_sum "one identity per event id" shakesAwaitingSchedule)"
-  say "  identity: ${schedule_awaiting:-?} shakes awaiting the schedule promise (ahead of event time; the REST metrics lag up to 10 s)"
+  # They are ahead of the promise, so they wait in the identity (the REST metrics are up to 10 s old).
+  for ((i = 0; i < 15; i++)); do
+    sleep 1
+    schedule_awaiting="$(vertex_metric_sum "one identity per event id" shakesAwaitingSchedule)"
+    [[ "${schedule_awaiting:-0}" -gt 0 ]] && break
+  done
+  say "  identity: ${schedule_awaiting:-?} shakes awaiting the schedule promise (gauge shakesAwaitingSchedule)"
   kill -CONT "${generator_pid}"
   schedule_outcome="sent"
   say "  generator resumed"
