@@ -94,7 +94,7 @@ request.timeout.ms=30000
 client.id=hongbao-drill-generator
 PROPS
   java -jar "${ingest_jar}" generate --bootstrap-servers "${bootstrap}" --kafka-config "${run_dir}/generator-kafka.properties" \
-    --profile "${profile}" --seed "${seed}" \
+    --profile "${generator_profile:-${profile}}" --seed "${seed}" \
     --events-per-round "${events_per_round}" --topic "${topic}" --manifest "${run_dir}/manifest.json" \
     "${generator_extra_args[@]}" >"${run_dir}/generator.log" 2>&1 &
   generator_pid=$!
