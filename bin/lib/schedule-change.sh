@@ -155,16 +155,18 @@ fault_schedule_change() {
       return
     fi
     if [[ -n "${w}" ]] && ((w >= start)); then
-      # Freeze the generator, let the job read what is in Kafka, then read event time again: it stands still.
+      # Freeze the generator, let the job read what is in Kafka, then read event time again: it stands still. The
+      # REST API's metrics (watermarks too) are refreshed every 10 s (metrics.fetcher.update-interval), so only a
+      # reading unchanged for longer than that is event time standing still.
       kill -STOP "${generator_pid}"
       prev="" stable=0
-      for ((i = 0; i < 40 && stable < 3; i++)); do
+      for ((i = 0; i < 60 && stable < 12; i++)); do
         sleep 1
         w="$(identity_watermark_ms)"
         if [[ -n "${w}" && "${w}" == "${prev}" ]]; then stable=$((stable + 1)); else stable=0; fi
         prev="${w}"
       done
-      ((stable >= 3 && w + room <= end)) && break
+      ((stable >= 12 && w + room <= end)) && break
       kill -CONT "${generator_pid}"
       schedule_outcome="skipped: event time moved to $(iso_cst "${w:-0}") while the job caught up, too close to round ${id}'s end $(iso_cst "${end}")"
       say "  SKIPPED: ${schedule_outcome#skipped: }"
