@@ -94,7 +94,7 @@ request.timeout.ms=30000
 client.id=hongbao-drill-generator
 PROPS
   java -jar "${ingest_jar}" generate --bootstrap-servers "${bootstrap}" --kafka-config "${run_dir}/generator-kafka.properties" \
-    --profile "${profile}" --seed "${seed}" \
+    --profile "${generator_profile:-${profile}}" --seed "${seed}" \
     --events-per-round "${events_per_round}" --topic "${topic}" --manifest "${run_dir}/manifest.json" \
     "${generator_extra_args[@]}" >"${run_dir}/generator.log" 2>&1 &
   generator_pid=$!
@@ -136,15 +136,16 @@ wait_settled() {
 
 # The same records through the same job without faults (bounded, a local MiniCluster on the cluster's jars),
 # into its own database: the drill profiles' budgets never bind, so the payouts are fixed by the draw and the
-# per-user caps alone and the two runs must agree record by record.
+# per-user caps alone and the two runs must agree record by record. A drill that changed the schedule live sets
+# reference_profile (the schedule as changed) and reference_control_topic (bin/lib/schedule-change.sh says why).
 reference_run() {
-  say "reference run: the same topic, no faults, bounded, into ${ref_database}"
+  say "reference run: the same topic, no faults, bounded, into ${ref_database}${reference_profile:+, profile ${reference_profile##*/}}"
   # shellcheck disable=SC2046  # the opens are several flags
   java -Xmx1g $(sed -n 's/^ *all: *\(--add-.*\)$/\1/p' "${flink_conf}/config.yaml") \
     -Dlog4j.configurationFile="file:${flink_conf}/log4j-cli.properties" \
     -cp "${job_jar}:${flink_lib}/*" io.hongbao.jobs.PayoutJob --bounded \
-    --bootstrap-servers "${bootstrap}" --profile "${profile}" --topic "${topic}" \
-    --control-topic "${control_topic}" --dead-letter-topic "${dead_letter_topic}.reference" \
+    --bootstrap-servers "${bootstrap}" --profile "${reference_profile:-${profile}}" --topic "${topic}" \
+    --control-topic "${reference_control_topic:-${control_topic}}" --dead-letter-topic "${dead_letter_topic}.reference" \
     --jdbc-url "jdbc:postgresql://${pg_host}:${pg_port}/${ref_database}" --jdbc-user hongbao_job \
     --draw-secret-file "${local_dir}/draw.secret" --shards 16 \
     --checkpoint-dir "file://${run_dir}/reference-checkpoints" --checkpoint-interval PT1S \
@@ -184,15 +185,16 @@ report_figure() { # <filter> [jq options]
 # (settlement-sink's V13: reconciliation_summary, _violation, _round, settlement_prepared_pending) and compares the
 # counts with the manifest; the drill reads its JSON report, never the tables, for them. What one database cannot
 # answer stays here: the comparison with the fault-free reference run's database (lost, extra, differing payouts).
-# Adds to $failures.
+# The expected counts are the generator's manifest, or $expected_manifest when the drill set one (a live schedule
+# change makes other shakes valid). Adds to $failures.
 check_invariants() {
-  local rounds reconcile_rc=0 missing extra differing overflow
+  local rounds reconcile_rc=0 missing extra differing overflow manifest="${expected_manifest:-${run_dir}/manifest.json}"
   report="${run_dir}/reconciliation.json"
-  rounds="$(jq '.expected.rounds | length' "${run_dir}/manifest.json")"
+  rounds="$(jq '.expected.rounds | length' "${manifest}")"
   say "reconciliation (settlement-sink CLI) of ${database}"
   rm -f "${report}"
   java -jar "${reconcile_jar}" --jdbc-url "jdbc:postgresql://${pg_host}:${pg_port}/${database}" --user hongbao_reconcile \
-    --manifest "${run_dir}/manifest.json" --report "${report}" >"${run_dir}/reconciliation.txt" 2>&1 || reconcile_rc=$?
+    --manifest "${manifest}" --report "${report}" >"${run_dir}/reconciliation.txt" 2>&1 || reconcile_rc=$?
   sed -n '/^Rounds/,/^$/p' "${run_dir}/reconciliation.txt"
 
   payouts "${database}" >"${run_dir}/payouts.txt"
@@ -204,7 +206,7 @@ check_invariants() {
 
   echo
   say "INVARIANTS"
-  check "reconciliation" "exit ${reconcile_rc}" "exit 0" "the settlement CLI with the manifest; report ${report##*/}"
+  check "reconciliation" "exit ${reconcile_rc}" "exit 0" "the settlement CLI with ${manifest##*/}; report ${report##*/}"
   # Every check in the report, and those the drill relies on whether the report has them or not.
   local name names
   mapfile -t names < <(report_figure '.checks | keys_unsorted[]')
@@ -226,12 +228,12 @@ check_invariants() {
   check "rounds swept" "$(report_figure '[.rounds[] | select(.swept == true)] | length')" "${rounds}" "rounds with their SWEPT ledger line"
   while read -r round expected; do
     counted="$(report_figure '.counts.interactionsPerRound[] | select(.roundId == ($r | tonumber)) | .counted' --arg r "${round}")"
-    check "round ${round} interactions" "${counted}" "${expected}" "counted against the manifest's distinct valid events"
-  done < <(jq -r '.expected.rounds | to_entries[] | "\(.key) \(.value.distinct_events)"' "${run_dir}/manifest.json")
+    check "round ${round} interactions" "${counted}" "${expected}" "counted against ${manifest##*/}'s distinct valid events"
+  done < <(jq -r '.expected.rounds | to_entries[] | "\(.key) \(.value.distinct_events)"' "${manifest}")
   while read -r reason expected; do
     counted="$(report_figure '.counts.rejectedPerReason[] | select(.reason == $r) | .counted' --arg r "${reason}")"
-    check "rejects ${reason}" "${counted}" "${expected}" "rejected_count against the manifest"
-  done < <(jq -r '.expected.rejected | to_entries[] | "\(.key) \(.value)"' "${run_dir}/manifest.json")
+    check "rejects ${reason}" "${counted}" "${expected}" "rejected_count against ${manifest##*/}"
+  done < <(jq -r '.expected.rejected | to_entries[] | "\(.key) \(.value)"' "${manifest}")
   # Rejects no generated record carries: a shake decided too late or an event id reused would show here. No row
   # for the reason is 0; no reject figures in the report at all is a missing figure.
   for reason in LATE EVENT_ID_REUSED; do

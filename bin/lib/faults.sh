@@ -108,9 +108,10 @@ fault_rescale() { # <parallelism>
   parallelism="$1"
   submit_job --savepoint "${savepoint}"
   wait_job_healthy 180
-  # Every operator at the new parallelism, but the profile's two never-parallel sources (fromData).
+  # Every operator at the new parallelism, but the profile's two never-parallel sources (fromData) and the round
+  # change desk, which decides every change once (parallelism and max parallelism 1, PayoutPipeline).
   local running
-  running="$(job_json | jq -c '[.vertices[] | select(.name | test("^Source: (configured rounds|round config from profile)") | not)
+  running="$(job_json | jq -c '[.vertices[] | select(.name | test("^Source: (configured rounds|round config from profile)|^decide round changes") | not)
       | .parallelism] | unique')"
   [[ "${running}" == "[$1]" ]] || die "after the rescale the job's operators run at ${running}, not $1"
   say "  job running at parallelism $1 from the savepoint"
