@@ -249,7 +249,7 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
         if (e.gatewayTsMs < round.startsAtMs() || e.gatewayTsMs >= round.endsAtMs()) {
             reject(element, RejectReason.OUT_OF_WINDOW, "gateway time " + Instant.ofEpochMilli(e.gatewayTsMs)
                     + " outside round " + e.roundId + " [" + Instant.ofEpochMilli(round.startsAtMs()) + ", "
-                    + Instant.ofEpochMilli(round.endsAtMs()) + ")" + (round.version() > 0 ? " (window as changed, v"
+                    + Instant.ofEpochMilli(round.endsAtMs()) + ")" + (round.version() > 0 ? " (round config v"
                     + round.version() + ")" : ""));
             return;
         }
