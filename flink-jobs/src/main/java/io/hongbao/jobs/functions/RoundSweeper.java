@@ -29,7 +29,8 @@ import org.apache.flink.util.Collector;
  * the watermark passes the round's end, their reports; then funds = budget minus what the shards spent, and the
  * candidates are paid in event-time order (ties by event id) while money and tier packets last. Deterministic
  * for a given set of candidates and reports, whatever order they arrived in. What it pays shows in the same
- * {@code hongbao.round.<id>.paidFen} gauges as the shards' payouts.
+ * {@code hongbao.round.<id>.paidFen} gauges as the shards' payouts. A round whose window a live change moved
+ * is swept where its window in force ends; a round added live is announced by the change desk's rules.
  */
 public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepInput, RoundInForce, Payout>
         implements CheckpointedFunction {
@@ -103,7 +104,11 @@ public class RoundSweeper extends KeyedBroadcastProcessFunction<Integer, SweepIn
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Payout> out) throws Exception {
         eventTime.current(ctx.timerService());
-        Round round = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getCurrentKey()).round();
+        RoundInForce rules = rulesInForce.of(ctx.getBroadcastState(ShardPayoutDecider.RULES), ctx.getCurrentKey());
+        if (rules == null) {
+            return; // cannot happen: an added round's rules reach the broadcast input before event time does
+        }
+        Round round = rules.round();
         long closesAt = EventIdentity.closeTimeOf(round.endsAtMs());
         if (timestamp != closesAt) {
             // A timer of a window since moved. Later: the new close has its timer (the desk's rules reach this
