@@ -15,13 +15,10 @@ import io.hongbao.settlement.analytics.InteractionCount;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.ListState;
@@ -105,10 +102,8 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
     private transient Map<Integer, Round> rounds;
     /** The desk's promise as far as it reached this task (restored). */
     private transient RestoredEventTime promised;
-    /** Shakes at or past the promise, by gateway time, in arrival order. */
-    private transient TreeMap<Long, List<ShakeRecord>> awaiting;
-    private transient ListState<ShakeRecord> awaitingState;
-    private transient Set<Integer> shardsAwaitingInState;
+    /** Shakes at or past the promise. */
+    private transient HeldShakes awaiting;
     private transient IdentityKeyGroups keyGroups;
     private transient Map<Integer, RoundIds> live;
     /** {@link #live} as arrays, for the per-shake look into the other live rounds. */
@@ -138,10 +133,10 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
         for (RoundInForce r : rulesInForce.all(changedRules)) {
             rounds.put(r.round().roundId(), r.round());
         }
-        awaiting = new TreeMap<>();
-        awaitingState = getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
-                new ListStateDescriptor<>(AWAITING_STATE, TypeInformation.of(ShakeRecord.class)));
-        shardsAwaitingInState = new HashSet<>();
+        awaiting = new HeldShakes(AWAITING_STATE, getPartitionedState(VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE,
+                new ListStateDescriptor<>(AWAITING_STATE, TypeInformation.of(ShakeRecord.class))),
+                r -> PayoutSettings.identityShardOf(r.event.eventIdHi, r.event.eventIdLo));
         var task = getRuntimeContext().getTaskInfo();
         keyGroups = new IdentityKeyGroups(task.getMaxNumberOfParallelSubtasks(), task.getNumberOfParallelSubtasks(),
                 task.getIndexOfThisSubtask());
@@ -161,16 +156,7 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
                 }
             }
         }
-        KeyedStateBackend<Integer> keyed = getKeyedStateBackend();
-        try (Stream<Integer> keys = keyed.getKeys(AWAITING_STATE, VoidNamespace.INSTANCE)) {
-            for (int shard : keys.toList()) {
-                setCurrentKey(shard);
-                for (ShakeRecord shake : awaitingState.get()) {
-                    await(shake);
-                }
-                shardsAwaitingInState.add(shard);
-            }
-        }
+        awaiting.restore(getKeyedStateBackend(), this::setCurrentKey);
     }
 
     @Override
@@ -201,7 +187,7 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
     public void processElement1(StreamRecord<ShakeRecord> element) throws Exception {
         ShakeRecord shake = element.getValue();
         if (shake.event.gatewayTsMs >= promised.reached()) {
-            await(shake);
+            awaiting.hold(shake);
             return;
         }
         judge(element);
@@ -222,20 +208,12 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
     @Override
     public void processWatermark2(Watermark mark) throws Exception {
         long promise = promised.advance(mark.getTimestamp());
-        if (!awaiting.isEmpty() && awaiting.firstKey() < promise) {
-            for (Iterator<List<ShakeRecord>> due = awaiting.headMap(promise, false).values().iterator();
-                    due.hasNext(); ) {
-                for (ShakeRecord shake : due.next()) {
-                    judge(new StreamRecord<>(shake, shake.event.gatewayTsMs));
-                }
-                due.remove();
+        awaiting.release(promise, false, due -> {
+            for (ShakeRecord shake : due) {
+                judge(new StreamRecord<>(shake, shake.event.gatewayTsMs));
             }
-        }
+        });
         super.processWatermark2(mark);
-    }
-
-    private void await(ShakeRecord shake) {
-        awaiting.computeIfAbsent(shake.event.gatewayTsMs, at -> new ArrayList<>(1)).add(shake);
     }
 
     private void judge(StreamRecord<ShakeRecord> element) throws Exception {
@@ -306,34 +284,12 @@ public class EventIdentity extends AbstractStreamOperator<ShakeRecord>
         super.prepareSnapshotPreBarrier(checkpointId);
         writePendingIds();
         cells.flush();
-        writeAwaiting();
-    }
-
-    /** The waiting shakes go to keyed state under their identity shard; a shard with none left is cleared. */
-    private void writeAwaiting() throws Exception {
-        Map<Integer, List<ShakeRecord>> byShard = new HashMap<>();
-        for (List<ShakeRecord> at : awaiting.values()) {
-            for (ShakeRecord shake : at) {
-                byShard.computeIfAbsent(PayoutSettings.identityShardOf(shake.event.eventIdHi, shake.event.eventIdLo),
-                        s -> new ArrayList<>()).add(shake);
-            }
-        }
-        for (int shard : shardsAwaitingInState) {
-            if (!byShard.containsKey(shard)) {
-                setCurrentKey(shard);
-                awaitingState.clear();
-            }
-        }
-        for (Map.Entry<Integer, List<ShakeRecord>> shard : byShard.entrySet()) {
-            setCurrentKey(shard.getKey());
-            awaitingState.update(shard.getValue());
-        }
-        shardsAwaitingInState = new HashSet<>(byShard.keySet());
+        awaiting.write(this::setCurrentKey);
     }
 
     /** Shakes waiting for the schedule promise. */
     public long shakesAwaiting() {
-        return awaiting.values().stream().mapToLong(List::size).sum();
+        return awaiting.size();
     }
 
     /** What the tables learned and did not write yet goes to keyed state: at most one chunk per shard and round. */

@@ -15,7 +15,6 @@ import io.hongbao.jobs.payout.UserWins;
 import io.hongbao.money.LedgerEntry;
 import io.hongbao.money.Payout;
 import io.hongbao.money.Round;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,10 +22,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.state.BroadcastState;
-import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -96,7 +93,6 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
     private transient BroadcastState<Integer, RoundInForce> rules;
     private transient MapState<Long, UserWins> usersState;
     private transient MapState<Integer, ShardRound> roundsState;
-    private transient ListState<ShakeRecord> waitingState;
 
     /** Every user of this subtask's shards who won, or was reserved for the sweeper, in the gala. */
     private transient Map<Long, UserWins> users;
@@ -105,10 +101,8 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
     private transient Map<Integer, Map<Integer, ShardRound>> spending;
     /** (shard, round) pairs whose spending changed since the last checkpoint ({@link #shardRound}). */
     private transient Set<Long> roundsToWrite;
-    /** Winners waiting for the watermark to pass their event time, by gateway time. */
-    private transient TreeMap<Long, List<ShakeRecord>> waiting;
-    /** Shards with waiting winners in keyed state: their lists are rewritten, or cleared, at the next checkpoint. */
-    private transient Set<Integer> shardsWaitingInState;
+    /** Winners waiting for the watermark to pass their event time. */
+    private transient HeldShakes waiting;
     /** The last watermark this subtask got (not restored: the decisions wait for the inputs' own). */
     private transient long watermark;
     private transient Counter wins;
@@ -138,13 +132,13 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
         usersState = keyedState(new MapStateDescriptor<>(USERS_STATE, Types.LONG, TypeInformation.of(UserWins.class)));
         roundsState = keyedState(
                 new MapStateDescriptor<>(ROUNDS_STATE, Types.INT, TypeInformation.of(ShardRound.class)));
-        waitingState = keyedState(new ListStateDescriptor<>(WAITING_STATE, TypeInformation.of(ShakeRecord.class)));
         users = new HashMap<>();
         usersToWrite = new HashSet<>();
         spending = new HashMap<>();
         roundsToWrite = new HashSet<>();
-        waiting = new TreeMap<>();
-        shardsWaitingInState = new HashSet<>();
+        waiting = new HeldShakes(WAITING_STATE,
+                keyedState(new ListStateDescriptor<>(WAITING_STATE, TypeInformation.of(ShakeRecord.class))),
+                r -> settings.shardOf(r.event.userId));
         watermark = Long.MIN_VALUE;
         for (int shard : shardsIn(USERS_STATE)) {
             setCurrentKey(shard);
@@ -158,13 +152,7 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
                 spending.computeIfAbsent(round.getKey(), r -> new HashMap<>()).put(shard, round.getValue());
             }
         }
-        for (int shard : shardsIn(WAITING_STATE)) {
-            setCurrentKey(shard);
-            for (ShakeRecord winner : waitingState.get()) {
-                waitFor(winner);
-            }
-            shardsWaitingInState.add(shard);
-        }
+        waiting.restore(getKeyedStateBackend(), this::setCurrentKey);
     }
 
     @Override
@@ -203,30 +191,23 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
         // hears from every identity subtask, so arrival order differs between runs, and which of a capped user's
         // wins is paid, or which winner takes a shard's last fen, must not. Losers never get here.
         if (shake.event.gatewayTsMs > watermark) {
-            waitFor(shake);
+            waiting.hold(shake);
             return;
         }
         decide(shake, inForce, drawn); // behind the watermark already (beyond the out-of-orderness bound)
-    }
-
-    private void waitFor(ShakeRecord winner) {
-        waiting.computeIfAbsent(winner.event.gatewayTsMs, at -> new ArrayList<>(1)).add(winner);
     }
 
     @Override
     public void processWatermark(Watermark mark) throws Exception {
         watermark = mark.getTimestamp();
         eventTime.advance(watermark);
-        for (Iterator<Map.Entry<Long, List<ShakeRecord>>> due = waiting.headMap(watermark, true).entrySet().iterator();
-                due.hasNext(); ) {
-            List<ShakeRecord> winners = due.next().getValue();
-            due.remove();
+        waiting.release(watermark, true, winners -> {
             winners.sort(BY_EVENT_ID);
             for (ShakeRecord winner : winners) {
                 ShakeEvent e = winner.event;
                 decide(winner, rulesInForce.of(rules, e.roundId), draw.draw(e.roundId, e.eventIdHi, e.eventIdLo));
             }
-        }
+        });
         closeRounds();
         super.processWatermark(mark);
     }
@@ -332,24 +313,7 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
             roundsState.put(roundId, spending.get(roundId).get(shard));
         }
         roundsToWrite.clear();
-        Map<Integer, List<ShakeRecord>> waitingByShard = new HashMap<>();
-        for (List<ShakeRecord> due : waiting.values()) {
-            for (ShakeRecord winner : due) {
-                waitingByShard.computeIfAbsent(settings.shardOf(winner.event.userId), s -> new ArrayList<>())
-                        .add(winner);
-            }
-        }
-        for (int shard : shardsWaitingInState) {
-            if (!waitingByShard.containsKey(shard)) {
-                setCurrentKey(shard);
-                waitingState.clear();
-            }
-        }
-        for (Map.Entry<Integer, List<ShakeRecord>> shard : waitingByShard.entrySet()) {
-            setCurrentKey(shard.getKey());
-            waitingState.update(shard.getValue());
-        }
-        shardsWaitingInState = new HashSet<>(waitingByShard.keySet());
+        waiting.write(this::setCurrentKey);
     }
 
     @Override
@@ -361,7 +325,7 @@ public class ShardPayoutDecider extends AbstractStreamOperator<Payout>
 
     /** Winners waiting for the watermark (for tests). */
     int winnersWaiting() {
-        return waiting.values().stream().mapToInt(List::size).sum();
+        return (int) waiting.size();
     }
 
     private static long shardRound(int shard, int roundId) {
