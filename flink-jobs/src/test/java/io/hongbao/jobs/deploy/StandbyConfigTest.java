@@ -24,7 +24,7 @@ class StandbyConfigTest {
     private static final Path ROOT = RepositoryFiles.root();
 
     @Test
-    void shouldShortenTheRestCacheAndSpreadSlotsWithoutReplacingTheTemplatesSettings(@TempDir Path dir)
+    void shouldShortenTheRestCacheAndKeepSlotsTogetherWithoutReplacingTheTemplatesSettings(@TempDir Path dir)
             throws IOException {
         String base = Pattern.compile("@[A-Z_]+@").matcher(Files.readString(ROOT.resolve("infra/flink/config.yaml")))
                 .replaceAll("1");
@@ -32,9 +32,9 @@ class StandbyConfigTest {
                 base + "\n" + Files.readString(ROOT.resolve("infra/flink/standby.yaml")));
         Configuration config = GlobalConfiguration.loadConfiguration(dir.toString());
 
-        assertThat(config.get(WebOptions.REFRESH_INTERVAL)).isEqualTo(Duration.ofMillis(500));
+        assertThat(config.get(WebOptions.REFRESH_INTERVAL)).isEqualTo(Duration.ofMillis(100));
         assertThat(config.get(TaskManagerOptions.TASK_MANAGER_LOAD_BALANCE_MODE))
-                .isEqualTo(TaskManagerOptions.TaskManagerLoadBalanceMode.SLOTS);
+                .isEqualTo(TaskManagerOptions.TaskManagerLoadBalanceMode.NONE);
         assertThat(config.get(TaskManagerOptions.TOTAL_PROCESS_MEMORY)).isEqualTo(MemorySize.parse("1536m"));
         assertThat(config.get(TaskManagerOptions.NUM_TASK_SLOTS)).isEqualTo(2);
         assertThat(config.get(WebOptions.UPLOAD_DIR)).isEqualTo("1");
