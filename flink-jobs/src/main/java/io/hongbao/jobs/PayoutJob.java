@@ -23,8 +23,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,6 +44,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "payout-job", mixinStandardHelpOptions = true,
         description = "Decide red-packet payouts from shake events under budget caps and settle them exactly once.")
 public final class PayoutJob implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(PayoutJob.class);
     /** The settlement sink's name: with the database, what makes a deployment (DeadLetters.deploymentId). */
     static final String SETTLEMENT_SINK_NAME = "payouts";
 
@@ -147,6 +152,15 @@ public final class PayoutJob implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--jdbc-url must not carry a password "
                     + "(command lines show in process lists): use --jdbc-password-file or env HONGBAO_PG_PASSWORD");
         }
+        // Auto-creation is off on our brokers (a typo must not create a topic): make the job's own topics, on their
+        // own thread while the database is checked (independent; after a failover the restart waits for both).
+        long preparing = System.nanoTime();
+        CompletableFuture<Long> topics = CompletableFuture.supplyAsync(() -> {
+            long started = System.nanoTime();
+            ShakeTopics.ensure(kafka.clientProperties(), controlTopic, 1);
+            ShakeTopics.ensure(kafka.clientProperties(), deadLetterTopic, 4);
+            return millisSince(started);
+        }, PayoutJob::userCodeThread);
         SettlementDatabase db = SettlementDatabase.of(jdbcUrl, jdbcUser, secret(jdbcPasswordFile, "HONGBAO_PG_PASSWORD", ""));
         if (db.isSuperuser()) {
             // Privileges and the append-only triggers do not bind a superuser: the job must not be one.
@@ -160,12 +174,12 @@ public final class PayoutJob implements Callable<Integer> {
         // (and unchanged, or the job stops here) before anything is paid.
         RoundCatalog.register(db, new RoundCatalog.Campaign(gala.name(), gala.campaignBudget()),
                 gala.roundConfigs());
+        long databaseMs = millisSince(preparing);
         long[] key = drawKey(secret(drawSecretFile, "HONGBAO_DRAW_SECRET", null));
         PayoutSettings settings = new PayoutSettings(shards, reservePerMillion, key[0], key[1]);
-
-        // Auto-creation is off on our brokers (a typo must not create a topic): make the job's own topics.
-        ShakeTopics.ensure(kafka.clientProperties(), controlTopic, 1);
-        ShakeTopics.ensure(kafka.clientProperties(), deadLetterTopic, 4);
+        long topicsMs = awaitTopics(topics);
+        LOG.info("Prepared in {} ms: settlement database {} ms, Kafka topics {} ms (in parallel)",
+                millisSince(preparing), databaseMs, topicsMs);
         String deployment = deploymentId != null ? deploymentId : DeadLetters.deploymentId(db, SETTLEMENT_SINK_NAME);
         StreamExecutionEnvironment env = JobEnvironment.create(checkpointDir, checkpointInterval, fromSavepoint);
         DataStream<ShakeRecord> shakes = env.fromSource(
@@ -183,6 +197,29 @@ public final class PayoutJob implements Callable<Integer> {
                 java.time.Instant.now().toString());
         env.execute("hongbao payouts (" + gala.name() + ")");
         return 0;
+    }
+
+    private static long millisSince(long nanos) {
+        return (System.nanoTime() - nanos) / 1_000_000;
+    }
+
+    /**
+     * A thread for the job's own preparation: main() runs in Flink's user-code class loader (in a JobManager that
+     * runs the jar), and Kafka's admin client loads its classes through the thread's context class loader.
+     */
+    private static void userCodeThread(Runnable task) {
+        Thread thread = new Thread(task, "hongbao-prepare-topics");
+        thread.setContextClassLoader(Thread.currentThread().getContextClassLoader());
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private static long awaitTopics(CompletableFuture<Long> topics) throws Exception {
+        try {
+            return topics.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
     }
 
     /**
