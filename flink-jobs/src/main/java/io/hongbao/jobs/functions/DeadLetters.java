@@ -52,6 +52,11 @@ public final class DeadLetters {
         // The broker checks a compressed batch against the topic's max.message.bytes; an incompressible value of
         // max.request.size grows under compression and would be refused there. Dead letters are rare: no codec.
         producer.setProperty(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
+        // After a failover the writer's first initTransactions meets the coordinator still aborting the dead
+        // producer's transaction (CONCURRENT_TRANSACTIONS) and retries; Kafka's backoff grows to 1 s between tries,
+        // which the job's restart waits out. Capped at 100 ms: a low-volume producer, the broker does not mind.
+        producer.putIfAbsent(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "20");
+        producer.putIfAbsent(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, "100");
         return producer;
     }
 

@@ -47,6 +47,14 @@ class DeadLettersTest {
     }
 
     @Test
+    void shouldRetryTransactionRequestsWithinATenthOfASecondUnlessTheJobSaysOtherwise() {
+        Properties props = new Properties();
+        assertThat(DeadLetters.producerProperties(props).getProperty("retry.backoff.max.ms")).isEqualTo("100");
+        props.setProperty("retry.backoff.max.ms", "1000");
+        assertThat(DeadLetters.producerProperties(props).getProperty("retry.backoff.max.ms")).isEqualTo("1000");
+    }
+
+    @Test
     void shouldTruncateToExactlyTheLimitAndNotBeyond() {
         DeadLetterSerializationSchema schema = new DeadLetterSerializationSchema("dl", 10_000);
         for (int length : new int[] {9_000, 9_800, 9_900, 10_000, 10_001, 50_000}) {
