@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -152,13 +153,16 @@ public final class PayoutJob implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--jdbc-url must not carry a password "
                     + "(command lines show in process lists): use --jdbc-password-file or env HONGBAO_PG_PASSWORD");
         }
+        if (controlTopic.equals(deadLetterTopic) || controlTopic.equals(topic) || deadLetterTopic.equals(topic)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--topic, --control-topic and "
+                    + "--dead-letter-topic must be three topics: " + topic + ", " + controlTopic + ", " + deadLetterTopic);
+        }
         // Auto-creation is off on our brokers (a typo must not create a topic): make the job's own topics, on their
         // own thread while the database is checked (independent; after a failover the restart waits for both).
         long preparing = System.nanoTime();
         CompletableFuture<Long> topics = CompletableFuture.supplyAsync(() -> {
             long started = System.nanoTime();
-            ShakeTopics.ensure(kafka.clientProperties(), controlTopic, 1);
-            ShakeTopics.ensure(kafka.clientProperties(), deadLetterTopic, 4);
+            ShakeTopics.ensure(kafka.clientProperties(), Map.of(controlTopic, 1, deadLetterTopic, 4));
             return millisSince(started);
         }, PayoutJob::userCodeThread);
         SettlementDatabase db = SettlementDatabase.of(jdbcUrl, jdbcUser, secret(jdbcPasswordFile, "HONGBAO_PG_PASSWORD", ""));

@@ -1,11 +1,14 @@
 package io.hongbao.ingest.generator;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
@@ -21,22 +24,42 @@ public final class ShakeTopics {
      * @return the topic's partition count, and whether it already held a topic of that name
      */
     public static Existing ensure(Properties clientProps, String topic, int partitions) {
+        return ensure(clientProps, Map.of(topic, partitions)).get(topic);
+    }
+
+    /**
+     * Makes sure every topic exists, each created with its partition count when it does not: one admin client and
+     * one request for all of them (a job's start waits for this; every client costs a connection and, in a fresh
+     * class loader, its classes).
+     *
+     * @return per topic its partition count, and whether it already held a topic of that name
+     */
+    public static Map<String, Existing> ensure(Properties clientProps, Map<String, Integer> partitionsByTopic) {
         try (Admin admin = Admin.create(clientProps)) {
-            boolean existed = false;
-            try {
-                admin.createTopics(List.of(new NewTopic(topic, partitions, (short) -1))).all().get();
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw new IllegalStateException("cannot create topic " + topic + ": " + e.getCause(), e);
+            List<NewTopic> topics = partitionsByTopic.entrySet().stream()
+                    .map(t -> new NewTopic(t.getKey(), t.getValue(), (short) -1)).toList();
+            Map<String, KafkaFuture<Void>> created = admin.createTopics(topics).values();
+            Map<String, Existing> existing = new LinkedHashMap<>();
+            for (String topic : partitionsByTopic.keySet()) {
+                boolean existed = false;
+                try {
+                    created.get(topic).get();
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new IllegalStateException("cannot create topic " + topic + ": " + e.getCause(), e);
+                    }
+                    existed = true;
                 }
-                existed = true;
+                try {
+                    existing.put(topic, new Existing(describe(admin, topic).partitions().size(), existed));
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException("cannot describe topic " + topic + ": " + e.getCause(), e);
+                }
             }
-            return new Existing(describe(admin, topic).partitions().size(), existed);
+            return existing;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating topic " + topic, e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot describe topic " + topic + ": " + e.getCause(), e);
+            throw new IllegalStateException("interrupted while creating topics " + partitionsByTopic.keySet(), e);
         }
     }
 
