@@ -9,8 +9,12 @@
 tm_victim=0
 fault_kill_taskmanager() {
   local tms victim
-  mapfile -t tms < <(ls "${local_dir}/flink/pids/" | sed -n 's/^taskmanager-\([0-9]*\)\.pid$/\1/p' | sort -n)
-  ((${#tms[@]} > 0)) || die "no TaskManager to kill"
+  # A TaskManager holding a slot of the job (the only job on the cluster): one with all its slots free runs none
+  # of it, and killing it is no fault of the job (no restart, and no restart alert to expect). Its index is in its
+  # resource id (bin/flink-cluster: tm-<index>-<start time>).
+  mapfile -t tms < <(curl -fsS -m 5 "${rest}/taskmanagers" \
+    | jq -r '.taskmanagers[] | select(.freeSlots < .slotsNumber) | .id' | sed -n 's/^tm-\([0-9]*\)-.*$/\1/p' | sort -n)
+  ((${#tms[@]} > 0)) || die "no TaskManager holds a slot of the job"
   victim="${tms[$((tm_victim % ${#tms[@]}))]}"
   tm_victim=$((tm_victim + 1))
   say "FAULT kill -9 TaskManager ${victim}: $(flink_cluster kill-taskmanager "${victim}" | sed 's/^\[flink-cluster\] //')"
